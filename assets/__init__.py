@@ -1,0 +1,1 @@
+"""lydspor software-defined assets, one sub-package per domain."""

@@ -1,0 +1,71 @@
+"""agent_audio: the agent's voice alone; the customer's voice deleted unless consent keeps it."""
+
+
+from collections import Counter
+from datetime import UTC, datetime
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from assets.agent_audio.extract import (
+    AGENT_AUDIO_SCHEMA,
+    AGENT_AUDIO_TABLE,
+    process_recording,
+)
+from assets.consent.assets import consent_lineage
+from assets.recordings.assets import raw_recordings
+from assets.recordings.ingest import RECORDINGS_TABLE
+from orchestration.partitions import call_date_partitions, window_dates
+from orchestration.resources import ObjectStoreResource, PolicyResource
+from orchestration.warehouse import ensure_table, upsert
+
+
+@dg.asset(
+    partitions_def=call_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    deps=[raw_recordings, consent_lineage],
+    group_name="agent_audio",
+    kinds={"s3", "duckdb"},
+    description="Agent-only audio per call: stereo channel split, agent-only passthrough, mono "
+    "flagged for isolation. Customer audio without a basis to keep it is deleted at once.",
+)
+def agent_audio(
+    context: dg.AssetExecutionContext,
+    object_store: ObjectStoreResource,
+    duckdb: DuckDBResource,
+    policy: PolicyResource,
+) -> dg.MaterializeResult:
+    store, tenant_policy = object_store.get_store(), policy.load()
+    start, end = window_dates(context)
+    with duckdb.get_connection() as con:
+        # Creates the table on the first run, so reruns can see what was already done.
+        ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+        recordings = con.sql(
+            f"select call_id, call_date, recording_mode, agent_channel, object_key, duration_s "
+            f"from {RECORDINGS_TABLE} where call_date >= '{start}' and call_date < '{end}' "
+            "order by call_id"
+        ).pl()
+        rows = []
+        for i, recording in enumerate(recordings.iter_rows(named=True), 1):
+            result = process_recording(store, con, tenant_policy, recording)
+            context.log.info(
+                f"[{i}/{recordings.height}] {result.call_id}: {result.status}"
+                + (", customer audio deleted" if result.customer_audio_deleted else "")
+            )
+            row = result.as_row(recording["call_date"], datetime.now(UTC), recording["object_key"])
+            upsert(
+                con, AGENT_AUDIO_TABLE, pl.DataFrame([row], schema=AGENT_AUDIO_SCHEMA), ["call_id"]
+            )
+            rows.append(row)
+    frame = pl.DataFrame(rows, schema=AGENT_AUDIO_SCHEMA)
+    return dg.MaterializeResult(
+        metadata={
+            "calls": frame.height,
+            "agent_audio_minutes": round(
+                frame.filter(pl.col("agent_key").is_not_null())["duration_s"].sum() / 60, 2
+            ),
+            "by_status": dg.MetadataValue.json(dict(Counter(frame["status"].to_list()))),
+            "needs_isolation": frame.filter(pl.col("status") == "needs_isolation").height,
+        }
+    )

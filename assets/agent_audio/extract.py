@@ -1,0 +1,131 @@
+"""Keep the agent's voice, and only that: channel split, passthrough, or a flag for isolation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+import polars as pl
+
+from assets.consent.basis import CONSENT
+from assets.recordings.probe import encode_wav, read_audio
+from assets.retention.deletion import delete_object
+from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, alive_object, register
+from assets.retention.policy import RetentionPolicy
+from orchestration.storage import ObjectStore
+
+AGENT_AUDIO_TABLE = "raw.agent_audio"
+
+EXTRACTED = "extracted"  # stereo: the agent's channel written on its own
+PASSTHROUGH = "passthrough"  # agent-only: the recording already is agent audio
+NEEDS_ISOLATION = "needs_isolation"  # mono: voices mixed; isolation comes from voiceprints
+RAW_MISSING = "raw_missing"
+
+AGENT_AUDIO_SCHEMA = pl.Schema(
+    {
+        "call_id": pl.String,
+        "call_date": pl.Date,
+        "status": pl.String,
+        "agent_key": pl.String,
+        "source_key": pl.String,
+        "duration_s": pl.Float64,
+        "customer_audio_deleted": pl.Boolean,
+        "processed_at": pl.Datetime("us", "UTC"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class AgentAudioResult:
+    call_id: str
+    status: str
+    agent_key: str | None
+    duration_s: float
+    customer_audio_deleted: bool
+
+    def as_row(self, call_date, processed_at: datetime, source_key: str) -> dict:
+        return {
+            "call_id": self.call_id,
+            "call_date": call_date,
+            "status": self.status,
+            "agent_key": self.agent_key,
+            "source_key": source_key,
+            "duration_s": self.duration_s,
+            "customer_audio_deleted": self.customer_audio_deleted,
+            "processed_at": processed_at,
+        }
+
+
+def agent_key_for(call_date, call_id: str) -> str:
+    return f"agent/{call_date.isoformat()}/{call_id}/agent.wav"
+
+
+def process_recording(
+    store: ObjectStore,
+    con: duckdb.DuckDBPyConnection,
+    policy: RetentionPolicy,
+    recording: dict,
+    now: datetime | None = None,
+) -> AgentAudioResult:
+    """Write the agent's audio for one catalogued recording, then delete the customer's voice
+    unless valid consent allows keeping it."""
+    now = now or datetime.now(UTC)
+    call_id, mode, raw_key = (
+        recording["call_id"],
+        recording["recording_mode"],
+        recording["object_key"],
+    )
+    raw = alive_object(con, raw_key)
+    previous = con.execute(
+        f"select status, agent_key, duration_s from {AGENT_AUDIO_TABLE} where call_id = ?",
+        [call_id],
+    ).fetchone()
+
+    if previous and previous[0] in (EXTRACTED, PASSTHROUGH, NEEDS_ISOLATION):
+        status, agent_key, duration = previous
+    elif raw is None:
+        status, agent_key, duration = RAW_MISSING, None, 0.0
+    elif mode == "stereo":
+        samples, rate = read_audio(store.get_bytes(raw_key))
+        agent = samples[:, int(recording["agent_channel"])]
+        agent_key = agent_key_for(recording["call_date"], call_id)
+        put = store.put_bytes(agent_key, encode_wav(agent, rate), content_type="audio/wav")
+        register(
+            con,
+            StoredObject(
+                object_key=agent_key,
+                call_id=call_id,
+                call_date=recording["call_date"],
+                kind="agent_audio",
+                object_class="agent_audio",
+                legal_basis="contract",
+                purposes=policy.default_purposes,
+                sha256=put.sha256,
+                size_bytes=put.size,
+                created_at=now,
+                deadline=policy.deadline("agent_audio", "contract", now),
+            ),
+        )
+        status, duration = EXTRACTED, len(agent) / rate
+    elif mode == "agent_only":
+        status, agent_key, duration = PASSTHROUGH, raw_key, float(recording["duration_s"])
+    else:
+        status, agent_key, duration = NEEDS_ISOLATION, None, float(recording["duration_s"])
+
+    deleted = _delete_customer_voice(store, con, raw, status, now)
+    return AgentAudioResult(call_id, status, agent_key, duration, deleted)
+
+
+def _delete_customer_voice(
+    store: ObjectStore, con: duckdb.DuckDBPyConnection, raw: dict | None, status: str, now: datetime
+) -> bool:
+    if raw is None or raw["object_class"] != CUSTOMER_AUDIO or raw["legal_basis"] == CONSENT:
+        return raw is None
+    if status == EXTRACTED:
+        reason = "customer voice deleted once the agent's channel was written"
+    else:
+        # Mixed audio cannot be split yet; keeping it "just in case" is not allowed.
+        reason = "mono recording without a basis to keep the customer's voice: deleted at once"
+    delete_object(store, con, raw["object_key"], reason, now=now)
+    return True

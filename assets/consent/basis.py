@@ -1,0 +1,156 @@
+"""Legal basis per call and track, decided from the dialer's metadata.
+
+The rules follow the compliance model in PRODUCT.md: an inbound caller's active, informed,
+freely given consent is the basis for keeping the customer's voice; on outbound calls the agent's
+track rests on the employment contract and the customer's voice may be held only briefly, under a
+documented legitimate-interest assessment, while the agent's part is extracted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import polars as pl
+
+from assets.recordings.metadata import CallMetadata, ConsentMechanism, Direction, RecordingMode
+
+CONTRACT = "contract"
+CONSENT = "consent"
+LEGITIMATE_INTEREST_TEMPORARY = "legitimate_interest_temporary"
+NO_BASIS = "none"
+NOT_RECORDED = "not_recorded"
+
+_ACTIVE_MECHANISMS = {ConsentMechanism.KEYPRESS, ConsentMechanism.VERBAL, ConsentMechanism.WEB_FORM}
+
+
+@dataclass(frozen=True)
+class TrackBasis:
+    call_id: str
+    track: str  # "agent" | "customer"
+    legal_basis: str
+    purposes: list[str]
+    consent_valid: bool | None
+    reason: str
+    consent_mechanism: str | None = None
+    consent_at: datetime | None = None
+    prompt_version: str | None = None
+    lia_reference: str | None = None
+    evidence: dict[str, str] = field(default_factory=dict)
+
+
+CONSENT_LINEAGE_SCHEMA = pl.Schema(
+    {
+        "call_id": pl.String,
+        "call_date": pl.Date,
+        "track": pl.String,
+        "legal_basis": pl.String,
+        "purposes": pl.List(pl.String),
+        "consent_valid": pl.Boolean,
+        "reason": pl.String,
+        "consent_mechanism": pl.String,
+        "consent_at": pl.Datetime("us", "UTC"),
+        "prompt_version": pl.String,
+        "lia_reference": pl.String,
+    }
+)
+
+
+def consent_problems(call: CallMetadata) -> list[str]:
+    """Why the call's consent is not valid; empty when it is."""
+    consent = call.consent
+    if consent is None:
+        return ["no consent event in the metadata"]
+    problems = []
+    if consent.mechanism not in _ACTIVE_MECHANISMS:
+        problems.append(f"mechanism {consent.mechanism.value!r} is not an active act")
+    if not consent.given:
+        problems.append("the caller did not consent")
+    if consent.service_conditional:
+        problems.append("not freely given: the service depended on consenting")
+    if not consent.purposes:
+        problems.append("not specific: no purposes were named")
+    if not consent.prompt_version:
+        problems.append("not informed: the prompt version is unknown")
+    return problems
+
+
+def decide_track_bases(call: CallMetadata, default_purposes: list[str]) -> list[TrackBasis]:
+    """The agent's and the customer's track bases for one call."""
+    agent = TrackBasis(
+        call_id=call.call_id,
+        track="agent",
+        legal_basis=CONTRACT,
+        purposes=list(default_purposes),
+        consent_valid=None,
+        reason="the agent's employment contract",
+    )
+    return [agent, _customer_basis(call)]
+
+
+def _customer_basis(call: CallMetadata) -> TrackBasis:
+    common = {"call_id": call.call_id, "track": "customer"}
+    if call.recording_mode is RecordingMode.AGENT_ONLY:
+        return TrackBasis(
+            **common,
+            legal_basis=NOT_RECORDED,
+            purposes=[],
+            consent_valid=None,
+            reason="agent-only recording: the customer's voice was never recorded",
+        )
+    if call.direction is Direction.OUTBOUND:
+        if not call.lia_reference:
+            return TrackBasis(
+                **common,
+                legal_basis=NO_BASIS,
+                purposes=[],
+                consent_valid=None,
+                reason="outbound call without a legitimate-interest assessment reference",
+            )
+        return TrackBasis(
+            **common,
+            legal_basis=LEGITIMATE_INTEREST_TEMPORARY,
+            purposes=["agent_extraction"],
+            consent_valid=None,
+            reason="outbound call: held only while the agent's part is extracted",
+            lia_reference=call.lia_reference,
+        )
+    consent = call.consent
+    evidence = {}
+    if consent is not None:
+        evidence = {
+            "mechanism": consent.mechanism.value,
+            "given": str(consent.given).lower(),
+            "at": consent.at.isoformat() if consent.at else "",
+            "prompt_version": consent.prompt_version or "",
+            "purposes": ",".join(consent.purposes),
+        }
+    problems = consent_problems(call)
+    recorded = {
+        "consent_mechanism": consent.mechanism.value if consent else None,
+        "consent_at": consent.at if consent else None,
+        "prompt_version": consent.prompt_version if consent else None,
+        "evidence": evidence,
+    }
+    if problems:
+        return TrackBasis(
+            **common,
+            legal_basis=NO_BASIS,
+            purposes=[],
+            consent_valid=False,
+            reason="; ".join(problems),
+            **recorded,
+        )
+    return TrackBasis(
+        **common,
+        legal_basis=CONSENT,
+        purposes=list(consent.purposes),
+        consent_valid=True,
+        reason="valid consent: active, informed, specific and freely given",
+        **recorded,
+    )
+
+
+def customer_track_kept(basis: TrackBasis) -> bool:
+    """Whether the customer's voice may be kept past agent extraction."""
+    return basis.legal_basis == CONSENT

@@ -1,0 +1,29 @@
+"""The dbt marts, built on the DuckDB catalogue for the run's call-date window."""
+
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
+
+from orchestration.dbt_project import dbt_project
+from orchestration.partitions import call_date_partitions, dbt_window_vars
+
+
+class LydsporDbtTranslator(DagsterDbtTranslator):
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "marts"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    partitions_def=call_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    dagster_dbt_translator=LydsporDbtTranslator(),
+)
+def lydspor_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    variables = json.dumps(dbt_window_vars(context))
+    yield from dbt.cli(["build", "--vars", variables], context=context).stream()

@@ -1,0 +1,70 @@
+"""raw_recordings: land, validate, hash, probe and catalogue the dialer's recordings."""
+
+
+from collections import Counter
+from datetime import timedelta
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.recordings.ingest import CATALOGUE_TABLES, RECORDINGS_TABLE, ingest_landed_call
+from assets.recordings.landing import list_landed_calls
+from assets.retention.ledger import ensure_ledger
+from orchestration.partitions import call_date_partitions, window_dates
+from orchestration.resources import ObjectStoreResource, PolicyResource
+from orchestration.warehouse import ensure_table
+
+
+@dg.asset(
+    partitions_def=call_date_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="recordings",
+    kinds={"s3", "duckdb"},
+    description="Dialer recordings landed, validated, hashed, probed and catalogued; "
+    "bad files quarantined with their reason.",
+)
+def raw_recordings(
+    context: dg.AssetExecutionContext,
+    object_store: ObjectStoreResource,
+    duckdb: DuckDBResource,
+    policy: PolicyResource,
+) -> dg.MaterializeResult:
+    store, tenant_policy = object_store.get_store(), policy.load()
+    start, end = window_dates(context)
+    outcomes = []
+    with duckdb.get_connection() as con:
+        ensure_ledger(con)
+        for table, schema in CATALOGUE_TABLES.items():
+            ensure_table(con, table, schema)
+        day = start
+        while day < end:
+            landed = list_landed_calls(store, day)
+            context.log.info(f"{day}: {len(landed)} landed call(s) in {store.description}")
+            for i, call in enumerate(landed, 1):
+                outcome = ingest_landed_call(store, con, tenant_policy, call)
+                outcomes.append(outcome)
+                level = context.log.warning if outcome.status == "quarantined" else context.log.info
+                level(
+                    f"[{i}/{len(landed)}] {call.stem}: {outcome.status}"
+                    + (f" ({outcome.reason})" if outcome.reason else "")
+                )
+            day += timedelta(days=1)
+        catalogued = con.execute(
+            f"select count(*), coalesce(sum(duration_s), 0) from {RECORDINGS_TABLE} "
+            "where call_date >= ? and call_date < ?",
+            [start, end],
+        ).fetchone()
+    counts = Counter(o.status for o in outcomes)
+    return dg.MaterializeResult(
+        metadata={
+            "calls_catalogued": catalogued[0],
+            "audio_minutes": round(catalogued[1] / 60, 2),
+            "ingested_now": counts["ingested"],
+            "duplicates": counts["duplicate"],
+            "quarantined": counts["quarantined"],
+            "waiting_for_files": counts["waiting"],
+            "quarantine_reasons": dg.MetadataValue.json(
+                {o.stem: o.reason for o in outcomes if o.status == "quarantined"}
+            ),
+        }
+    )

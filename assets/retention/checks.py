@@ -1,0 +1,54 @@
+"""The compliance gate: a blocking check that fails when customer audio outlives its deadline."""
+
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+
+from assets.retention.assets import RETENTION_STATE_TABLE, retention_state
+from expectations.retention import customer_audio_frame, customer_audio_suite
+from expectations.runner import validate_frame
+
+CUSTOMER_AUDIO_WITHIN_DEADLINE = "customer_audio_within_deadline"
+
+
+@dg.asset_check(
+    asset=retention_state,
+    name=CUSTOMER_AUDIO_WITHIN_DEADLINE,
+    blocking=True,
+    description="No customer audio alive past its deadline, none without a deadline or basis, "
+    "none unknown to the ledger (Great Expectations suite). Blocks the marts when it fails.",
+)
+def customer_audio_within_deadline(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    # Every date, not just the run's window: overdue customer audio anywhere stops the marts.
+    with duckdb.get_connection() as con:
+        state = con.sql(f"select * from {RETENTION_STATE_TABLE}").pl()
+    frame = customer_audio_frame(state)
+    result = validate_frame(frame, customer_audio_suite())
+    offending = frame[
+        frame["past_deadline"] | frame["deadline"].isna() | ~frame["in_ledger"].astype(bool)
+    ]
+    return dg.AssetCheckResult(
+        passed=result.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "suite": result.suite,
+            "expectations_evaluated": result.evaluated,
+            "customer_audio_alive": len(frame),
+            "violations": len(offending),
+            "offending_objects": dg.MetadataValue.json(
+                [
+                    {
+                        "object_key": row.object_key,
+                        "deadline": None
+                        if row.deadline is None or str(row.deadline) == "NaT"
+                        else str(row.deadline),
+                        "in_ledger": bool(row.in_ledger),
+                    }
+                    for row in offending.itertuples()
+                ][:50]
+            ),
+            "failed_expectations": dg.MetadataValue.json(
+                [f.expectation + (f"({f.column})" if f.column else "") for f in result.failed]
+            ),
+        },
+    )

@@ -1,0 +1,142 @@
+"""The retention ledger: every object lydspor stores, its basis and deadline, and its deletion.
+
+Rows are written when an object is stored and updated only when it is deleted; nothing here
+removes a row, so the ledger stays the proof of what was kept and for how long.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import duckdb
+import polars as pl
+
+LEDGER_DDL = """
+create schema if not exists raw;
+create table if not exists raw.stored_objects (
+    object_key varchar primary key,
+    call_id varchar,
+    call_date date not null,
+    kind varchar not null,
+    object_class varchar not null,
+    legal_basis varchar not null,
+    purposes varchar[] not null,
+    sha256 varchar,
+    size_bytes bigint,
+    created_at timestamptz not null,
+    deadline timestamptz not null,
+    deleted_at timestamptz,
+    deletion_reason varchar
+);
+create table if not exists raw.deletion_receipts (
+    receipt_id varchar primary key,
+    object_key varchar not null,
+    call_id varchar,
+    object_class varchar not null,
+    legal_basis varchar not null,
+    deadline timestamptz not null,
+    deleted_at timestamptz not null,
+    reason varchar not null,
+    verified_absent boolean not null,
+    sha256 varchar
+);
+"""
+
+#: Object classes whose content includes the customer's voice.
+CUSTOMER_AUDIO = "customer_audio"
+
+RETENTION_STATE_SCHEMA = pl.Schema(
+    {
+        "object_key": pl.String,
+        "call_id": pl.String,
+        "call_date": pl.Date,
+        "kind": pl.String,
+        "object_class": pl.String,
+        "legal_basis": pl.String,
+        "purposes": pl.List(pl.String),
+        "created_at": pl.Datetime("us", "UTC"),
+        "deadline": pl.Datetime("us", "UTC"),
+        "deleted_at": pl.Datetime("us", "UTC"),
+        "in_store": pl.Boolean,
+        "in_ledger": pl.Boolean,
+    }
+)
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    object_key: str
+    call_id: str | None
+    call_date: date
+    kind: str
+    object_class: str
+    legal_basis: str
+    purposes: list[str]
+    sha256: str | None
+    size_bytes: int | None
+    created_at: datetime
+    deadline: datetime
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(LEDGER_DDL)
+
+
+def register(con: duckdb.DuckDBPyConnection, obj: StoredObject) -> None:
+    """Record a stored object. Re-registering an alive key keeps its first created_at/deadline;
+    a key written again after deletion starts a new life."""
+    con.execute(
+        """
+        insert into raw.stored_objects
+            (object_key, call_id, call_date, kind, object_class, legal_basis, purposes,
+             sha256, size_bytes, created_at, deadline)
+        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        on conflict (object_key) do update set
+            sha256 = excluded.sha256,
+            size_bytes = excluded.size_bytes,
+            created_at = case when stored_objects.deleted_at is null
+                then stored_objects.created_at else excluded.created_at end,
+            deadline = case when stored_objects.deleted_at is null
+                then stored_objects.deadline else excluded.deadline end,
+            legal_basis = excluded.legal_basis,
+            purposes = excluded.purposes,
+            deleted_at = null,
+            deletion_reason = null
+        """,
+        [
+            obj.object_key,
+            obj.call_id,
+            obj.call_date,
+            obj.kind,
+            obj.object_class,
+            obj.legal_basis,
+            obj.purposes,
+            obj.sha256,
+            obj.size_bytes,
+            obj.created_at,
+            obj.deadline,
+        ],
+    )
+
+
+def alive_object(con: duckdb.DuckDBPyConnection, object_key: str) -> dict | None:
+    row = con.execute(
+        "select * from raw.stored_objects where object_key = ? and deleted_at is null",
+        [object_key],
+    ).fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in con.description], row, strict=True))
+
+
+def objects_for_window(con: duckdb.DuckDBPyConnection, start: date, end: date) -> pl.DataFrame:
+    return con.sql(
+        f"""
+        select object_key, call_id, call_date, kind, object_class, legal_basis, purposes,
+               created_at, deadline, deleted_at
+        from raw.stored_objects
+        where call_date >= '{start.isoformat()}' and call_date < '{end.isoformat()}'
+        order by object_key
+        """
+    ).pl()

@@ -1,0 +1,57 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='call_id',
+        on_schema_change='sync_all_columns',
+    )
+}}
+
+-- Coaching KPIs per call from the agent's own speech. Calls whose agent track may not be used
+-- for coaching are left out; calls without usable agent audio get null metrics and a reason.
+with
+
+calls as (
+    select * from {{ ref('fct_calls') }}
+    where {{ call_date_window() }}
+        and list_contains(agent_purposes, 'coaching')
+),
+
+turns as (
+    select * from {{ ref('int_agent_turns') }}
+),
+
+per_call as (
+    select
+        call_id,
+        count(*) as agent_turns,
+        sum(duration_s) as agent_talk_s,
+        sum(word_count) as agent_words,
+        max(duration_s) as longest_monologue_s
+    from turns
+    group by call_id
+)
+
+select
+    calls.call_id,
+    calls.call_date,
+    calls.agent_id,
+    calls.team,
+    calls.language,
+    calls.direction,
+    calls.recording_mode,
+    calls.duration_s as call_duration_s,
+    per_call.agent_turns,
+    round(per_call.agent_talk_s, 2) as agent_talk_s,
+    per_call.agent_words,
+    round(per_call.agent_words / nullif(per_call.agent_talk_s / 60.0, 0), 1) as speech_rate_wpm,
+    round(per_call.longest_monologue_s, 2) as longest_monologue_s,
+    round(per_call.agent_talk_s / nullif(calls.duration_s, 0), 3) as agent_talk_share,
+    case
+        when calls.agent_audio_status not in ('extracted', 'passthrough')
+            then 'no agent-only audio: ' || coalesce(calls.agent_audio_status, 'not processed')
+        when per_call.call_id is null then 'no agent speech transcribed'
+    end as metrics_missing_reason,
+    calls.agent_purposes as purposes
+from calls
+left join per_call on per_call.call_id = calls.call_id

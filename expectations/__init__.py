@@ -1,0 +1,1 @@
+"""Great Expectations suites as code, validated in-process on Pandas frames."""

@@ -1,0 +1,50 @@
+"""Validate a frame against a suite in an ephemeral GX context (no project files, no server)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class FailedExpectation:
+    expectation: str
+    column: str | None
+    unexpected_count: int
+    unexpected_examples: list
+
+
+@dataclass(frozen=True)
+class SuiteResult:
+    suite: str
+    success: bool
+    evaluated: int
+    failed: list[FailedExpectation]
+
+
+def validate_frame(frame: pd.DataFrame, suite) -> SuiteResult:
+    """Bind ``suite`` (built without a context) to a fresh ephemeral context and validate."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    name = f"lydspor-{uuid.uuid4().hex[:8]}"
+    batch = (
+        context.data_sources.add_pandas(name)
+        .add_dataframe_asset(name)
+        .add_batch_definition_whole_dataframe(name)
+        .get_batch(batch_parameters={"dataframe": frame})
+    )
+    result = batch.validate(context.suites.add(suite), result_format="COMPLETE")
+    failed = [
+        FailedExpectation(
+            expectation=r.expectation_config.type,
+            column=r.expectation_config.kwargs.get("column"),
+            unexpected_count=int(r.result.get("unexpected_count") or 0),
+            unexpected_examples=list(r.result.get("unexpected_list") or [])[:20],
+        )
+        for r in result.results
+        if not r.success
+    ]
+    return SuiteResult(suite.name, bool(result.success), len(result.results), failed)

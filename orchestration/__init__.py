@@ -1,0 +1,1 @@
+"""lydspor's Dagster code location: definitions, resources, partitions, jobs, CLI."""

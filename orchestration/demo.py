@@ -1,0 +1,122 @@
+"""The demo: sample calls in, the whole pipeline over their days, marts and a summary out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+MARTS = ["fct_calls", "fct_call_coaching"]
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    success: bool
+    run_id: str
+    checks_passed: int
+    checks_failed: int
+    failed_checks: list[str]
+
+
+def run_call_pipeline(start: date, end: date) -> RunOutcome:
+    """Materialise every asset for call dates [start, end] in one run on the configured instance."""
+    import dagster as dg
+
+    from orchestration.dbt_project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("call_pipeline")
+    instance = dg.DagsterInstance.get()
+    result = job.execute_in_process(
+        instance=instance,
+        tags={
+            "dagster/asset_partition_range_start": start.isoformat(),
+            "dagster/asset_partition_range_end": end.isoformat(),
+        },
+        raise_on_error=False,
+    )
+    evaluations = [
+        event.asset_check_evaluation_data
+        for event in result.all_events
+        if event.event_type_value == "ASSET_CHECK_EVALUATION"
+    ]
+    failed = [
+        f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed
+    ]
+    return RunOutcome(
+        success=result.success,
+        run_id=result.run_id,
+        checks_passed=sum(e.passed for e in evaluations),
+        checks_failed=len(failed),
+        failed_checks=failed,
+    )
+
+
+@dataclass(frozen=True)
+class Summary:
+    calls: int
+    audio_minutes: float
+    agent_only_minutes: float
+    quarantined: int
+    customer_objects_deleted: int
+    customer_objects_kept_with_consent: int
+    transcribed_words: int
+    mart_rows: dict[str, int]
+
+
+def summarise(database: Path, start: date, end: date) -> Summary:
+    stop = end + timedelta(days=1)
+    with duckdb.connect(str(database), read_only=True) as con:
+
+        def one(sql: str) -> float:
+            return con.execute(sql, [start, stop]).fetchone()[0] or 0
+
+        window = "call_date >= ? and call_date < ?"
+        mart_rows = {
+            mart: int(con.execute(f"select count(*) from main.{mart}").fetchone()[0])
+            for mart in MARTS
+            if con.execute(
+                "select count(*) from information_schema.tables where table_name = ?", [mart]
+            ).fetchone()[0]
+        }
+        return Summary(
+            calls=int(one(f"select count(*) from raw.recordings where {window}")),
+            audio_minutes=round(
+                one(f"select sum(duration_s) from raw.recordings where {window}") / 60, 2
+            ),
+            agent_only_minutes=round(
+                one(
+                    f"select sum(duration_s) from raw.agent_audio where {window} "
+                    "and agent_key is not null"
+                )
+                / 60,
+                2,
+            ),
+            quarantined=int(
+                one(f"select count(distinct stem) from raw.quarantine where {window}")
+            ),
+            customer_objects_deleted=int(
+                one(
+                    "select count(*) from raw.stored_objects where object_class = "
+                    f"'customer_audio' and deleted_at is not null and {window}"
+                )
+            ),
+            customer_objects_kept_with_consent=int(
+                one(
+                    "select count(*) from raw.stored_objects where object_class = "
+                    f"'customer_audio' and deleted_at is null and legal_basis = 'consent' "
+                    f"and {window}"
+                )
+            ),
+            transcribed_words=int(one(f"select count(*) from raw.transcript_words where {window}")),
+            mart_rows=mart_rows,
+        )
+
+
+def database_path() -> Path:
+    return Path(os.environ["LYDSPOR_DUCKDB_PATH"])

@@ -1,0 +1,34 @@
+"""Sensors: start a run for a call date when new files land for it."""
+
+
+import hashlib
+from datetime import datetime, timedelta
+
+import dagster as dg
+
+from assets.recordings.landing import landing_prefix
+from assets.recordings.metadata import CALL_TIMEZONE
+from orchestration.jobs import call_pipeline_job
+from orchestration.resources import ObjectStoreResource
+
+#: Dialers deliver late; look this many days back each tick (dated prefixes keep it cheap).
+LOOKBACK_DAYS = 3
+
+
+@dg.sensor(
+    job=call_pipeline_job,
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.STOPPED,
+    description="Runs the call pipeline for a call date when recordings land under "
+    "landing/<date>/ (the run key is a hash of what landed, so a tick never runs it twice).",
+)
+def landing_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource):
+    store = object_store.get_store()
+    today = datetime.now(CALL_TIMEZONE).date()
+    for back in range(LOOKBACK_DAYS):
+        day = today - timedelta(days=back)
+        landed = sorted(f"{o.key}:{o.size}" for o in store.list(landing_prefix(day)))
+        if not landed:
+            continue
+        digest = hashlib.sha256("\n".join(landed).encode()).hexdigest()[:16]
+        yield dg.RunRequest(partition_key=day.isoformat(), run_key=f"{day}:{digest}")

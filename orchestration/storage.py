@@ -1,0 +1,214 @@
+"""Object storage behind the S3 API, with an embedded directory store of the same shape.
+
+Both stores hold objects in one bucket under keys such as ``raw/2026-11-02/call-1/recording.wav``.
+Only the retention engine (``assets.retention.deletion``) calls ``remove``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from minio import Minio
+from minio.error import S3Error
+
+_PART_SIZE = 16 * 1024 * 1024
+
+
+class StorageError(RuntimeError):
+    """The object store could not do what was asked; the message says what and where."""
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class PutResult:
+    key: str
+    size: int
+    sha256: str
+
+
+def validate_key(key: str) -> str:
+    """Reject keys that could escape the bucket or confuse S3 listings."""
+    path = PurePosixPath(key)
+    if not key or key.startswith("/") or key.endswith("/") or ".." in path.parts or "\\" in key:
+        raise StorageError(f"invalid object key {key!r}")
+    if any(ord(ch) < 32 for ch in key):
+        raise StorageError(f"object key {key!r} holds control characters")
+    return key
+
+
+class ObjectStore(Protocol):
+    """What lydspor needs from object storage."""
+
+    description: str
+
+    def put_bytes(self, key: str, data: bytes, content_type: str = ...) -> PutResult: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def stat(self, key: str) -> ObjectInfo | None: ...
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+    def remove(self, key: str) -> None: ...
+
+
+class LocalObjectStore:
+    """The embedded default: a directory per bucket, written atomically."""
+
+    def __init__(self, root: Path, bucket: str) -> None:
+        self.base = Path(root) / bucket
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.description = f"local directory {self.base}"
+
+    def _path(self, key: str) -> Path:
+        return self.base / validate_key(key)
+
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> PutResult:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write to a temporary sibling and rename, so a crash never leaves half an object.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return PutResult(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    def get_bytes(self, key: str) -> bytes:
+        path = self._path(key)
+        if not path.is_file():
+            raise StorageError(f"no object {key!r} in {self.description}")
+        return path.read_bytes()
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        path = self._path(key)
+        if not path.is_file():
+            return None
+        st = path.stat()
+        return ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        # Only walk the directory the prefix names, so a dated prefix stays cheap.
+        start = self.base / prefix.rsplit("/", 1)[0] if "/" in prefix else self.base
+        if not start.is_dir():
+            return
+        for path in sorted(start.rglob("*")):
+            if not path.is_file() or path.name.startswith(".incoming-"):
+                continue
+            key = path.relative_to(self.base).as_posix()
+            if key.startswith(prefix):
+                st = path.stat()
+                yield ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def remove(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+
+class S3ObjectStore:
+    """Any S3 API (MinIO in production, Ceph radosgw in the tests) through the minio client."""
+
+    def __init__(
+        self,
+        endpoint: str,
+        bucket: str,
+        access_key: str,
+        secret_key: str,
+        *,
+        secure: bool = False,
+        region: str | None = None,
+    ) -> None:
+        self.client = Minio(
+            endpoint,
+            access_key=access_key,
+            secret_key=secret_key,
+            secure=secure,
+            region=region or None,
+        )
+        self.bucket = bucket
+        self.description = f"S3 bucket {bucket!r} at {'https' if secure else 'http'}://{endpoint}"
+        self._call(self._ensure_bucket, "open bucket")
+
+    def _ensure_bucket(self) -> None:
+        if not self.client.bucket_exists(self.bucket):
+            self.client.make_bucket(self.bucket)
+
+    def _call(self, fn, what: str, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except S3Error:
+            raise
+        except Exception as exc:  # connection refused, DNS, TLS: say where it failed
+            raise StorageError(f"could not {what} on {self.description}: {exc}") from exc
+
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+    ) -> PutResult:
+        validate_key(key)
+        self._call(
+            self.client.put_object,
+            f"write {key!r}",
+            self.bucket,
+            key,
+            io.BytesIO(data),
+            len(data),
+            content_type=content_type,
+            part_size=_PART_SIZE,
+        )
+        return PutResult(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    def get_bytes(self, key: str) -> bytes:
+        validate_key(key)
+        try:
+            response = self._call(self.client.get_object, f"read {key!r}", self.bucket, key)
+        except S3Error as exc:
+            raise StorageError(f"no object {key!r} in {self.description}: {exc.code}") from exc
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def stat(self, key: str) -> ObjectInfo | None:
+        validate_key(key)
+        try:
+            st = self._call(self.client.stat_object, f"stat {key!r}", self.bucket, key)
+        except S3Error as exc:
+            if exc.code in {"NoSuchKey", "NoSuchObject", "NotFound"}:
+                return None
+            raise StorageError(f"could not stat {key!r} on {self.description}: {exc}") from exc
+        return ObjectInfo(key, st.size or 0, st.last_modified or datetime.now(UTC))
+
+    def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
+        objects = self._call(
+            self.client.list_objects, "list", self.bucket, prefix=prefix, recursive=True
+        )
+        try:
+            for obj in objects:
+                yield ObjectInfo(
+                    obj.object_name, obj.size or 0, obj.last_modified or datetime.now(UTC)
+                )
+        except S3Error as exc:
+            raise StorageError(f"could not list {prefix!r} on {self.description}: {exc}") from exc
+        except Exception as exc:
+            raise StorageError(f"could not list {prefix!r} on {self.description}: {exc}") from exc
+
+    def remove(self, key: str) -> None:
+        validate_key(key)
+        self._call(self.client.remove_object, f"remove {key!r}", self.bucket, key)

@@ -1,0 +1,46 @@
+"""Small helpers for writing typed Polars frames into the DuckDB catalogue."""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+
+def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, keys: list[str]) -> int:
+    """Insert ``frame`` into ``table`` (created from the frame's schema), replacing rows with
+    the same key. Returns the number of rows written."""
+    schema = table.split(".", 1)[0] if "." in table else "main"
+    con.execute(f"create schema if not exists {schema}")
+    con.register("_lydspor_frame", frame.to_arrow())
+    try:
+        con.execute(
+            f"create table if not exists {table} as select * from _lydspor_frame where false"
+        )
+        if frame.height:
+            match = " and ".join(f"t.{k} = f.{k}" for k in keys)
+            con.execute(
+                f"delete from {table} t where exists (select 1 from _lydspor_frame f where {match})"
+            )
+            columns = ", ".join(frame.columns)
+            con.execute(f"insert into {table} ({columns}) select {columns} from _lydspor_frame")
+    finally:
+        con.unregister("_lydspor_frame")
+    return frame.height
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    schema, name = table.split(".", 1) if "." in table else ("main", table)
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchone()[0]
+    )
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, table: str, schema) -> None:
+    """Create ``table`` from a Polars schema if it is missing, so downstream reads never fail."""
+    import polars as pl
+
+    upsert(con, table, pl.DataFrame(schema=schema), [])

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install the system packages the test suite needs (Debian/Ubuntu), if they are missing.
+#
+#   radosgw ceph-mon ceph-osd   -> the throwaway S3 server (Ceph radosgw) the s3 tests start
+#                                  (tests/support/ceph_s3.py); ceph-common comes with them.
+#
+# Idempotent: does nothing when everything is installed; runs `apt-get update` only when
+# something has to be installed. Works as root, or via sudo when not root.
+set -euo pipefail
+
+PACKAGES=(radosgw ceph-mon ceph-osd)
+BINARIES=(radosgw radosgw-admin ceph-mon ceph-osd ceph monmaptool)
+
+die() {
+    echo "install-test-deps: ERROR: $*" >&2
+    exit 1
+}
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+    status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "install-test-deps: already installed: ${PACKAGES[*]}"
+else
+    command -v apt-get >/dev/null 2>&1 \
+        || die "apt-get not found; install ${missing[*]} with your package manager (Debian/Ubuntu expected)"
+
+    if [[ "$(id -u)" -eq 0 ]]; then
+        SUDO=()
+    elif command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        die "not root and sudo is not available; as root run: apt-get install ${missing[*]}"
+    fi
+
+    echo "install-test-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        || die "apt-get update failed"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "${missing[@]}" \
+        || die "apt-get install ${missing[*]} failed"
+fi
+
+# Check that the binaries the tests call are really on PATH now.
+not_found=()
+for bin in "${BINARIES[@]}"; do
+    command -v "$bin" >/dev/null 2>&1 || not_found+=("$bin")
+done
+if ((${#not_found[@]} > 0)); then
+    die "still missing on PATH after install: ${not_found[*]} (PATH=$PATH)"
+fi
+echo "install-test-deps: ok ($(ceph-mon --version 2>/dev/null | head -n1))"
