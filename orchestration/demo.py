@@ -15,14 +15,18 @@ MARTS = ["fct_calls", "fct_call_coaching"]
 @dataclass(frozen=True)
 class RunOutcome:
     success: bool
+    materialized: set[str]
     run_id: str
     checks_passed: int
     checks_failed: int
     failed_checks: list[str]
 
 
-def run_call_pipeline(start: date, end: date) -> RunOutcome:
-    """Materialise every asset for call dates [start, end] in one run on the configured instance."""
+def run_call_pipeline(
+    start: date, end: date, *, instance=None, asset_selection=None, log_level: str = "INFO"
+) -> RunOutcome:
+    """Materialise the assets (all, or ``asset_selection``) for call dates [start, end] in one
+    in-process run, recorded on ``instance`` (default: the one DAGSTER_HOME names)."""
     import dagster as dg
 
     from orchestration.dbt_project import dbt_project
@@ -31,9 +35,10 @@ def run_call_pipeline(start: date, end: date) -> RunOutcome:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("call_pipeline")
-    instance = dg.DagsterInstance.get()
     result = job.execute_in_process(
-        instance=instance,
+        instance=instance or dg.DagsterInstance.get(),
+        asset_selection=asset_selection,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         tags={
             "dagster/asset_partition_range_start": start.isoformat(),
             "dagster/asset_partition_range_end": end.isoformat(),
@@ -48,8 +53,14 @@ def run_call_pipeline(start: date, end: date) -> RunOutcome:
     failed = [
         f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed
     ]
+    materialized = {
+        event.asset_key.to_user_string()
+        for event in result.all_events
+        if event.event_type_value == "ASSET_MATERIALIZATION"
+    }
     return RunOutcome(
         success=result.success,
+        materialized=materialized,
         run_id=result.run_id,
         checks_passed=sum(e.passed for e in evaluations),
         checks_failed=len(failed),

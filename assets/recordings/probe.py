@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +11,8 @@ import soundfile as sf
 
 SUPPORTED_EXTENSIONS = {"wav", "flac", "mp3", "ogg"}
 MAX_DURATION_S = 2 * 60 * 60
+# libsndfile notes a WAV whose data chunk is shorter than its header declares.
+_SHORT_DATA_CHUNK = re.compile(r"^data\s*:\s*(\d+)\s*\(should be (\d+)\)", re.MULTILINE)
 
 
 class InvalidAudio(ValueError):
@@ -38,6 +41,11 @@ def probe_audio(data: bytes) -> AudioProbe:
         raise InvalidAudio(f"unsupported sample rate {info.samplerate} Hz")
     if info.channels not in (1, 2):
         raise InvalidAudio(f"{info.channels} channels; dialer recordings have 1 or 2")
+    short = _SHORT_DATA_CHUNK.search(info.extra_info or "")
+    if short and int(short.group(2)) < int(short.group(1)):
+        raise InvalidAudio(
+            f"truncated: header declares {short.group(1)} bytes of audio, {short.group(2)} present"
+        )
     duration = info.frames / info.samplerate
     if duration > MAX_DURATION_S:
         raise InvalidAudio(f"recording is {duration / 3600:.1f} h long; the limit is 2 h")

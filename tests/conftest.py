@@ -1,0 +1,70 @@
+"""Shared fixtures: an isolated lydspor state per test, the real S3 server, sample calls."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from orchestration.settings import embedded_defaults
+from tests.support.fixtures import ceph_s3  # noqa: F401
+
+REPO = Path(__file__).resolve().parent.parent
+#: The assembled Whisper model is shared by every test (assembling it takes a few seconds).
+MODEL_DIR = REPO / "data" / "state" / "models"
+
+
+def lydspor_env(state: Path, **overrides: str) -> dict[str, str]:
+    env = embedded_defaults(state)
+    env["LYDSPOR_MODEL_DIR"] = str(MODEL_DIR)
+    env["LYDSPOR_POLICY"] = str(REPO / "data" / "policies" / "default.yaml")
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dbt_manifest():
+    """Dagster reads the dbt manifest when the definitions load: build it once per session."""
+    from orchestration.dbt_project import dbt_project
+
+    dbt_project.preparer.prepare(dbt_project)
+
+
+@pytest.fixture
+def lydspor_state(tmp_path, monkeypatch) -> Path:
+    """A fresh embedded lydspor (DuckDB, object store, Dagster home) for one test."""
+    for name, value in lydspor_env(tmp_path / "state").items():
+        monkeypatch.setenv(name, value)
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def local_store(lydspor_state):
+    from orchestration.storage import LocalObjectStore
+
+    return LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])
+
+
+@pytest.fixture
+def catalog(lydspor_state):
+    import duckdb
+
+    from assets.recordings.ingest import CATALOGUE_TABLES
+    from assets.retention.ledger import ensure_ledger
+    from orchestration.warehouse import ensure_table
+
+    con = duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"])
+    ensure_ledger(con)
+    for table, schema in CATALOGUE_TABLES.items():
+        ensure_table(con, table, schema)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def policy():
+    from assets.retention.policy import load_policy
+
+    return load_policy(REPO / "data" / "policies" / "default.yaml")

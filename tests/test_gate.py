@@ -1,0 +1,79 @@
+"""The compliance gate: customer audio past its deadline fails the run and blocks the marts."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.retention.ledger import StoredObject, register
+from orchestration.storage import LocalObjectStore
+from tests.support.calls import DAY, land, metadata, stereo, tone, wav
+
+GATE = "retention_state:customer_audio_within_deadline"
+
+
+@pytest.fixture
+def pipeline_run(lydspor_state):
+    from orchestration.demo import run_call_pipeline
+
+    store = LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), "lydspor")
+    land(store, "out-1", wav(stereo()), metadata("out-1"))
+    land(store, "ao-1", wav(tone(440)), metadata("ao-1", mode="agent_only"))
+    first = run_call_pipeline(DAY, DAY, instance=dg.DagsterInstance.ephemeral())
+    return store, first
+
+
+def gate_and_marts(instance):
+    from assets.marts.assets import lydspor_dbt_models
+    from orchestration.demo import run_call_pipeline
+
+    keys = [dg.AssetKey("retention_state"), *lydspor_dbt_models.keys]
+    return run_call_pipeline(DAY, DAY, instance=instance, asset_selection=keys)
+
+
+def test_gate_blocks_marts_when_customer_audio_outlives_its_deadline(pipeline_run):
+    store, first = pipeline_run
+    assert first.success and first.checks_failed == 0
+    assert {"fct_calls", "fct_call_coaching", "retention_state"} <= first.materialized
+
+    # A customer recording whose 15-minute window ended yesterday, still in the store.
+    created = datetime.now(UTC) - timedelta(days=1)
+    key = f"raw/{DAY}/planted/recording.wav"
+    put = store.put_bytes(key, wav(stereo(500, 700)))
+    with duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"]) as con:
+        register(
+            con,
+            StoredObject(
+                key,
+                "planted",
+                DAY,
+                "raw_recording",
+                "customer_audio",
+                "legitimate_interest_temporary",
+                ["agent_extraction"],
+                put.sha256,
+                put.size,
+                created,
+                created + timedelta(minutes=15),
+            ),
+        )
+    outcome = gate_and_marts(dg.DagsterInstance.ephemeral())
+    assert not outcome.success
+    assert GATE in outcome.failed_checks
+    assert "retention_state" in outcome.materialized
+    assert not {"fct_calls", "fct_call_coaching"} & outcome.materialized
+    # The gate reports; it does not delete (that is the retention engine's job).
+    assert store.stat(key) is not None
+
+
+def test_gate_fails_on_customer_audio_the_ledger_does_not_know(pipeline_run):
+    store, _ = pipeline_run
+    store.put_bytes(f"raw/{DAY}/orphan/recording.wav", wav(stereo(500, 800)))
+    outcome = gate_and_marts(dg.DagsterInstance.ephemeral())
+    assert not outcome.success and GATE in outcome.failed_checks
+    assert "fct_calls" not in outcome.materialized

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assets.retention.policy import PolicyError, load_policy, parse_duration
+
+
+def test_default_policy_keeps_customer_audio_minutes_not_days(policy):
+    assert policy.window("customer_audio", "legitimate_interest_temporary") <= timedelta(hours=1)
+    assert policy.window("customer_audio", "none") <= timedelta(hours=1)
+    created = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    assert policy.deadline("agent_audio", "contract", created) == created + timedelta(days=365)
+
+
+@pytest.mark.parametrize(
+    "text,expected",
+    [("15m", timedelta(minutes=15)), ("90d", timedelta(days=90)), ("36h", timedelta(hours=36))],
+)
+def test_parse_duration(text, expected):
+    assert parse_duration(text) == expected
+
+
+def test_unknown_window_is_an_error(policy):
+    with pytest.raises(PolicyError, match="no window for 'customer_audio' under basis 'contract'"):
+        policy.window("customer_audio", "contract")
+
+
+def test_naive_created_at_is_refused(policy):
+    with pytest.raises(ValueError, match="time-zone aware"):
+        policy.deadline("agent_audio", "contract", datetime(2026, 11, 2))
+
+
+def test_bad_policy_file_names_the_field(tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "tenant: x\ndefault_purposes: [coaching]\nwindows:\n  agent_audio:\n    contract: soon\n"
+    )
+    with pytest.raises(PolicyError, match="windows"):
+        load_policy(path)
+    with pytest.raises(PolicyError, match="does not exist"):
+        load_policy(tmp_path / "missing.yaml")
