@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+#: The venv's dbt, so an unactivated venv (or a bare `.venv/bin/lydspor`) works.
+DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
+
+
+def prepare_manifest() -> Path:
+    """Parse the project into target/manifest.json, which the dbt assets read at import."""
+    from dagster_dbt import DbtCliResource
+
+    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    return dbt_project.manifest_path

@@ -29,9 +29,9 @@ def run_call_pipeline(
     in-process run, recorded on ``instance`` (default: the one DAGSTER_HOME names)."""
     import dagster as dg
 
-    from orchestration.dbt_project import dbt_project
+    from orchestration.dbt_project import prepare_manifest
 
-    dbt_project.preparer.prepare(dbt_project)
+    prepare_manifest()
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("call_pipeline")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import dagster as dg
@@ -11,7 +10,7 @@ from dagster_dbt import DbtCliResource
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from orchestration.dbt_project import dbt_project
+from orchestration.dbt_project import DBT_EXECUTABLE, dbt_project
 from orchestration.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 
 
@@ -116,11 +115,7 @@ def duckdb_resource(path: str | dg.EnvVar) -> DuckDBResource:
 
 
 def dbt_resource() -> DbtCliResource:
-    # Point at the venv's dbt so an unactivated venv works.
-    return DbtCliResource(
-        project_dir=dbt_project,
-        dbt_executable=str(Path(sys.executable).parent / "dbt"),
-    )
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
 class PolicyResource(dg.ConfigurableResource):

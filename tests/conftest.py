@@ -26,9 +26,9 @@ def lydspor_env(state: Path, **overrides: str) -> dict[str, str]:
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
     """Dagster reads the dbt manifest when the definitions load: build it once per session."""
-    from orchestration.dbt_project import dbt_project
+    from orchestration.dbt_project import prepare_manifest
 
-    dbt_project.preparer.prepare(dbt_project)
+    prepare_manifest()
 
 
 @pytest.fixture

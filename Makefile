@@ -1,0 +1,27 @@
+# lydspor: the two commands of the quick start are `make demo` and `make test`.
+SHELL := /bin/bash
+UV = $(shell scripts/ensure-uv.sh)
+
+.PHONY: install demo test lint dev clean
+
+install:
+	$(UV) sync --frozen
+
+demo: install
+	$(UV) run lydspor demo
+
+test: install
+	scripts/install-test-deps.sh
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+	$(UV) run pytest
+
+lint:
+	$(UV) run ruff check . && $(UV) run ruff format --check .
+
+dev: install
+	$(UV) run lydspor dev
+
+# Runtime state only (DuckDB, objects, Dagster home); never the sample or policy files.
+clean:
+	rm -rf data/state dbt/target .env
