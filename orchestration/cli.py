@@ -172,12 +172,14 @@ def demo(
 def dev(port: Annotated[int, typer.Option(help="Web UI port.")] = 3000) -> None:
     """Start the Dagster UI (dagster dev) on the embedded defaults."""
     apply_embedded_defaults()
-    dagster = Path(sys.executable).parent / "dagster"
-    raise typer.Exit(
-        subprocess.call(
-            [str(dagster), "dev", "-m", "orchestration.definitions", "-p", str(port)]
-        )
-    )
+    from orchestration.dbt_project import prepare_manifest
+
+    prepare_manifest()
+    venv_bin = str(Path(sys.executable).parent)
+    # dagster dev's code server looks for `dbt` on PATH: put this venv's first.
+    env = {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
+    command = [f"{venv_bin}/dagster", "dev", "-m", "orchestration.definitions", "-p", str(port)]
+    raise typer.Exit(subprocess.call(command, env=env))
 
 
 if __name__ == "__main__":
