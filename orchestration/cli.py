@@ -105,11 +105,14 @@ def run(
 ) -> None:
     """Run the call pipeline for a range of call dates, in this process."""
     apply_embedded_defaults()
-    from orchestration.demo import run_call_pipeline
+    from orchestration.demo import run_call_pipeline, run_retention_sweep
 
     outcome = run_call_pipeline(date.fromisoformat(from_date), date.fromisoformat(to_date))
     _report_run(outcome)
-    if not outcome.success:
+    # The sweep runs after every pipeline run, failed or not: deadlines do not wait.
+    swept = run_retention_sweep()
+    _report_sweep(swept)
+    if not (outcome.success and swept.success):
         raise typer.Exit(1)
 
 
@@ -134,7 +137,12 @@ def demo(
     values = apply_embedded_defaults()
     if write_dotenv(values):
         console.print("wrote .env (settings for `dagster dev`)")
-    from orchestration.demo import database_path, run_call_pipeline, summarise
+    from orchestration.demo import (
+        database_path,
+        run_call_pipeline,
+        run_retention_sweep,
+        summarise,
+    )
 
     began = time.monotonic()
     first = date.fromisoformat(start)
@@ -142,6 +150,7 @@ def demo(
     sample(out=None, seed=seed, calls=calls, days=days, start=start)
     console.rule(f"call pipeline {first} … {last}")
     outcome = run_call_pipeline(first, last)
+    swept = run_retention_sweep()
     summary = summarise(database_path(), first, last)
 
     table = Table(title="lydspor demo", show_header=False)
@@ -154,11 +163,14 @@ def demo(
     table.add_row("transcribed words", str(summary.transcribed_words))
     for mart, rows in summary.mart_rows.items():
         table.add_row(f"mart {mart}", f"{rows} rows")
-    table.add_row("checks passed", f"{outcome.checks_passed} of "
-                  f"{outcome.checks_passed + outcome.checks_failed}")
+    table.add_row(
+        "checks passed",
+        f"{outcome.checks_passed} of {outcome.checks_passed + outcome.checks_failed}",
+    )
     table.add_row("took", f"{time.monotonic() - began:.0f} s")
     console.print(table)
     _report_run(outcome)
+    _report_sweep(swept)
     console.print(
         f"Next: query [bold]{database_path()}[/] with duckdb "
         "(e.g. select * from fct_call_coaching), or run [bold]lydspor dev[/] "
@@ -166,6 +178,278 @@ def demo(
     )
     if not outcome.success:
         raise typer.Exit(1)
+
+
+def _catalog(read_only: bool = False):
+    """The catalogue; read-only for commands that only look, so they never block a run."""
+    import duckdb
+
+    from assets.retention.tables import ensure_compliance_tables
+
+    path = Path(os.environ["LYDSPOR_DUCKDB_PATH"])
+    if not path.exists():
+        console.print(f"[red]no catalogue at {path}[/]: run `lydspor demo` or `lydspor run` first")
+        raise typer.Exit(2)
+    # Tables a newer lydspor added are created once, read-write, before a read-only look.
+    with duckdb.connect(str(path)) as writable:
+        ensure_compliance_tables(writable)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def _policy():
+    from assets.retention.policy import PolicyError, load_policy
+
+    try:
+        return load_policy(os.environ["LYDSPOR_POLICY"])
+    except PolicyError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def sweep() -> None:
+    """Delete every object past its retention deadline now (legal holds excepted)."""
+    apply_embedded_defaults()
+    from orchestration.demo import run_retention_sweep
+
+    outcome = run_retention_sweep()
+    _report_sweep(outcome)
+    if not outcome.success:
+        raise typer.Exit(1)
+
+
+def _report_sweep(outcome) -> None:
+    colour = "green" if outcome.success else "red"
+    console.print(
+        f"[{colour}]retention sweep:[/] {outcome.deleted} deleted, {len(outcome.held)} held, "
+        f"{len(outcome.failed)} failed"
+    )
+    for key in outcome.held:
+        console.print(f"  [yellow]held past deadline[/] {key}")
+    for failure in outcome.failed:
+        console.print(f"  [red]could not delete[/] {failure['key']}: {failure['error']}")
+
+
+@app.command()
+def erase(
+    decision: Annotated[str, typer.Option(help="The controller's decision: erase or refuse.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    phone: Annotated[str | None, typer.Option(help="Every call with this phone number.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Every recording of this employee.")] = None,
+    call: Annotated[str | None, typer.Option(help="One call.")] = None,
+    by: Annotated[str, typer.Option(help="Who decided.")] = "controller",
+) -> None:
+    """Record an erasure request's decision and carry it out (erase) or document it (refuse)."""
+    apply_embedded_defaults()
+    from assets.retention.erasure import ErasureError, execute_request
+
+    chosen = [(k, v) for k, v in (("phone", phone), ("agent", agent), ("call", call)) if v]
+    if len(chosen) != 1:
+        console.print("[red]give exactly one of --phone, --agent, --call[/]")
+        raise typer.Exit(2)
+    selector, value = chosen[0]
+    keep_hash = _policy().erasure.keep_phone_hash
+    began = time.monotonic()
+    try:
+        with _catalog() as con:
+            outcome = execute_request(
+                _store(),
+                con,
+                selector=selector,
+                value=value,
+                decision=decision,
+                reason=reason,
+                decided_by=by,
+                keep_phone_hash=keep_hash,
+            )
+            dates = con.execute(
+                "select min(call_date), max(call_date) from raw.recordings where call_id in "
+                "(select unnest(?::varchar[]))",
+                [outcome.calls_erased],
+            ).fetchone()
+    except ErasureError as exc:
+        console.print(f"[red]{exc}[/] (nothing was changed)")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"request {outcome.request_id[:8]}: {decision} — {len(outcome.calls_matched)} call(s) "
+        f"matched, {len(outcome.calls_erased)} erased, {len(outcome.calls_held)} under legal "
+        f"hold, {outcome.objects_deleted} object(s) deleted"
+    )
+    if outcome.calls_erased and dates[0] is not None:
+        # Rebuild the marts of the affected days so no mart keeps what was anonymised.
+        from orchestration.demo import refresh_marts
+
+        refreshed = refresh_marts(dates[0], dates[1])
+        _report_run(refreshed)
+    console.print(f"done in {time.monotonic() - began:.1f} s")
+
+
+hold_app = typer.Typer(help="Legal holds: keep a call or an agent's calls past their deadlines.")
+app.add_typer(hold_app, name="hold")
+
+
+@hold_app.command("place")
+def hold_place(
+    reason: Annotated[str, typer.Option(help="Why the data must be kept.")],
+    by: Annotated[str, typer.Option(help="Who placed the hold.")],
+    call: Annotated[str | None, typer.Option(help="Hold one call.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Hold all of an agent's calls.")] = None,
+) -> None:
+    """Place a legal hold."""
+    apply_embedded_defaults()
+    from assets.retention.holds import HoldError, place_hold
+
+    if bool(call) == bool(agent):
+        console.print("[red]give exactly one of --call, --agent[/]")
+        raise typer.Exit(2)
+    try:
+        with _catalog() as con:
+            hold = place_hold(con, "call" if call else "agent", call or agent, reason, by)
+    except HoldError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"hold {hold.hold_id} placed on {hold.scope} {hold.subject}")
+
+
+@hold_app.command("release")
+def hold_release(
+    hold_id: str,
+    reason: Annotated[str, typer.Option(help="Why the hold ends.")],
+    by: Annotated[str, typer.Option(help="Who released it.")],
+) -> None:
+    """Release a legal hold (the next sweep deletes what is past its deadline)."""
+    apply_embedded_defaults()
+    from assets.retention.holds import HoldError, release_hold
+
+    try:
+        with _catalog() as con:
+            release_hold(con, hold_id, by, reason)
+    except HoldError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    console.print(f"hold {hold_id} released")
+
+
+@hold_app.command("list")
+def hold_list() -> None:
+    """List open legal holds."""
+    apply_embedded_defaults()
+    from assets.retention.holds import active_holds
+
+    with _catalog() as con:
+        holds = active_holds(con)
+    table = Table("hold", "scope", "subject", "reason", "placed by", "placed at")
+    for h in holds:
+        table.add_row(
+            h["hold_id"], h["scope"], h["subject"], h["reason"], h["placed_by"], str(h["placed_at"])
+        )
+    console.print(table)
+
+
+audit_app = typer.Typer(help="The hash-chained audit log.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first bad entry."""
+    apply_embedded_defaults()
+    from assets.retention import audit
+
+    with _catalog(read_only=True) as con:
+        result = audit.verify(con, audit.anchored_head(_store()))
+    if result.ok:
+        console.print(f"[green]audit log intact[/]: {result.entries} entries")
+        return
+    console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/]: {result.problem}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def lineage(
+    call_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Emit JSON.")] = False,
+) -> None:
+    """A call's legal basis, consent evidence, objects with deadlines and receipts, holds, reads."""
+    apply_embedded_defaults()
+    import json
+
+    from assets.retention.lineage import UnknownCall, call_lineage
+
+    try:
+        with _catalog(read_only=True) as con:
+            data = call_lineage(con, call_id)
+    except UnknownCall as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    call_row = data["call"]
+    console.print(
+        f"[bold]{call_row['call_id']}[/] {call_row['call_date']} {call_row['direction']} "
+        f"{call_row['recording_mode']} agent {call_row['agent_id']} ({call_row['team']})"
+    )
+    tracks = Table("track", "basis", "purposes", "consent", "evidence", "why", title="bases")
+    for t in data["tracks"]:
+        valid = {True: "valid", False: "invalid", None: "—"}[t["consent_valid"]]
+        evidence = " ".join(
+            str(t[k])
+            for k in ("consent_mechanism", "consent_at", "prompt_version", "lia_reference")
+            if t[k]
+        )
+        tracks.add_row(
+            t["track"],
+            t["legal_basis"],
+            ", ".join(t["purposes"] or []),
+            valid,
+            evidence,
+            t["reason"],
+        )
+    console.print(tracks)
+    objects = Table(
+        "object", "class", "basis", "created", "deadline", "deleted", "receipt", title="objects"
+    )
+    for o in data["objects"]:
+        objects.add_row(
+            o["object_key"],
+            o["object_class"],
+            o["legal_basis"],
+            o["created_at"],
+            o["deadline"],
+            o["deleted_at"] or "[green]kept[/]",
+            (o["receipt_id"] or "")[:8],
+        )
+    console.print(objects)
+    for h in data["holds"]:
+        state = "released" if h["released_at"] else "open"
+        console.print(f"hold {h['hold_id'][:8]} ({state}): {h['reason']} — {h['placed_by']}")
+    for e in data["reads"]:
+        console.print(f"read by {e['actor']} at {e['at']}")
+    for e in data["erasure_requests"]:
+        console.print(f"erasure {e['request_id'][:8]}: {e['decision']} — {e['reason']}")
+
+
+@app.command()
+def report(
+    from_date: Annotated[str, typer.Option("--from", help="First call date (YYYY-MM-DD).")],
+    to_date: Annotated[str, typer.Option("--to", help="Last call date, inclusive.")],
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+) -> None:
+    """Write the self-contained HTML compliance report for a period."""
+    apply_embedded_defaults()
+    from assets.retention.lineage import period_report
+    from assets.retention.report import write_report
+
+    with _catalog(read_only=True) as con:
+        data = period_report(con, date.fromisoformat(from_date), date.fromisoformat(to_date))
+    write_report(data, out)
+    totals = data["totals"]
+    console.print(
+        f"wrote {out}: {totals['calls']} calls, {totals['deletions']} deletions "
+        f"({totals['deletions_late']} late), {totals['open_holds']} open holds, "
+        f"{totals['erasure_requests']} erasure requests"
+    )
 
 
 @app.command()

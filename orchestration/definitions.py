@@ -11,7 +11,7 @@ from assets.recordings.assets import raw_recordings
 from assets.retention.assets import retention_state
 from assets.retention.checks import customer_audio_within_deadline
 from assets.transcripts.assets import transcripts
-from orchestration.jobs import call_pipeline_job
+from orchestration.jobs import call_pipeline_job, retention_sweep
 from orchestration.resources import (
     ObjectStoreResource,
     PolicyResource,
@@ -19,8 +19,12 @@ from orchestration.resources import (
     dbt_resource,
     duckdb_resource,
 )
-from orchestration.schedules import nightly_call_pipeline
-from orchestration.sensors import landing_sensor
+from orchestration.schedules import nightly_call_pipeline, retention_sweep_schedule
+from orchestration.sensors import (
+    landing_sensor,
+    sweep_after_pipeline_failure,
+    sweep_after_pipeline_success,
+)
 
 
 def build_resources() -> dict:
@@ -54,8 +58,8 @@ defs = dg.Definitions(
         lydspor_dbt_models,
     ],
     asset_checks=[customer_audio_within_deadline],
-    jobs=[call_pipeline_job],
-    schedules=[nightly_call_pipeline],
-    sensors=[landing_sensor],
+    jobs=[call_pipeline_job, retention_sweep],
+    schedules=[nightly_call_pipeline, retention_sweep_schedule],
+    sensors=[landing_sensor, sweep_after_pipeline_success, sweep_after_pipeline_failure],
     resources=build_resources(),
 )

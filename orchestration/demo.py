@@ -50,9 +50,7 @@ def run_call_pipeline(
         for event in result.all_events
         if event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
-    failed = [
-        f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed
-    ]
+    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
     materialized = {
         event.asset_key.to_user_string()
         for event in result.all_events
@@ -65,6 +63,50 @@ def run_call_pipeline(
         checks_passed=sum(e.passed for e in evaluations),
         checks_failed=len(failed),
         failed_checks=failed,
+    )
+
+
+def refresh_marts(start: date, end: date, *, instance=None) -> RunOutcome:
+    """Rebuild retention state and the dbt marts (with the gate) for call dates [start, end]."""
+    from assets.marts.assets import lydspor_dbt_models
+    from assets.retention.assets import retention_state
+
+    keys = [*retention_state.keys, *lydspor_dbt_models.keys]
+    return run_call_pipeline(start, end, instance=instance, asset_selection=keys)
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    success: bool
+    deleted: int
+    held: list[str]
+    failed: list[dict]
+
+
+def run_retention_sweep(*, instance=None) -> SweepOutcome:
+    """Run the retention sweep job in this process (what the schedule and sensors launch)."""
+    import dagster as dg
+
+    from orchestration.definitions import defs
+
+    result = defs.resolve_job_def("retention_sweep").execute_in_process(
+        instance=instance or dg.DagsterInstance.get(),
+        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        raise_on_error=False,
+    )
+    metadata = {}
+    for event in result.all_events:
+        if event.event_type_value in ("STEP_OUTPUT", "STEP_FAILURE"):
+            data = event.event_specific_data
+            entries = getattr(data, "metadata", None) or getattr(
+                getattr(data, "user_failure_data", None), "metadata", None
+            )
+            metadata.update({k: getattr(v, "value", v) for k, v in (entries or {}).items()})
+    return SweepOutcome(
+        success=result.success,
+        deleted=int(metadata.get("deleted", 0)),
+        held=list(metadata.get("held", [])),
+        failed=list(metadata.get("failed", [])),
     )
 
 
@@ -82,10 +124,13 @@ class Summary:
 
 def summarise(database: Path, start: date, end: date) -> Summary:
     stop = end + timedelta(days=1)
-    with duckdb.connect(str(database), read_only=True) as con:
+    with duckdb.connect(str(database)) as con:
 
         def one(sql: str) -> float:
-            return con.execute(sql, [start, stop]).fetchone()[0] or 0
+            try:
+                return con.execute(sql, [start, stop]).fetchone()[0] or 0
+            except duckdb.CatalogException:  # a failed run may not have made every table
+                return 0
 
         window = "call_date >= ? and call_date < ?"
         mart_rows = {
@@ -108,9 +153,7 @@ def summarise(database: Path, start: date, end: date) -> Summary:
                 / 60,
                 2,
             ),
-            quarantined=int(
-                one(f"select count(distinct stem) from raw.quarantine where {window}")
-            ),
+            quarantined=int(one(f"select count(distinct stem) from raw.quarantine where {window}")),
             customer_objects_deleted=int(
                 one(
                     "select count(*) from raw.stored_objects where object_class = "

@@ -1,8 +1,8 @@
-"""Jobs: the call pipeline, every asset of a call-date partition in order."""
-
+"""Jobs: the call pipeline, and the retention sweep."""
 
 import dagster as dg
 
+from assets.retention.ops import sweep_expired_objects
 from orchestration.partitions import call_date_partitions
 
 call_pipeline_job = dg.define_asset_job(
@@ -14,3 +14,11 @@ call_pipeline_job = dg.define_asset_job(
     description="Recordings in, agent-only audio, transcripts, consent lineage, retention state, "
     "the compliance gate, and the dbt marts, for one call date or a range.",
 )
+
+
+@dg.job(
+    executor_def=dg.in_process_executor,
+    description="Deletes every object past its retention deadline, except those under legal hold.",
+)
+def retention_sweep():
+    sweep_expired_objects()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -110,8 +112,30 @@ class WhisperResource(dg.ConfigurableResource):
         return self._engine
 
 
+class CatalogResource(DuckDBResource):
+    """The DuckDB catalogue. Unlike the stock resource, the connection is closed even when the
+    step fails, so a failed step never leaves the file locked for dbt or the next step."""
+
+    @contextmanager
+    def get_connection(self):
+        config = {"custom_user_agent": "dagster", **self.connection_config}
+        for attempt in range(20):
+            try:
+                conn = duckdb.connect(self.database, read_only=False, config=config)
+                break
+            except duckdb.IOException:
+                # Another process (dbt, the UI's code server) holds the write lock: wait.
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
 def duckdb_resource(path: str | dg.EnvVar) -> DuckDBResource:
-    return DuckDBResource(database=path)
+    return CatalogResource(database=path)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -1,6 +1,5 @@
 """Sensors: start a run for a call date when new files land for it."""
 
-
 import hashlib
 from datetime import datetime, timedelta
 
@@ -8,7 +7,7 @@ import dagster as dg
 
 from assets.recordings.landing import landing_prefix
 from assets.recordings.metadata import CALL_TIMEZONE
-from orchestration.jobs import call_pipeline_job
+from orchestration.jobs import call_pipeline_job, retention_sweep
 from orchestration.resources import ObjectStoreResource
 
 #: Dialers deliver late; look this many days back each tick (dated prefixes keep it cheap).
@@ -32,3 +31,25 @@ def landing_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStor
             continue
         digest = hashlib.sha256("\n".join(landed).encode()).hexdigest()[:16]
         yield dg.RunRequest(partition_key=day.isoformat(), run_key=f"{day}:{digest}")
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[call_pipeline_job],
+    request_job=retention_sweep,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sweeps expired objects right after every successful pipeline run.",
+)
+def sweep_after_pipeline_success(context: dg.RunStatusSensorContext):
+    return dg.RunRequest(run_key=f"sweep-after-{context.dagster_run.run_id}")
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[call_pipeline_job],
+    request_job=retention_sweep,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Sweeps expired objects after a failed pipeline run too: a failing step never "
+    "keeps customer audio past its deadline.",
+)
+def sweep_after_pipeline_failure(context: dg.RunFailureSensorContext):
+    return dg.RunRequest(run_key=f"sweep-after-{context.dagster_run.run_id}")

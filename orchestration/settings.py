@@ -10,6 +10,13 @@ import os
 from pathlib import Path
 
 STATE_DIR = Path("data/state")
+#: The policy shipped with the repository, used when the working directory has none.
+SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "data" / "policies" / "default.yaml"
+
+
+def default_policy_path() -> Path:
+    local = Path("data/policies/default.yaml")
+    return local.resolve() if local.exists() else SHIPPED_POLICY
 
 
 def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
@@ -26,7 +33,7 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
         "LYDSPOR_S3_REGION": "",
         "LYDSPOR_WHISPER_MODEL": "bundled:base",
         "LYDSPOR_MODEL_DIR": str(state / "models"),
-        "LYDSPOR_POLICY": str(Path("data/policies/default.yaml").resolve()),
+        "LYDSPOR_POLICY": str(default_policy_path()),
         "DAGSTER_HOME": str(state / "dagster"),
     }
 

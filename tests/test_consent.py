@@ -6,19 +6,22 @@ from assets.consent.basis import decide_track_bases
 from assets.recordings.metadata import CallMetadata
 from tests.support.calls import CONSENT, metadata
 
-PURPOSES = ["coaching", "quality_assurance"]
+@pytest.fixture(autouse=True)
+def _policy(policy):
+    global POLICY
+    POLICY = policy
 
 
 def bases(**overrides):
     agent, customer = decide_track_bases(
-        CallMetadata.model_validate(metadata("c1", **overrides)), PURPOSES
+        CallMetadata.model_validate(metadata("c1", **overrides)), POLICY
     )
     return agent, customer
 
 
 def test_inbound_keypress_consent_is_the_customer_basis():
     agent, customer = bases(direction="inbound", consent=CONSENT)
-    assert agent.legal_basis == "contract" and agent.purposes == PURPOSES
+    assert agent.legal_basis == "contract" and agent.purposes == POLICY.default_purposes
     assert customer.legal_basis == "consent" and customer.consent_valid
     assert customer.purposes == CONSENT["purposes"]
     assert customer.prompt_version == "ivr-v3"
@@ -32,6 +35,9 @@ def test_inbound_keypress_consent_is_the_customer_basis():
         ({"service_conditional": True}, "not freely given"),
         ({"purposes": []}, "not specific"),
         ({"prompt_version": None}, "not informed"),
+        ({"response": "timeout"}, "not unambiguous"),
+        ({"response": "default"}, "not unambiguous"),
+        ({"purposes": ["marketing"]}, "not in the tenant's policy"),
     ],
 )
 def test_invalid_consent_leaves_the_customer_without_basis(change, problem):
@@ -49,12 +55,13 @@ def test_outbound_customer_voice_is_temporary_legitimate_interest():
     agent, customer = bases(direction="outbound")
     assert agent.legal_basis == "contract"
     assert customer.legal_basis == "legitimate_interest_temporary"
-    assert customer.lia_reference == "LIA-TEST"
+    assert customer.lia_reference == "LIA-2026-01"
 
 
-def test_outbound_without_lia_has_no_basis():
-    _, customer = bases(direction="outbound", lia_reference=None)
-    assert customer.legal_basis == "none"
+@pytest.mark.parametrize("reference", [None, "LIA-UNKNOWN"])
+def test_outbound_without_a_known_lia_has_no_basis(reference):
+    _, customer = bases(direction="outbound", lia_reference=reference)
+    assert customer.legal_basis == "none" and "LIA reference" in customer.reason
 
 
 def test_agent_only_recording_never_recorded_the_customer():

@@ -1,6 +1,5 @@
 """agent_audio: the agent's voice alone; the customer's voice deleted unless consent keeps it."""
 
-
 from collections import Counter
 from datetime import UTC, datetime
 

@@ -1,6 +1,5 @@
 """consent_lineage: the legal basis and consent evidence of every call's tracks."""
 
-
 import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
@@ -28,7 +27,7 @@ def consent_lineage(
     context: dg.AssetExecutionContext, duckdb: DuckDBResource, policy: PolicyResource
 ) -> dg.MaterializeResult:
     start, end = window_dates(context)
-    purposes = policy.load().default_purposes
+    tenant_policy = policy.load()
     with duckdb.get_connection() as con:
         calls = con.sql(
             f"select * from {RECORDINGS_TABLE} where call_date >= '{start}' and call_date < '{end}'"
@@ -36,7 +35,7 @@ def consent_lineage(
         rows = []
         for row in calls.iter_rows(named=True):
             for basis in decide_track_bases(
-                CallMetadata.model_validate_json(row["metadata_json"]), purposes
+                CallMetadata.model_validate_json(row["metadata_json"]), tenant_policy
             ):
                 rows.append(
                     {

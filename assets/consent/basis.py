@@ -14,6 +14,7 @@ from datetime import datetime
 import polars as pl
 
 from assets.recordings.metadata import CallMetadata, ConsentMechanism, Direction, RecordingMode
+from assets.retention.policy import RetentionPolicy
 
 CONTRACT = "contract"
 CONSENT = "consent"
@@ -22,6 +23,8 @@ NO_BASIS = "none"
 NOT_RECORDED = "not_recorded"
 
 _ACTIVE_MECHANISMS = {ConsentMechanism.KEYPRESS, ConsentMechanism.VERBAL, ConsentMechanism.WEB_FORM}
+#: Responses that are not an act by the caller: consent must never be inferred from them.
+_PASSIVE_RESPONSES = {"timeout", "silence", "default", "no_input", "none", ""}
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,9 @@ CONSENT_LINEAGE_SCHEMA = pl.Schema(
 )
 
 
-def consent_problems(call: CallMetadata) -> list[str]:
-    """Why the call's consent is not valid; empty when it is."""
+def consent_problems(call: CallMetadata, declared_purposes: set[str] | None = None) -> list[str]:
+    """Why the call's consent is not valid (freely given, unambiguous, informed, specific);
+    empty when it is."""
     consent = call.consent
     if consent is None:
         return ["no consent event in the metadata"]
@@ -66,29 +70,34 @@ def consent_problems(call: CallMetadata) -> list[str]:
         problems.append(f"mechanism {consent.mechanism.value!r} is not an active act")
     if not consent.given:
         problems.append("the caller did not consent")
+    if consent.response is not None and consent.response.strip().lower() in _PASSIVE_RESPONSES:
+        problems.append(f"not unambiguous: response {consent.response!r} is not an active act")
     if consent.service_conditional:
         problems.append("not freely given: the service depended on consenting")
     if not consent.purposes:
         problems.append("not specific: no purposes were named")
+    elif declared_purposes is not None and set(consent.purposes) - declared_purposes:
+        unknown = sorted(set(consent.purposes) - declared_purposes)
+        problems.append(f"not specific: purposes {unknown} are not in the tenant's policy")
     if not consent.prompt_version:
         problems.append("not informed: the prompt version is unknown")
     return problems
 
 
-def decide_track_bases(call: CallMetadata, default_purposes: list[str]) -> list[TrackBasis]:
+def decide_track_bases(call: CallMetadata, policy: RetentionPolicy) -> list[TrackBasis]:
     """The agent's and the customer's track bases for one call."""
     agent = TrackBasis(
         call_id=call.call_id,
         track="agent",
         legal_basis=CONTRACT,
-        purposes=list(default_purposes),
+        purposes=list(policy.default_purposes),
         consent_valid=None,
         reason="the agent's employment contract",
     )
-    return [agent, _customer_basis(call)]
+    return [agent, _customer_basis(call, policy)]
 
 
-def _customer_basis(call: CallMetadata) -> TrackBasis:
+def _customer_basis(call: CallMetadata, policy: RetentionPolicy) -> TrackBasis:
     common = {"call_id": call.call_id, "track": "customer"}
     if call.recording_mode is RecordingMode.AGENT_ONLY:
         return TrackBasis(
@@ -99,13 +108,15 @@ def _customer_basis(call: CallMetadata) -> TrackBasis:
             reason="agent-only recording: the customer's voice was never recorded",
         )
     if call.direction is Direction.OUTBOUND:
-        if not call.lia_reference:
+        if not policy.knows_lia(call.lia_reference):
             return TrackBasis(
                 **common,
                 legal_basis=NO_BASIS,
                 purposes=[],
                 consent_valid=None,
-                reason="outbound call without a legitimate-interest assessment reference",
+                reason=f"outbound call whose LIA reference {call.lia_reference!r} is not in "
+                "the tenant's policy",
+                lia_reference=call.lia_reference,
             )
         return TrackBasis(
             **common,
@@ -125,7 +136,7 @@ def _customer_basis(call: CallMetadata) -> TrackBasis:
             "prompt_version": consent.prompt_version or "",
             "purposes": ",".join(consent.purposes),
         }
-    problems = consent_problems(call)
+    problems = consent_problems(call, set(policy.purposes))
     recorded = {
         "consent_mechanism": consent.mechanism.value if consent else None,
         "consent_at": consent.at if consent else None,

@@ -1,6 +1,5 @@
 """The dbt marts, built on the DuckDB catalogue for the run's call-date window."""
 
-
 import json
 from collections.abc import Mapping
 from typing import Any

@@ -1,6 +1,5 @@
 """raw_recordings: land, validate, hash, probe and catalogue the dialer's recordings."""
 
-
 from collections import Counter
 from datetime import timedelta
 
@@ -9,7 +8,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.recordings.ingest import CATALOGUE_TABLES, RECORDINGS_TABLE, ingest_landed_call
 from assets.recordings.landing import list_landed_calls
-from assets.retention.ledger import ensure_ledger
+from assets.retention.tables import ensure_compliance_tables
 from orchestration.partitions import call_date_partitions, window_dates
 from orchestration.resources import ObjectStoreResource, PolicyResource
 from orchestration.warehouse import ensure_table
@@ -33,7 +32,7 @@ def raw_recordings(
     start, end = window_dates(context)
     outcomes = []
     with duckdb.get_connection() as con:
-        ensure_ledger(con)
+        ensure_compliance_tables(con)
         for table, schema in CATALOGUE_TABLES.items():
             ensure_table(con, table, schema)
         day = start

@@ -138,7 +138,7 @@ def ingest_landed_call(
     put = store.put_bytes(key, audio, content_type=f"audio/{ext}")
     if put.sha256 != sha:
         raise RuntimeError(f"checksum changed while storing {key}")
-    customer = decide_track_bases(call, policy.default_purposes)[1]
+    customer = decide_track_bases(call, policy)[1]
     holds_customer_voice = call.recording_mode is not RecordingMode.AGENT_ONLY
     object_class = CUSTOMER_AUDIO if holds_customer_voice else "agent_audio"
     basis = customer.legal_basis if holds_customer_voice else "contract"
@@ -195,8 +195,7 @@ def _already_ingested(con: duckdb.DuckDBPyConnection, call: CallMetadata, sha: s
         return same_content[0]
     if same_content:
         raise Rejected(
-            f"audio is identical to call {same_content[0]!r} but the metadata says "
-            f"{call.call_id!r}"
+            f"audio is identical to call {same_content[0]!r} but the metadata says {call.call_id!r}"
         )
     same_id = con.execute(
         f"select sha256 from {RECORDINGS_TABLE} where call_id = ?", [call.call_id]

@@ -51,6 +51,8 @@ class ConsentEvent(BaseModel):
     purposes: list[str] = Field(default_factory=list)
     #: True when the caller was told the service depends on consenting (makes it invalid).
     service_conditional: bool = False
+    #: What the dialer registered: a key ("1"), a word ("ja"), or "timeout"/"silence"/"default".
+    response: str | None = None
 
 
 class CallMetadata(BaseModel):

@@ -1,6 +1,5 @@
 """retention_state: every stored object with class, basis, created, deadline and deletion."""
 
-
 from datetime import UTC, datetime
 
 import dagster as dg

@@ -1,6 +1,5 @@
 """The compliance gate: a blocking check that fails when customer audio outlives its deadline."""
 
-
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 

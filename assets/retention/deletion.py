@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from assets.retention import audit
 from orchestration.storage import ObjectStore, StorageError
 
 
@@ -31,6 +32,7 @@ def delete_object(
     reason: str,
     *,
     now: datetime | None = None,
+    actor: str = "lydspor",
 ) -> DeletionReceipt:
     """Delete a ledger-registered object and record the receipt; raises if it survives."""
     row = con.execute(
@@ -70,5 +72,22 @@ def delete_object(
             verified,
             sha256,
         ],
+    )
+    audit.append(
+        con,
+        "delete",
+        actor=actor,
+        call_id=call_id,
+        subject=object_key,
+        details={
+            "receipt_id": receipt.receipt_id,
+            "reason": reason,
+            "object_class": object_class,
+            "legal_basis": legal_basis,
+            "deadline": deadline,
+            "on_time": deleted_at <= deadline,
+            "sha256": sha256,
+        },
+        at=deleted_at,
     )
     return receipt

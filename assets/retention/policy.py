@@ -1,4 +1,8 @@
-"""Retention windows per object class and legal basis, read from the tenant's policy file."""
+"""The tenant's policy: purposes, legal bases, LIA references and retention windows.
+
+A policy file is YAML validated here; a bad file fails with the file and field named, before
+anything is stored or deleted on its account.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,33 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+#: Every kind of object lydspor stores or records, each with windows of its own.
+OBJECT_CLASSES = {
+    "customer_audio",
+    "agent_audio",
+    "transcript",
+    "redacted_transcript",
+    "call_metadata",
+    "audit_log",
+    "quarantine",
+    "landing",
+}
+LEGAL_BASES = {
+    "contract",
+    "consent",
+    "legitimate_interest",
+    "legitimate_interest_temporary",
+    "legal_obligation",
+    "none",
+    "in_transit",
+}
+#: Temporary legitimate interest on customer audio is for minutes of processing, not storage.
+MAX_TEMPORARY_WINDOW = timedelta(hours=24)
 
 
 class PolicyError(ValueError):
@@ -24,11 +51,33 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
+class LegitimateInterestAssessment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    covers: list[str] = Field(min_length=1)
+
+
+class ErasurePolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    #: Keep a salted hash of an erased phone number, for de-duplication only.
+    keep_phone_hash: bool = False
+
+
 class RetentionPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tenant: str
+    purposes: dict[str, str] = Field(min_length=1)
+    #: Purposes of the agent's track (the employment contract's).
     default_purposes: list[str] = Field(min_length=1)
+    legitimate_interest_assessments: dict[str, LegitimateInterestAssessment] = Field(
+        default_factory=dict
+    )
+    #: Which purposes a row must carry to appear in each mart.
+    mart_purposes: dict[str, list[str]] = Field(default_factory=dict)
+    erasure: ErasurePolicy = Field(default_factory=ErasurePolicy)
     windows: dict[str, dict[str, timedelta]]
 
     @field_validator("windows", mode="before")
@@ -44,6 +93,39 @@ class RetentionPolicy(BaseModel):
             for object_class, by_basis in value.items()
         }
 
+    @model_validator(mode="after")
+    def _consistent(self) -> RetentionPolicy:
+        for where, names in [
+            ("default_purposes", self.default_purposes),
+            *((f"mart_purposes.{mart}", names) for mart, names in self.mart_purposes.items()),
+        ]:
+            unknown = sorted(set(names) - set(self.purposes))
+            if unknown:
+                raise ValueError(f"{where}: purposes {unknown} are not declared under purposes")
+        for object_class, by_basis in self.windows.items():
+            if object_class not in OBJECT_CLASSES:
+                raise ValueError(f"windows.{object_class}: unknown object class")
+            for basis, window in by_basis.items():
+                if basis not in LEGAL_BASES:
+                    raise ValueError(f"windows.{object_class}.{basis}: unknown legal basis")
+                if window < timedelta(0):
+                    raise ValueError(f"windows.{object_class}.{basis}: negative window")
+                if (
+                    basis.startswith("legitimate_interest")
+                    and not self.legitimate_interest_assessments
+                ):
+                    raise ValueError(
+                        f"windows.{object_class}.{basis}: legitimate interest is used, so "
+                        "legitimate_interest_assessments must reference the controller's LIA"
+                    )
+        temporary = self.windows.get("customer_audio", {}).get("legitimate_interest_temporary")
+        if temporary is not None and temporary > MAX_TEMPORARY_WINDOW:
+            raise ValueError(
+                "windows.customer_audio.legitimate_interest_temporary: customer audio held under "
+                "temporary legitimate interest must be kept for minutes, not days"
+            )
+        return self
+
     def window(self, object_class: str, legal_basis: str) -> timedelta:
         try:
             return self.windows[object_class][legal_basis]
@@ -53,10 +135,26 @@ class RetentionPolicy(BaseModel):
                 f"{object_class!r} under basis {legal_basis!r}"
             ) from None
 
-    def deadline(self, object_class: str, legal_basis: str, created_at: datetime) -> datetime:
-        if created_at.tzinfo is None:
+    def deadline(
+        self,
+        object_class: str,
+        legal_basis: str,
+        created_at: datetime,
+        now: datetime | None = None,
+    ) -> datetime:
+        """When the object must be gone. Windows are absolute durations (a "day" is 24 h, so
+        DST never stretches one); a created_at in the future (clock skew) counts from ``now``."""
+        if created_at.tzinfo is None or (now is not None and now.tzinfo is None):
             raise ValueError("created_at must be time-zone aware")
-        return created_at + self.window(object_class, legal_basis)
+        start = min(created_at, now) if now is not None else created_at
+        return start + self.window(object_class, legal_basis)
+
+    def allows_mart(self, mart: str, purposes: list[str]) -> bool:
+        needed = self.mart_purposes.get(mart)
+        return needed is None or bool(set(needed) & set(purposes))
+
+    def knows_lia(self, reference: str | None) -> bool:
+        return reference is not None and reference in self.legitimate_interest_assessments
 
 
 def load_policy(path: Path | str) -> RetentionPolicy:
@@ -71,6 +169,7 @@ def load_policy(path: Path | str) -> RetentionPolicy:
         return RetentionPolicy.model_validate(raw)
     except ValidationError as exc:
         fields = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc']) or 'policy'}: {err['msg']}"
+            for err in exc.errors()
         )
         raise PolicyError(f"policy file {path} is invalid: {fields}") from exc

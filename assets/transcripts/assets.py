@@ -1,7 +1,6 @@
 """transcripts: word-level, timestamped text of the agent's speech (and the customer's where
 valid consent allows), written as Parquet to object storage and registered in DuckDB."""
 
-
 import io
 from datetime import UTC, datetime
 

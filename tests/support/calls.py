@@ -35,7 +35,7 @@ def metadata(call_id: str, direction: str = "outbound", mode: str = "stereo", **
         "language": "en",
         "recording_mode": mode,
         "agent_channel": 0 if mode == "stereo" else None,
-        "lia_reference": "LIA-TEST" if direction == "outbound" else None,
+        "lia_reference": "LIA-2026-01" if direction == "outbound" else None,
     }
     record.update(extra)
     return record

@@ -1,0 +1,175 @@
+"""The audit log: append-only and hash-chained.
+
+Each entry's hash covers its content and the previous entry's hash, so editing, removing or
+reordering any entry breaks the chain from that entry on. The newest head is also written to the
+object store (``audit/head.json``), so cutting entries off the end is detected too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+AUDIT_TABLE = "raw.audit_log"
+HEAD_KEY = "audit/head.json"
+GENESIS = "0" * 64
+
+AUDIT_DDL = f"""
+create schema if not exists raw;
+create table if not exists {AUDIT_TABLE} (
+    seq bigint primary key,
+    logged_at timestamptz not null,
+    actor varchar not null,
+    action varchar not null,
+    call_id varchar,
+    subject varchar,
+    details varchar not null,
+    prev_hash varchar not null,
+    hash varchar not null
+);
+"""
+
+#: Actions recorded; reads of audio and transcripts are recorded as ``read``.
+ACTIONS = {"delete", "erasure_decision", "hold_placed", "hold_released", "read"}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    call_id: str | None
+    subject: str | None
+    details: dict
+    prev_hash: str
+    hash: str
+
+
+def entry_hash(
+    seq: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    call_id: str | None,
+    subject: str | None,
+    details: str,
+    prev_hash: str,
+) -> str:
+    canonical = json.dumps(
+        [
+            seq,
+            at.astimezone(UTC).isoformat(timespec="microseconds"),
+            actor,
+            action,
+            call_id,
+            subject,
+            details,
+            prev_hash,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def ensure_audit_log(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(AUDIT_DDL)
+
+
+def append(
+    con: duckdb.DuckDBPyConnection,
+    action: str,
+    *,
+    actor: str,
+    call_id: str | None = None,
+    subject: str | None = None,
+    details: dict | None = None,
+    at: datetime | None = None,
+) -> AuditEntry:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    ensure_audit_log(con)
+    at = (at or datetime.now(UTC)).astimezone(UTC)
+    last = con.execute(f"select seq, hash from {AUDIT_TABLE} order by seq desc limit 1").fetchone()
+    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    body = json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str)
+    digest = entry_hash(seq, at, actor, action, call_id, subject, body, prev)
+    con.execute(
+        f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [seq, at, actor, action, call_id, subject, body, prev, digest],
+    )
+    return AuditEntry(seq, at, actor, action, call_id, subject, details or {}, prev, digest)
+
+
+def entries(con: duckdb.DuckDBPyConnection, call_id: str | None = None) -> list[AuditEntry]:
+    where = "where call_id = ?" if call_id else ""
+    rows = con.execute(
+        f"select * from {AUDIT_TABLE} {where} order by seq", [call_id] if call_id else []
+    ).fetchall()
+    return [
+        AuditEntry(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8]) for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    problem: str | None = None
+
+
+def verify(con: duckdb.DuckDBPyConnection, head: dict | None = None) -> VerifyResult:
+    """Walk the chain from the start; ``head`` is the last anchored {seq, hash}, if any."""
+    rows = con.execute(f"select * from {AUDIT_TABLE} order by seq").fetchall()
+    prev, expected_seq = GENESIS, 1
+    for seq, at, actor, action, call_id, subject, details, prev_hash, digest in rows:
+        if seq != expected_seq:
+            return VerifyResult(
+                False, len(rows), expected_seq, f"entry {expected_seq} is missing (next is {seq})"
+            )
+        if prev_hash != prev:
+            return VerifyResult(
+                False, len(rows), seq, f"entry {seq} does not follow entry {seq - 1} (chain broken)"
+            )
+        if entry_hash(seq, at, actor, action, call_id, subject, details, prev_hash) != digest:
+            return VerifyResult(False, len(rows), seq, f"entry {seq} was altered")
+        prev, expected_seq = digest, seq + 1
+    if head is not None:
+        anchored = int(head["seq"])
+        if anchored > len(rows):
+            return VerifyResult(
+                False,
+                len(rows),
+                len(rows) + 1,
+                f"entries {len(rows) + 1}..{anchored} were removed from the end",
+            )
+        if rows[anchored - 1][8] != head["hash"]:
+            return VerifyResult(
+                False, len(rows), anchored, f"entry {anchored} differs from the anchored head"
+            )
+    return VerifyResult(True, len(rows))
+
+
+def head(con: duckdb.DuckDBPyConnection) -> dict | None:
+    last = con.execute(f"select seq, hash from {AUDIT_TABLE} order by seq desc limit 1").fetchone()
+    return {"seq": last[0], "hash": last[1]} if last else None
+
+
+def anchor(con: duckdb.DuckDBPyConnection, store) -> dict | None:
+    """Write the current head to the object store (outside the database it protects)."""
+    current = head(con)
+    if current is not None:
+        store.put_bytes(HEAD_KEY, json.dumps(current).encode(), content_type="application/json")
+    return current
+
+
+def anchored_head(store) -> dict | None:
+    if store.stat(HEAD_KEY) is None:
+        return None
+    return json.loads(store.get_bytes(HEAD_KEY))

@@ -1,0 +1,124 @@
+"""Legal holds: a call, or all of an agent's calls, kept past their deadlines until released.
+
+Holds are recorded in DuckDB and the audit log; where the object store supports object lock,
+the hold is also set on the objects themselves so the store refuses to delete them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from assets.retention import audit
+
+HOLDS_TABLE = "raw.legal_holds"
+
+HOLDS_DDL = f"""
+create schema if not exists raw;
+create table if not exists {HOLDS_TABLE} (
+    hold_id varchar primary key,
+    scope varchar not null,
+    subject varchar not null,
+    reason varchar not null,
+    placed_by varchar not null,
+    placed_at timestamptz not null,
+    released_by varchar,
+    released_at timestamptz,
+    release_reason varchar
+);
+"""
+SCOPES = {"call", "agent"}
+
+
+class HoldError(ValueError):
+    """A hold could not be placed or released; the message says why."""
+
+
+@dataclass(frozen=True)
+class Hold:
+    hold_id: str
+    scope: str
+    subject: str
+    reason: str
+    placed_by: str
+    placed_at: datetime
+
+
+def ensure_holds(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(HOLDS_DDL)
+
+
+def place_hold(
+    con: duckdb.DuckDBPyConnection, scope: str, subject: str, reason: str, placed_by: str
+) -> Hold:
+    if scope not in SCOPES:
+        raise HoldError(f"scope must be one of {sorted(SCOPES)}, not {scope!r}")
+    if not reason.strip() or not placed_by.strip():
+        raise HoldError("a hold needs a reason and who placed it")
+    ensure_holds(con)
+    hold = Hold(str(uuid.uuid4()), scope, subject, reason, placed_by, datetime.now(UTC))
+    con.execute(
+        f"insert into {HOLDS_TABLE} (hold_id, scope, subject, reason, placed_by, placed_at) "
+        "values (?, ?, ?, ?, ?, ?)",
+        [hold.hold_id, scope, subject, reason, placed_by, hold.placed_at],
+    )
+    audit.append(
+        con,
+        "hold_placed",
+        actor=placed_by,
+        call_id=subject if scope == "call" else None,
+        subject=f"{scope}:{subject}",
+        details={"hold_id": hold.hold_id, "reason": reason},
+    )
+    return hold
+
+
+def release_hold(
+    con: duckdb.DuckDBPyConnection, hold_id: str, released_by: str, reason: str
+) -> None:
+    ensure_holds(con)
+    row = con.execute(
+        f"select scope, subject, released_at from {HOLDS_TABLE} where hold_id = ?", [hold_id]
+    ).fetchone()
+    if row is None:
+        raise HoldError(f"no hold {hold_id!r}")
+    if row[2] is not None:
+        raise HoldError(f"hold {hold_id!r} was already released at {row[2]}")
+    con.execute(
+        f"update {HOLDS_TABLE} set released_by = ?, released_at = ?, release_reason = ? "
+        "where hold_id = ?",
+        [released_by, datetime.now(UTC), reason, hold_id],
+    )
+    audit.append(
+        con,
+        "hold_released",
+        actor=released_by,
+        call_id=row[1] if row[0] == "call" else None,
+        subject=f"{row[0]}:{row[1]}",
+        details={"hold_id": hold_id, "reason": reason},
+    )
+
+
+def active_holds(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    return (
+        con.sql(f"select * from {HOLDS_TABLE} where released_at is null order by placed_at")
+        .pl()
+        .to_dicts()
+    )
+
+
+def held_call_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Calls under an active hold, directly or through their agent."""
+    rows = con.execute(
+        f"""
+        select subject from {HOLDS_TABLE} where released_at is null and scope = 'call'
+        union
+        select r.call_id from raw.recordings r
+        join {HOLDS_TABLE} h on h.scope = 'agent' and h.subject = r.agent_id
+        where h.released_at is null
+        """
+    ).fetchall()
+    return {r[0] for r in rows}

@@ -1,0 +1,17 @@
+"""Create every compliance table at once (write paths call this; read paths never do)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from assets.retention.audit import ensure_audit_log
+from assets.retention.erasure import ensure_erasure_tables
+from assets.retention.holds import ensure_holds
+from assets.retention.ledger import ensure_ledger
+
+
+def ensure_compliance_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_ledger(con)
+    ensure_holds(con)
+    ensure_erasure_tables(con)
+    ensure_audit_log(con)
