@@ -184,13 +184,18 @@ def _catalog(read_only: bool = False):
     """The catalogue; read-only for commands that only look, so they never block a run."""
     import duckdb
 
-    from assets.retention.tables import ensure_compliance_tables
+    from assets.retention.tables import ensure_compliance_tables, has_compliance_tables
 
     path = Path(os.environ["LYDSPOR_DUCKDB_PATH"])
     if not path.exists():
         console.print(f"[red]no catalogue at {path}[/]: run `lydspor demo` or `lydspor run` first")
         raise typer.Exit(2)
-    # Tables a newer lydspor added are created once, read-write, before a read-only look.
+    if read_only:
+        con = duckdb.connect(str(path), read_only=True)
+        if has_compliance_tables(con):
+            return con
+        con.close()
+    # Tables a newer lydspor added are created once, read-write, before anything reads them.
     with duckdb.connect(str(path)) as writable:
         ensure_compliance_tables(writable)
     return duckdb.connect(str(path), read_only=read_only)

@@ -9,7 +9,10 @@ from assets.consent.assets import consent_lineage
 from assets.marts.assets import lydspor_dbt_models
 from assets.recordings.assets import raw_recordings
 from assets.retention.assets import retention_state
-from assets.retention.checks import customer_audio_within_deadline
+from assets.retention.checks import (
+    customer_audio_within_deadline,
+    every_object_has_basis_and_purposes,
+)
 from assets.transcripts.assets import transcripts
 from orchestration.jobs import call_pipeline_job, retention_sweep
 from orchestration.resources import (
@@ -57,7 +60,7 @@ defs = dg.Definitions(
         retention_state,
         lydspor_dbt_models,
     ],
-    asset_checks=[customer_audio_within_deadline],
+    asset_checks=[customer_audio_within_deadline, every_object_has_basis_and_purposes],
     jobs=[call_pipeline_job, retention_sweep],
     schedules=[nightly_call_pipeline, retention_sweep_schedule],
     sensors=[landing_sensor, sweep_after_pipeline_success, sweep_after_pipeline_failure],

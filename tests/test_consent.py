@@ -6,6 +6,7 @@ from assets.consent.basis import decide_track_bases
 from assets.recordings.metadata import CallMetadata
 from tests.support.calls import CONSENT, metadata
 
+
 @pytest.fixture(autouse=True)
 def _policy(policy):
     global POLICY

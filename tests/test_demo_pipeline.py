@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,17 +17,32 @@ from tests.conftest import lydspor_env
 pytestmark = pytest.mark.slow
 
 
+LYDSPOR = Path(sys.executable).parent / "lydspor"
+
+
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
+def demo_env(tmp_path_factory):
     state = tmp_path_factory.mktemp("demo") / "state"
-    env = {**os.environ, **lydspor_env(state)}
-    lydspor = Path(sys.executable).parent / "lydspor"
-    done = subprocess.run(
-        [str(lydspor), "demo"], env=env, capture_output=True, text=True, timeout=900,
+    return state, {**os.environ, **lydspor_env(state)}
+
+
+def cli(demo_env, *args: str) -> subprocess.CompletedProcess:
+    state, env = demo_env
+    return subprocess.run(
+        [str(LYDSPOR), *args],
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=900,
         cwd=state.parent,
     )
+
+
+@pytest.fixture(scope="module")
+def demo(demo_env):
+    done = cli(demo_env, "demo")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    con = duckdb.connect(str(state / "lydspor.duckdb"), read_only=True)
+    con = duckdb.connect(str(demo_env[0] / "lydspor.duckdb"), read_only=True)
     yield done.stdout, con
     con.close()
 
@@ -39,38 +55,66 @@ def test_summary_reports_calls_minutes_deletions_marts_and_checks(demo):
     out, con = demo
     calls = rows(con, "select count(*), count(distinct call_date) from raw.recordings")[0]
     assert calls[0] == 12 and calls[1] >= 2
-    for label in ("calls", "audio minutes", "agent-only minutes", "customer audio objects deleted",
-                  "mart fct_calls", "mart fct_call_coaching", "checks passed"):
+    for label in (
+        "calls",
+        "audio minutes",
+        "agent-only minutes",
+        "customer audio objects deleted",
+        "mart fct_calls",
+        "mart fct_call_coaching",
+        "checks passed",
+    ):
         assert label in out, label
     assert "succeeded" in out
 
 
 def test_customer_voice_is_deleted_unless_consent_keeps_it(demo):
     _, con = demo
-    status = dict(rows(con, """
+    status = dict(
+        rows(
+            con,
+            """
         select r.call_id, (s.deleted_at is not null) as deleted
         from raw.recordings r join raw.stored_objects s on s.object_key = r.object_key
         where r.recording_mode in ('stereo', 'mono')
-    """))
-    bases = dict(rows(con, "select call_id, legal_basis from raw.consent_lineage "
-                           "where track = 'customer'"))
+    """,
+        )
+    )
+    bases = dict(
+        rows(con, "select call_id, legal_basis from raw.consent_lineage where track = 'customer'")
+    )
     assert status, "the sample set has recordings with the customer's voice"
     for call_id, deleted in status.items():
         assert deleted == (bases[call_id] != "consent"), call_id
-    receipts = rows(con, "select count(*) from raw.deletion_receipts r join raw.recordings c "
-                         "on c.object_key = r.object_key where r.verified_absent")[0][0]
+    receipts = rows(
+        con,
+        "select count(*) from raw.deletion_receipts r join raw.recordings c "
+        "on c.object_key = r.object_key where r.verified_absent",
+    )[0][0]
     assert receipts == sum(status.values())
 
 
 def test_transcripts_follow_consent_and_match_the_speech(demo):
     _, con = demo
-    customer_calls = {r[0] for r in rows(con, "select distinct call_id from raw.transcript_words "
-                                              "where track = 'customer'")}
-    consented = {r[0] for r in rows(con, "select call_id from raw.consent_lineage where "
-                                         "track = 'customer' and legal_basis = 'consent'")}
+    customer_calls = {
+        r[0]
+        for r in rows(
+            con, "select distinct call_id from raw.transcript_words where track = 'customer'"
+        )
+    }
+    consented = {
+        r[0]
+        for r in rows(
+            con,
+            "select call_id from raw.consent_lineage where "
+            "track = 'customer' and legal_basis = 'consent'",
+        )
+    }
     assert customer_calls and customer_calls <= consented
     # The agent's words against the ground truth, English calls (espeak's Norwegian is poor).
-    pairs = rows(con, """
+    pairs = rows(
+        con,
+        """
         with said as (
             select call_id, string_agg(text, ' ' order by turn_index) as truth
             from raw.truth_turns where speaker = 'agent' group by call_id
@@ -82,22 +126,110 @@ def test_transcripts_follow_consent_and_match_the_speech(demo):
         select said.truth, heard.hypothesis from said
         join heard using (call_id) join raw.recordings r using (call_id)
         where r.language = 'en'
-    """)
+    """,
+    )
     assert pairs
-    normalise = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(),
-                               jiwer.RemoveMultipleSpaces(), jiwer.Strip(),
-                               jiwer.ReduceToListOfListOfWords()])
-    wer = jiwer.wer([t for t, _ in pairs], [h for _, h in pairs],
-                    reference_transform=normalise, hypothesis_transform=normalise)
+    normalise = jiwer.Compose(
+        [
+            jiwer.ToLowerCase(),
+            jiwer.RemovePunctuation(),
+            jiwer.RemoveMultipleSpaces(),
+            jiwer.Strip(),
+            jiwer.ReduceToListOfListOfWords(),
+        ]
+    )
+    wer = jiwer.wer(
+        [t for t, _ in pairs],
+        [h for _, h in pairs],
+        reference_transform=normalise,
+        hypothesis_transform=normalise,
+    )
     assert wer < 0.35, wer
 
 
 def test_marts_are_built_with_coaching_kpis(demo):
     _, con = demo
     assert rows(con, "select count(*) from fct_calls")[0][0] == 12
-    kpis = rows(con, "select speech_rate_wpm, longest_monologue_s, agent_talk_s, "
-                     "metrics_missing_reason from fct_call_coaching")
+    kpis = rows(
+        con,
+        "select speech_rate_wpm, longest_monologue_s, agent_talk_s, "
+        "metrics_missing_reason from fct_call_coaching",
+    )
     measured = [k for k in kpis if k[3] is None]
     assert measured and all(80 < k[0] < 260 and 0 < k[1] <= k[2] for k in measured)
     # Mono calls cannot be split yet: null metrics with a reason, never zeros.
     assert all(k[0] is None for k in kpis if k[3] is not None)
+
+
+def outbound_stereo_call(con) -> str:
+    return rows(
+        con,
+        "select call_id from raw.recordings where direction = 'outbound' "
+        "and recording_mode = 'stereo' order by call_id limit 1",
+    )[0][0]
+
+
+def test_lineage_json_shows_basis_objects_and_receipts(demo, demo_env):
+    _, con = demo
+    call_id = outbound_stereo_call(con)
+    done = cli(demo_env, "lineage", call_id, "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    bases = {t["track"]: t["legal_basis"] for t in data["tracks"]}
+    assert bases == {"agent": "contract", "customer": "legitimate_interest_temporary"}
+    raw = next(o for o in data["objects"] if o["kind"] == "raw_recording")
+    assert raw["deleted_at"] and raw["receipt_id"] and raw["deleted_on_time"]
+    assert [o for o in data["objects"] if o["kind"] == "agent_audio" and not o["deleted_at"]]
+
+
+def test_report_and_audit_verify(demo, demo_env, tmp_path):
+    out = tmp_path / "report.html"
+    done = cli(demo_env, "report", "--from", "2026-11-02", "--to", "2026-11-03", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    html = out.read_text()
+    assert html.count('class="call"') == 12 and "LATE" not in html
+    verified = cli(demo_env, "audit", "verify")
+    assert verified.returncode == 0 and "intact" in verified.stdout
+
+
+def test_erase_a_call_end_to_end(demo, demo_env):
+    _, con = demo
+    call_id = rows(
+        con,
+        "select call_id from raw.recordings where recording_mode = 'stereo' "
+        "and direction = 'inbound' and call_id in (select call_id from "
+        "raw.consent_lineage where legal_basis = 'consent') limit 1",
+    )[0][0]
+    con.close()
+    done = cli(
+        demo_env,
+        "erase",
+        "--call",
+        call_id,
+        "--decision",
+        "erase",
+        "--reason",
+        "the caller asked",
+        "--by",
+        "dpo",
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 erased" in done.stdout and "succeeded" in done.stdout
+    with duckdb.connect(str(demo_env[0] / "lydspor.duckdb"), read_only=True) as fresh:
+        alive = rows(
+            fresh,
+            f"select count(*) from raw.stored_objects where call_id = '{call_id}' "
+            "and deleted_at is null",
+        )[0][0]
+        words = rows(
+            fresh,
+            f"select count(*), count(*) filter (where word <> '[erased]') "
+            f"from raw.transcript_words where call_id = '{call_id}'",
+        )[0]
+        kept = rows(
+            fresh, f"select agent_talk_s from fct_call_coaching where call_id = '{call_id}'"
+        )
+    assert alive == 0
+    assert words[0] > 0 and words[1] == 0  # timings kept for statistics, text gone
+    assert kept and kept[0][0] > 0
+    assert cli(demo_env, "audit", "verify").returncode == 0

@@ -21,6 +21,9 @@ CONSENT = "consent"
 LEGITIMATE_INTEREST_TEMPORARY = "legitimate_interest_temporary"
 NO_BASIS = "none"
 NOT_RECORDED = "not_recorded"
+#: The one use of a customer voice held without a basis to keep it: isolating the agent, then
+#: deletion within the processing window.
+EXTRACTION_ONLY = "agent_extraction"
 
 _ACTIVE_MECHANISMS = {ConsentMechanism.KEYPRESS, ConsentMechanism.VERBAL, ConsentMechanism.WEB_FORM}
 #: Responses that are not an act by the caller: consent must never be inferred from them.
@@ -112,7 +115,7 @@ def _customer_basis(call: CallMetadata, policy: RetentionPolicy) -> TrackBasis:
             return TrackBasis(
                 **common,
                 legal_basis=NO_BASIS,
-                purposes=[],
+                purposes=[EXTRACTION_ONLY],
                 consent_valid=None,
                 reason=f"outbound call whose LIA reference {call.lia_reference!r} is not in "
                 "the tenant's policy",
@@ -121,7 +124,7 @@ def _customer_basis(call: CallMetadata, policy: RetentionPolicy) -> TrackBasis:
         return TrackBasis(
             **common,
             legal_basis=LEGITIMATE_INTEREST_TEMPORARY,
-            purposes=["agent_extraction"],
+            purposes=[EXTRACTION_ONLY],
             consent_valid=None,
             reason="outbound call: held only while the agent's part is extracted",
             lia_reference=call.lia_reference,
@@ -147,7 +150,7 @@ def _customer_basis(call: CallMetadata, policy: RetentionPolicy) -> TrackBasis:
         return TrackBasis(
             **common,
             legal_basis=NO_BASIS,
-            purposes=[],
+            purposes=[EXTRACTION_ONLY],
             consent_valid=False,
             reason="; ".join(problems),
             **recorded,

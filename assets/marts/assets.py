@@ -9,6 +9,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from orchestration.dbt_project import dbt_project
 from orchestration.partitions import call_date_partitions, dbt_window_vars
+from orchestration.resources import PolicyResource
 
 
 class LydsporDbtTranslator(DagsterDbtTranslator):
@@ -23,6 +24,11 @@ class LydsporDbtTranslator(DagsterDbtTranslator):
     backfill_policy=dg.BackfillPolicy.single_run(),
     dagster_dbt_translator=LydsporDbtTranslator(),
 )
-def lydspor_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    variables = json.dumps(dbt_window_vars(context))
+def lydspor_dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, policy: PolicyResource
+):
+    # The window and the policy's purpose limits travel to dbt as vars.
+    variables = json.dumps(
+        {**dbt_window_vars(context), "mart_purposes": policy.load().mart_purposes}
+    )
     yield from dbt.cli(["build", "--vars", variables], context=context).stream()

@@ -4,7 +4,12 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.retention.assets import RETENTION_STATE_TABLE, retention_state
-from expectations.retention import customer_audio_frame, customer_audio_suite
+from expectations.retention import (
+    basis_suite,
+    customer_audio_frame,
+    customer_audio_suite,
+    ledger_objects_frame,
+)
 from expectations.runner import validate_frame
 
 CUSTOMER_AUDIO_WITHIN_DEADLINE = "customer_audio_within_deadline"
@@ -49,5 +54,33 @@ def customer_audio_within_deadline(duckdb: DuckDBResource) -> dg.AssetCheckResul
             "failed_expectations": dg.MetadataValue.json(
                 [f.expectation + (f"({f.column})" if f.column else "") for f in result.failed]
             ),
+        },
+    )
+
+
+EVERY_OBJECT_HAS_BASIS_AND_PURPOSES = "every_object_has_basis_and_purposes"
+
+
+@dg.asset_check(
+    asset=retention_state,
+    name=EVERY_OBJECT_HAS_BASIS_AND_PURPOSES,
+    blocking=True,
+    description="Every stored object the ledger keeps names a legal basis and its purposes "
+    "(Great Expectations suite). Blocks the marts when it fails.",
+)
+def every_object_has_basis_and_purposes(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    with duckdb.get_connection() as con:
+        state = con.sql(f"select * from {RETENTION_STATE_TABLE}").pl()
+    frame = ledger_objects_frame(state)
+    result = validate_frame(frame, basis_suite())
+    offending = frame[frame["legal_basis"].isna() | ~frame["has_purposes"].astype(bool)]
+    return dg.AssetCheckResult(
+        passed=result.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "suite": result.suite,
+            "objects_checked": len(frame),
+            "violations": len(offending),
+            "offending_objects": dg.MetadataValue.json(offending["object_key"].tolist()[:50]),
         },
     )

@@ -7,7 +7,7 @@ anything is stored or deleted on its account.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -147,7 +147,9 @@ class RetentionPolicy(BaseModel):
         if created_at.tzinfo is None or (now is not None and now.tzinfo is None):
             raise ValueError("created_at must be time-zone aware")
         start = min(created_at, now) if now is not None else created_at
-        return start + self.window(object_class, legal_basis)
+        # In UTC: Python adds a timedelta to a zoned datetime on the wall clock, which would
+        # make a window across a DST change an hour too long or short.
+        return start.astimezone(UTC) + self.window(object_class, legal_basis)
 
     def allows_mart(self, mart: str, purposes: list[str]) -> bool:
         needed = self.mart_purposes.get(mart)

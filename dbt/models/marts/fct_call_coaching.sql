@@ -14,7 +14,7 @@ with
 calls as (
     select * from {{ ref('fct_calls') }}
     where {{ call_date_window() }}
-        and list_contains(agent_purposes, 'coaching')
+        and list_has_any(agent_purposes, {{ mart_purposes('fct_call_coaching') }})
 ),
 
 turns as (
