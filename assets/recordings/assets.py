@@ -6,8 +6,7 @@ from datetime import timedelta
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.recordings.ingest import CATALOGUE_TABLES, RECORDINGS_TABLE, ingest_landed_call
-from assets.recordings.landing import list_landed_calls
+from assets.recordings.ingest import CATALOGUE_TABLES, RECORDINGS_TABLE, ingest_day
 from assets.retention.tables import ensure_compliance_tables
 from orchestration.partitions import call_date_partitions, window_dates
 from orchestration.resources import ObjectStoreResource, PolicyResource
@@ -37,16 +36,14 @@ def raw_recordings(
             ensure_table(con, table, schema)
         day = start
         while day < end:
-            landed = list_landed_calls(store, day)
-            context.log.info(f"{day}: {len(landed)} landed call(s) in {store.description}")
-            for i, call in enumerate(landed, 1):
-                outcome = ingest_landed_call(store, con, tenant_policy, call)
-                outcomes.append(outcome)
+            context.log.info(f"{day}: ingesting landing/{day}/ in {store.description}")
+
+            def log(landed, outcome):
                 level = context.log.warning if outcome.status == "quarantined" else context.log.info
-                level(
-                    f"[{i}/{len(landed)}] {call.stem}: {outcome.status}"
-                    + (f" ({outcome.reason})" if outcome.reason else "")
-                )
+                reason = f" ({outcome.reason})" if outcome.reason else ""
+                level(f"{landed.stem}: {outcome.status}{reason}")
+
+            outcomes.extend(ingest_day(store, con, tenant_policy, day, on_outcome=log))
             day += timedelta(days=1)
         catalogued = con.execute(
             f"select count(*), coalesce(sum(duration_s), 0) from {RECORDINGS_TABLE} "

@@ -11,7 +11,9 @@ import polars as pl
 from pydantic import TypeAdapter, ValidationError
 
 from assets.consent.basis import decide_track_bases
-from assets.recordings.landing import LandedCall
+from assets.recordings.dialers.base import MetadataError
+from assets.recordings.dialers.registry import parse_manifest, parse_metadata, split_metadata_name
+from assets.recordings.landing import LandedCall, landing_prefix, list_landing
 from assets.recordings.metadata import CallMetadata, RecordingMode, TruthTurn
 from assets.recordings.probe import AudioProbe, InvalidAudio, probe_audio
 from assets.retention.deletion import delete_object
@@ -113,9 +115,12 @@ def ingest_landed_call(
     policy: RetentionPolicy,
     landed: LandedCall,
     now: datetime | None = None,
+    *,
+    from_manifest: CallMetadata | None = None,
 ) -> IngestOutcome:
+    """Ingest one call; ``from_manifest`` is its record when a generic manifest described it."""
     now = now or datetime.now(UTC)
-    if landed.audio is None or landed.metadata is None:
+    if landed.audio is None or (landed.metadata is None and from_manifest is None):
         if now - landed.newest < IN_FLIGHT_GRACE:
             return IngestOutcome(landed.stem, "waiting", reason="audio or metadata not landed yet")
         missing = "audio" if landed.audio is None else "metadata"
@@ -123,7 +128,13 @@ def ingest_landed_call(
     audio = store.get_bytes(landed.audio.key)
     sha = hashlib.sha256(audio).hexdigest()
     try:
-        call = _parse_metadata(store.get_bytes(landed.metadata.key), landed)
+        call = (
+            _check_date(from_manifest, landed)
+            if from_manifest
+            else _parse_metadata(
+                landed.metadata.key, store.get_bytes(landed.metadata.key), landed, policy
+            )
+        )
         duplicate_of = _already_ingested(con, call, sha)
         if duplicate_of:
             _release_landing(store, con, policy, landed, f"duplicate upload of {duplicate_of}", now)
@@ -167,19 +178,19 @@ def ingest_landed_call(
     return IngestOutcome(landed.stem, "ingested", call.call_id, duration_s=probe.duration_s)
 
 
-def _parse_metadata(data: bytes, landed: LandedCall) -> CallMetadata:
+def _parse_metadata(
+    key: str, data: bytes, landed: LandedCall, policy: RetentionPolicy
+) -> CallMetadata:
+    """The canonical record, or a dialer's export through its adapter (by file suffix)."""
     try:
-        call = CallMetadata.model_validate_json(data)
-    except ValidationError as exc:
-        fields = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'metadata'}: {err['msg']}"
-            for err in exc.errors()
-        )
-        raise Rejected(f"metadata invalid: {fields}") from exc
-    if call.call_id != landed.stem:
-        raise Rejected(
-            f"metadata call_id {call.call_id!r} does not match file name {landed.stem!r}"
-        )
+        dialer = split_metadata_name(key)[1]
+        call = parse_metadata(key, data, policy.dialer_defaults(dialer))
+    except MetadataError as exc:
+        raise Rejected(str(exc)) from exc
+    return _check_date(call, landed)
+
+
+def _check_date(call: CallMetadata, landed: LandedCall) -> CallMetadata:
     if call.call_date != landed.landing_date:
         raise Rejected(
             f"call date {call.call_date} does not match landing folder {landed.landing_date}"
@@ -364,3 +375,60 @@ def _quarantine(
     upsert(con, QUARANTINE_TABLE, pl.DataFrame(rows, schema=QUARANTINE_SCHEMA), ["landing_key"])
     _release_landing(store, con, policy, landed, f"moved to quarantine: {reason}", now)
     return IngestOutcome(landed.stem, "quarantined", reason=reason)
+
+
+def ingest_day(
+    store: ObjectStore,
+    con: duckdb.DuckDBPyConnection,
+    policy: RetentionPolicy,
+    day,
+    now: datetime | None = None,
+    on_outcome=None,
+) -> list[IngestOutcome]:
+    """Ingest everything landed for one day: sidecar calls, and calls a manifest describes."""
+    now = now or datetime.now(UTC)
+    calls, manifests = list_landing(store, day)
+    described: dict[str, CallMetadata] = {}
+    parsed_manifests: list[tuple[ObjectInfo, list[tuple[str, CallMetadata]]]] = []
+    outcomes = []
+    for manifest in manifests:
+        name = manifest.key.rsplit("/", 1)[-1]
+        try:
+            entries = parse_manifest(
+                manifest.key, store.get_bytes(manifest.key), policy.dialer_defaults("generic")
+            )
+        except MetadataError as exc:
+            alone = LandedCall(name, day, extra=[manifest])
+            outcomes.append(_quarantine(store, con, policy, alone, str(exc), now))
+            continue
+        described.update(entries)
+        parsed_manifests.append((manifest, entries))
+    for landed in calls:
+        audio_name = landed.audio.key.rsplit("/", 1)[-1] if landed.audio else None
+        record = described.get(audio_name) if landed.metadata is None else None
+        outcome = ingest_landed_call(store, con, policy, landed, now, from_manifest=record)
+        outcomes.append(outcome)
+        if on_outcome:
+            on_outcome(landed, outcome)
+    # A manifest leaves the landing area once every call it names is catalogued or quarantined.
+    for manifest, entries in parsed_manifests:
+        missing = [audio for audio, call in entries if not _accounted_for(con, day, audio, call)]
+        whole = LandedCall(manifest.key.rsplit("/", 1)[-1], day, extra=[manifest])
+        if not missing:
+            reason = f"all {len(entries)} calls it describes were ingested or quarantined"
+            _release_landing(store, con, policy, whole, reason, now)
+        elif now - manifest.modified_at >= IN_FLIGHT_GRACE:
+            reason = f"audio never arrived for {', '.join(sorted(missing))}"
+            outcomes.append(_quarantine(store, con, policy, whole, reason, now))
+    return outcomes
+
+
+def _accounted_for(con: duckdb.DuckDBPyConnection, day, audio: str, call: CallMetadata) -> bool:
+    catalogued = con.execute(
+        f"select 1 from {RECORDINGS_TABLE} where call_id = ?", [call.call_id]
+    ).fetchone()
+    quarantined = con.execute(
+        f"select 1 from {QUARANTINE_TABLE} where landing_key = ?",
+        [f"{landing_prefix(day)}{audio}"],
+    ).fetchone()
+    return bool(catalogued or quarantined)

@@ -8,7 +8,7 @@ sample calls only, ``<call_id>.truth.json`` (ground-truth turns).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -88,7 +88,8 @@ class CallMetadata(BaseModel):
 
     @model_validator(mode="after")
     def _check_consistency(self) -> CallMetadata:
-        if self.ended_at < self.started_at:
+        # In UTC: datetimes sharing a zone compare on the wall clock, wrong across DST.
+        if self.ended_at.astimezone(UTC) < self.started_at.astimezone(UTC):
             raise ValueError("ended_at is before started_at")
         if self.recording_mode is RecordingMode.STEREO and self.agent_channel is None:
             raise ValueError("stereo recordings need agent_channel (0 or 1)")

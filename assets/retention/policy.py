@@ -13,6 +13,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assets.recordings.dialers.base import AdapterDefaults
+
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -78,6 +80,8 @@ class RetentionPolicy(BaseModel):
     #: Which purposes a row must carry to appear in each mart.
     mart_purposes: dict[str, list[str]] = Field(default_factory=dict)
     erasure: ErasurePolicy = Field(default_factory=ErasurePolicy)
+    #: Per dialer (or "default"): values the dialer's export does not carry.
+    dialers: dict[str, AdapterDefaults] = Field(default_factory=dict)
     windows: dict[str, dict[str, timedelta]]
 
     @field_validator("windows", mode="before")
@@ -154,6 +158,13 @@ class RetentionPolicy(BaseModel):
     def allows_mart(self, mart: str, purposes: list[str]) -> bool:
         needed = self.mart_purposes.get(mart)
         return needed is None or bool(set(needed) & set(purposes))
+
+    def dialer_defaults(self, dialer: str | None) -> AdapterDefaults:
+        return (
+            self.dialers.get(dialer or "generic")
+            or self.dialers.get("default")
+            or (AdapterDefaults())
+        )
 
     def knows_lia(self, reference: str | None) -> bool:
         return reference is not None and reference in self.legitimate_interest_assessments

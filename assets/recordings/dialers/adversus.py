@@ -1,0 +1,146 @@
+"""Adversus: a call detail record with the lead, campaign and user it belongs to.
+
+Source: Adversus REST API v1 (https://api.adversus.dk/v1, documented at
+https://solutions.adversus.io/api): the ``cdr`` resource (``id``, ``sessionId``, ``userId``,
+``campaignId``, ``leadId``, ``destination``, ``disposition``, ``startTime``, ``answerTime``,
+``endTime``, ``durationSeconds``, ``conversationSeconds``, ``links.recording``), the
+``sessions`` resource (whose ``cdr`` embeds the same timing fields), ``leads`` (``id``,
+``campaignId``, ``status``, ``resultData``, ``masterData``), ``campaigns`` (``id``,
+``settings.name``) and ``users`` (``id``, ``name``, ``email``). The sync job writes
+``{"cdr": …, "lead": …, "campaign": …, "user": …}`` (each object as the API returns it; only
+``cdr`` is required) to ``<cdr id>.adversus.json``.
+
+Mapping: ``cdr.id`` → call_id; ``cdr.userId`` → agent_id; ``campaign.settings.name`` (else
+``cdr.campaignId``) → campaign; ``cdr.destination`` → customer_number; ``cdr.startTime``/
+``cdr.endTime`` → started_at/ended_at; ``lead.status`` (e.g. "success", "notInterested") →
+outcome. Adversus is an outbound dialer without IVR: its CDR carries no direction, team,
+language, recording mode, consent or NPS, so direction, team, language, recording mode, agent
+channel and LIA reference come from the tenant defaults.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assets.recordings.dialers.base import (
+    AdapterDefaults,
+    Timestamp,
+    VendorId,
+    build_call,
+    check_call_id,
+    from_default,
+    lia_reference,
+    recording_fields,
+    validate_export,
+)
+from assets.recordings.metadata import CallMetadata
+
+DIALER = "adversus"
+
+_VENDOR = ConfigDict(extra="allow")
+
+
+class AdversusCdr(BaseModel):
+    model_config = _VENDOR
+
+    id: VendorId
+    sessionId: VendorId | None = None
+    userId: VendorId
+    campaignId: VendorId | None = None
+    leadId: VendorId | None = None
+    destination: str | None = None
+    disposition: str | None = None
+    startTime: Timestamp
+    answerTime: Timestamp | None = None
+    endTime: Timestamp
+    durationSeconds: int | None = None
+    conversationSeconds: int | None = None
+
+
+class AdversusFieldValue(BaseModel):
+    model_config = _VENDOR
+
+    id: VendorId
+    value: str | None = None
+
+
+class AdversusLead(BaseModel):
+    model_config = _VENDOR
+
+    id: VendorId
+    campaignId: VendorId | None = None
+    status: str | None = None
+    resultData: list[AdversusFieldValue] = Field(default_factory=list)
+
+
+class AdversusCampaignSettings(BaseModel):
+    model_config = _VENDOR
+
+    name: str | None = None
+
+
+class AdversusCampaign(BaseModel):
+    model_config = _VENDOR
+
+    id: VendorId
+    settings: AdversusCampaignSettings | None = None
+
+
+class AdversusUser(BaseModel):
+    model_config = _VENDOR
+
+    id: VendorId
+    name: str | None = None
+    email: str | None = None
+
+
+class AdversusExport(BaseModel):
+    model_config = _VENDOR
+
+    cdr: AdversusCdr
+    lead: AdversusLead | None = None
+    campaign: AdversusCampaign | None = None
+    user: AdversusUser | None = None
+
+
+def parse(
+    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
+) -> CallMetadata:
+    return to_call(validate_export(AdversusExport, data, DIALER), defaults, call_id=call_id)
+
+
+def to_call(
+    export: AdversusExport, defaults: AdapterDefaults, *, call_id: str | None = None
+) -> CallMetadata:
+    cdr = export.cdr
+    campaign_name = (
+        export.campaign.settings.name if export.campaign and export.campaign.settings else None
+    )
+    values = {
+        "call_id": check_call_id(DIALER, cdr.id, "cdr.id", call_id),
+        "direction": from_default(DIALER, "direction", None, defaults),
+        "started_at": cdr.startTime,
+        "ended_at": cdr.endTime,
+        "agent_id": cdr.userId,
+        "team": from_default(DIALER, "team", None, defaults),
+        "campaign": campaign_name or cdr.campaignId,
+        "customer_number": cdr.destination,
+        "language": from_default(DIALER, "language", None, defaults),
+        **recording_fields(DIALER, defaults),
+        "consent": None,
+        "outcome": export.lead.status if export.lead else None,
+        "nps": None,
+    }
+    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
+    return build_call(DIALER, values, _SOURCES)
+
+
+_SOURCES = {
+    "call_id": "cdr.id",
+    "started_at": "cdr.startTime",
+    "ended_at": "cdr.endTime",
+    "agent_id": "cdr.userId",
+    "campaign": "campaign.settings.name/cdr.campaignId",
+    "customer_number": "cdr.destination",
+    "outcome": "lead.status",
+}

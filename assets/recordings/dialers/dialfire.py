@@ -1,0 +1,154 @@
+"""Dialfire: a contact with the transaction (and its phone connections) of one call.
+
+Source: Dialfire API (https://www.dialfire.com/docs, campaign API
+``/api/campaigns/{campaign}/…``): contact records carry system fields prefixed with ``$``
+(``$id``, ``$ref``, ``$phone``, ``$campaign_id``, ``$task``, ``$status``,
+``$status_detail``) next to the campaign's own fields; a call is a *transaction* on the
+contact (``task``, ``type``, ``status``, ``status_detail``, ``fired``, ``user``) with the
+phone ``connections`` it made. Dialfire's webhooks post exactly this pair, ``{"contact": …,
+"transaction": …}``, and that is what the sync job writes to ``<call_id>.dialfire.json``.
+
+Dialfire has no per-call id in that payload, so the call id is the name the sync job gives the
+files (``call_id`` argument). Mapping: ``transaction.user`` → agent_id;
+``contact.$campaign_id`` → campaign; ``contact.$phone`` (else the connection's ``phone``) →
+customer_number; first connection's ``started`` / last connection's ``disconnected`` →
+started_at/ended_at; ``transaction.status_detail`` (else ``status``) → outcome;
+``transaction.type`` ("inbound", or a dial mode such as "power"/"predictive"/"preview"/
+"manual", which are outbound) → direction, else the tenant default. Consent: contact fields the
+tenant's IVR fills with lydspor's keys ``lydspor_consent_key``/``_at``/``_prompt``. Team,
+language, recording mode, agent channel and LIA reference come from the tenant defaults.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assets.recordings.dialers.base import (
+    AdapterDefaults,
+    MetadataError,
+    Timestamp,
+    build_call,
+    coerce_direction,
+    consent_from_custom_data,
+    from_default,
+    lia_reference,
+    recording_fields,
+    validate_export,
+)
+from assets.recordings.metadata import CallMetadata, Direction
+
+DIALER = "dialfire"
+
+#: Transaction types: how the call was set up. Every dial mode places an outbound call.
+_TYPE_DIRECTIONS = {
+    "inbound": Direction.INBOUND,
+    "manual": Direction.OUTBOUND,
+    "preview": Direction.OUTBOUND,
+    "power": Direction.OUTBOUND,
+    "predictive": Direction.OUTBOUND,
+    "outbound": Direction.OUTBOUND,
+}
+
+_VENDOR = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class DialfireContact(BaseModel):
+    model_config = _VENDOR
+
+    id: str = Field(alias="$id")
+    ref: str | None = Field(default=None, alias="$ref")
+    phone: str | None = Field(default=None, alias="$phone")
+    campaign_id: str | None = Field(default=None, alias="$campaign_id")
+    task: str | None = Field(default=None, alias="$task")
+    status: str | None = Field(default=None, alias="$status")
+    status_detail: str | None = Field(default=None, alias="$status_detail")
+
+
+class DialfireConnection(BaseModel):
+    model_config = _VENDOR
+
+    phone: str | None = None
+    started: Timestamp
+    connected: Timestamp | None = None
+    disconnected: Timestamp
+    technology: str | None = None
+
+
+class DialfireTransaction(BaseModel):
+    model_config = _VENDOR
+
+    task: str | None = None
+    type: str | None = None
+    status: str | None = None
+    status_detail: str | None = None
+    fired: Timestamp | None = None
+    user: str
+    connections: list[DialfireConnection] = Field(min_length=1)
+
+
+class DialfireExport(BaseModel):
+    model_config = _VENDOR
+
+    contact: DialfireContact
+    transaction: DialfireTransaction
+
+
+def parse(
+    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
+) -> CallMetadata:
+    return to_call(validate_export(DialfireExport, data, DIALER), defaults, call_id=call_id)
+
+
+def to_call(
+    export: DialfireExport, defaults: AdapterDefaults, *, call_id: str | None = None
+) -> CallMetadata:
+    if call_id is None:
+        raise MetadataError.one(
+            DIALER, "call_id", "Dialfire exports carry no call id: pass the file's name"
+        )
+    contact, transaction = export.contact, export.transaction
+    connections = transaction.connections
+    values = {
+        "call_id": call_id,
+        "direction": from_default(DIALER, "direction", _direction(transaction.type), defaults),
+        "started_at": connections[0].started,
+        "ended_at": connections[-1].disconnected,
+        "agent_id": transaction.user,
+        "team": from_default(DIALER, "team", None, defaults),
+        "campaign": contact.campaign_id,
+        "customer_number": contact.phone or connections[0].phone,
+        "language": from_default(DIALER, "language", None, defaults),
+        **recording_fields(DIALER, defaults),
+        "consent": consent_from_custom_data(DIALER, "contact", contact.model_extra or {}, defaults),
+        "outcome": transaction.status_detail or transaction.status,
+        "nps": None,
+    }
+    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
+    return build_call(DIALER, values, _SOURCES)
+
+
+def _direction(kind: str | None) -> Direction | None:
+    if kind is None:
+        return None
+    if kind.strip().lower() in _TYPE_DIRECTIONS:
+        return _TYPE_DIRECTIONS[kind.strip().lower()]
+    try:
+        return coerce_direction(kind)
+    except ValueError:
+        raise MetadataError.one(
+            DIALER,
+            "transaction.type",
+            f"{kind!r} is neither inbound nor a dial mode ({', '.join(sorted(_TYPE_DIRECTIONS))})",
+        ) from None
+
+
+_SOURCES = {
+    "call_id": "file name",
+    "direction": "transaction.type",
+    "started_at": "transaction.connections[0].started",
+    "ended_at": "transaction.connections[-1].disconnected",
+    "agent_id": "transaction.user",
+    "campaign": "contact.$campaign_id",
+    "customer_number": "contact.$phone",
+    "outcome": "transaction.status_detail",
+}

@@ -1,0 +1,189 @@
+"""Genesys Cloud: one conversation from the analytics conversation-details API.
+
+Source: Genesys Cloud Platform API, ``POST /api/v2/analytics/conversations/details/query``
+(and ``GET /api/v2/analytics/conversations/{conversationId}/details``), models
+``AnalyticsConversation``, ``AnalyticsParticipant``, ``AnalyticsSession``,
+``AnalyticsConversationSegment`` and ``AnalyticsSurvey`` as documented at
+https://developer.genesys.cloud/analyticsdatamanagement/analytics/ and in the generated
+platform-client SDK model docs (github.com/MyPureCloud/platform-client-sdk-java,
+``build/docs/AnalyticsConversation.md`` etc.). The sync job writes one conversation object,
+as the API returns it, to ``<conversationId>.genesys.json``.
+
+Mapping: ``conversationId`` → call_id; ``originatingDirection`` (inbound/outbound) →
+direction; ``conversationStart``/``conversationEnd`` → started_at/ended_at; the participant
+with ``purpose`` "agent": ``userId`` → agent_id, ``teamId`` → team; the participant with
+``purpose`` "customer" (or "external"): its voice session's ``ani`` (inbound) or ``dnis``
+(outbound) → customer_number; any session's ``outboundCampaignId`` → campaign; the agent's
+last segment ``wrapUpCode`` → outcome; ``surveys[].surveyPromoterScore`` → nps. Consent:
+participant data (``attributes``) the tenant's Architect flow sets with lydspor's keys
+``lydspor_consent_key``/``_at``/``_prompt``. Genesys exports no language, recording mode or
+LIA reference: those come from the tenant defaults.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assets.recordings.dialers.base import (
+    AdapterDefaults,
+    DirectionWord,
+    MetadataError,
+    Timestamp,
+    build_call,
+    check_call_id,
+    consent_from_custom_data,
+    from_default,
+    lia_reference,
+    recording_fields,
+    validate_export,
+)
+from assets.recordings.metadata import CallMetadata, ConsentEvent, Direction
+
+DIALER = "genesys"
+
+_VENDOR = ConfigDict(extra="allow")
+
+
+class GenesysSegment(BaseModel):
+    model_config = _VENDOR
+
+    segmentStart: Timestamp | None = None
+    segmentEnd: Timestamp | None = None
+    segmentType: str | None = None
+    wrapUpCode: str | None = None
+
+
+class GenesysSession(BaseModel):
+    model_config = _VENDOR
+
+    sessionId: str | None = None
+    mediaType: str | None = None
+    direction: DirectionWord | None = None
+    ani: str | None = None
+    dnis: str | None = None
+    outboundCampaignId: str | None = None
+    recording: bool | None = None
+    segments: list[GenesysSegment] = Field(default_factory=list)
+
+
+class GenesysParticipant(BaseModel):
+    model_config = _VENDOR
+
+    participantId: str | None = None
+    participantName: str | None = None
+    purpose: str
+    userId: str | None = None
+    teamId: str | None = None
+    #: Participant data; only present when queried with attributes.
+    attributes: dict[str, str] = Field(default_factory=dict)
+    sessions: list[GenesysSession] = Field(default_factory=list)
+
+
+class GenesysSurvey(BaseModel):
+    model_config = _VENDOR
+
+    surveyId: str | None = None
+    surveyStatus: str | None = None
+    surveyPromoterScore: int | None = None
+
+
+class GenesysConversation(BaseModel):
+    """``AnalyticsConversation`` (with participant attributes)."""
+
+    model_config = _VENDOR
+
+    conversationId: str
+    conversationStart: Timestamp
+    #: Absent while the conversation is still going on: such a call cannot be ingested yet.
+    conversationEnd: Timestamp
+    originatingDirection: DirectionWord
+    participants: list[GenesysParticipant]
+    surveys: list[GenesysSurvey] = Field(default_factory=list)
+
+
+def parse(
+    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
+) -> CallMetadata:
+    return to_call(validate_export(GenesysConversation, data, DIALER), defaults, call_id=call_id)
+
+
+def to_call(
+    export: GenesysConversation, defaults: AdapterDefaults, *, call_id: str | None = None
+) -> CallMetadata:
+    agent = _first(export, {"agent"}, with_user=True)
+    if agent is None:
+        raise MetadataError.one(
+            DIALER, "participants[].purpose", "no participant with purpose 'agent' and a userId"
+        )
+    customer = _first(export, {"customer", "external"})
+    sessions = [s for p in export.participants for s in p.sessions]
+    wrap_ups = [seg.wrapUpCode for s in agent.sessions for seg in s.segments if seg.wrapUpCode]
+    scores = [s.surveyPromoterScore for s in export.surveys if s.surveyPromoterScore is not None]
+    values = {
+        "call_id": check_call_id(DIALER, export.conversationId, "conversationId", call_id),
+        "direction": export.originatingDirection,
+        "started_at": export.conversationStart,
+        "ended_at": export.conversationEnd,
+        "agent_id": agent.userId,
+        "team": from_default(DIALER, "team", agent.teamId, defaults),
+        "campaign": next((s.outboundCampaignId for s in sessions if s.outboundCampaignId), None),
+        "customer_number": _customer_number(customer, export.originatingDirection),
+        "language": from_default(DIALER, "language", None, defaults),
+        **recording_fields(DIALER, defaults),
+        "consent": _consent([customer, *export.participants], defaults),
+        "outcome": wrap_ups[-1] if wrap_ups else None,
+        "nps": scores[0] if scores else None,
+    }
+    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
+    return build_call(DIALER, values, _SOURCES)
+
+
+_SOURCES = {
+    "call_id": "conversationId",
+    "direction": "originatingDirection",
+    "started_at": "conversationStart",
+    "ended_at": "conversationEnd",
+    "agent_id": "participants[agent].userId",
+    "team": "participants[agent].teamId",
+    "customer_number": "participants[customer].sessions[].ani/dnis",
+    "nps": "surveys[].surveyPromoterScore",
+    "outcome": "participants[agent].sessions[].segments[].wrapUpCode",
+}
+
+
+def _first(
+    export: GenesysConversation, purposes: set[str], with_user: bool = False
+) -> GenesysParticipant | None:
+    for participant in export.participants:
+        if participant.purpose.lower() in purposes and (participant.userId or not with_user):
+            return participant
+    return None
+
+
+def _consent(
+    participants: list[GenesysParticipant | None], defaults: AdapterDefaults
+) -> ConsentEvent | None:
+    """The first participant data with lydspor's consent keys (the Architect flow that plays
+    the prompt usually sets them on the customer's participant, which comes first)."""
+    for participant in participants:
+        if participant is None:
+            continue
+        where = f"participants[{participant.purpose}].attributes"
+        consent = consent_from_custom_data(DIALER, where, participant.attributes, defaults)
+        if consent is not None:
+            return consent
+    return None
+
+
+def _customer_number(customer: GenesysParticipant | None, direction: Direction) -> str | None:
+    """The customer's side of the call: who called in (ani), or whom the dialer called (dnis)."""
+    if customer is None:
+        return None
+    for session in customer.sessions:
+        if session.mediaType not in (None, "voice"):
+            continue
+        address = session.ani if direction is Direction.INBOUND else session.dnis
+        if address:
+            # Genesys writes addresses as URIs ("tel:+4722334455").
+            return address.removeprefix("tel:")
+    return None
