@@ -43,6 +43,7 @@ def _store():
         secret_key=env["LYDSPOR_S3_SECRET_KEY"],
         secure=env["LYDSPOR_S3_SECURE"],
         region=env["LYDSPOR_S3_REGION"],
+        object_lock=env["LYDSPOR_S3_OBJECT_LOCK"],
     ).get_store()
 
 
@@ -124,6 +125,8 @@ def _report_run(outcome) -> None:
     )
     for check in outcome.failed_checks:
         console.print(f"  [red]failed check[/] {check}")
+    for error in outcome.errors:
+        console.print(f"  [red]failed step[/] {error}")
 
 
 @app.command()
@@ -159,6 +162,7 @@ def demo(
     table.add_row("agent-only minutes", f"{summary.agent_only_minutes:.1f}")
     table.add_row("quarantined calls", str(summary.quarantined))
     table.add_row("customer audio objects deleted", str(summary.customer_objects_deleted))
+    table.add_row("deletion receipts (verified)", str(summary.deletion_receipts))
     table.add_row("customer audio kept (consent)", str(summary.customer_objects_kept_with_consent))
     table.add_row("transcribed words", str(summary.transcribed_words))
     for mart, rows in summary.mart_rows.items():
@@ -309,7 +313,9 @@ def hold_place(
         raise typer.Exit(2)
     try:
         with _catalog() as con:
-            hold = place_hold(con, "call" if call else "agent", call or agent, reason, by)
+            hold = place_hold(
+                con, "call" if call else "agent", call or agent, reason, by, store=_store()
+            )
     except HoldError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
@@ -328,7 +334,7 @@ def hold_release(
 
     try:
         with _catalog() as con:
-            release_hold(con, hold_id, by, reason)
+            release_hold(con, hold_id, by, reason, store=_store())
     except HoldError as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc

@@ -41,6 +41,7 @@ def build_resources() -> dict:
             secret_key=dg.EnvVar("LYDSPOR_S3_SECRET_KEY"),
             secure=dg.EnvVar("LYDSPOR_S3_SECURE"),
             region=dg.EnvVar("LYDSPOR_S3_REGION"),
+            object_lock=dg.EnvVar("LYDSPOR_S3_OBJECT_LOCK"),
         ),
         "duckdb": duckdb_resource(dg.EnvVar("LYDSPOR_DUCKDB_PATH")),
         "whisper": WhisperResource(

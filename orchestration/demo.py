@@ -17,6 +17,7 @@ class RunOutcome:
     success: bool
     materialized: set[str]
     run_id: str
+    errors: list[str]
     checks_passed: int
     checks_failed: int
     failed_checks: list[str]
@@ -56,14 +57,31 @@ def run_call_pipeline(
         for event in result.all_events
         if event.event_type_value == "ASSET_MATERIALIZATION"
     }
+    errors = [
+        f"{event.step_key}: {_error_message(event)}"
+        for event in result.all_events
+        if event.event_type_value == "STEP_FAILURE"
+    ]
     return RunOutcome(
         success=result.success,
         materialized=materialized,
+        errors=errors,
         run_id=result.run_id,
         checks_passed=sum(e.passed for e in evaluations),
         checks_failed=len(failed),
         failed_checks=failed,
     )
+
+
+def _error_message(event) -> str:
+    error = getattr(event.event_specific_data, "error", None)
+    while (
+        error is not None
+        and error.cause is not None
+        and "DagsterExecutionStep" in (error.cls_name or "")
+    ):
+        error = error.cause  # unwrap Dagster's wrapper to the user's own error
+    return error.message.strip() if error is not None else "failed"
 
 
 def refresh_marts(start: date, end: date, *, instance=None) -> RunOutcome:
@@ -117,6 +135,7 @@ class Summary:
     agent_only_minutes: float
     quarantined: int
     customer_objects_deleted: int
+    deletion_receipts: int
     customer_objects_kept_with_consent: int
     transcribed_words: int
     mart_rows: dict[str, int]
@@ -158,6 +177,12 @@ def summarise(database: Path, start: date, end: date) -> Summary:
                 one(
                     "select count(*) from raw.stored_objects where object_class = "
                     f"'customer_audio' and deleted_at is not null and {window}"
+                )
+            ),
+            deletion_receipts=int(
+                one(
+                    "select count(*) from raw.deletion_receipts r join raw.stored_objects o "
+                    f"using (object_key) where r.verified_absent and o.{window}"
                 )
             ),
             customer_objects_kept_with_consent=int(

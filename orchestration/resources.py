@@ -26,6 +26,8 @@ class ObjectStoreResource(dg.ConfigurableResource):
     secret_key: str = ""
     secure: str = "false"
     region: str = ""
+    #: Create the bucket with S3 object lock, so legal holds are enforced by the store too.
+    object_lock: str = "false"
 
     _store: ObjectStore | None = PrivateAttr(default=None)
 
@@ -47,6 +49,7 @@ class ObjectStoreResource(dg.ConfigurableResource):
                     self.secret_key,
                     secure=self.use_ssl,
                     region=self.region or None,
+                    object_lock=self.object_lock.strip().lower() in {"1", "true", "yes"},
                 )
             else:
                 self._store = LocalObjectStore(Path(self.root), self.bucket)

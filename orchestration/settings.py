@@ -31,6 +31,7 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
         "LYDSPOR_S3_SECRET_KEY": "",
         "LYDSPOR_S3_SECURE": "false",
         "LYDSPOR_S3_REGION": "",
+        "LYDSPOR_S3_OBJECT_LOCK": "false",
         "LYDSPOR_WHISPER_MODEL": "bundled:base",
         "LYDSPOR_MODEL_DIR": str(state / "models"),
         "LYDSPOR_POLICY": str(default_policy_path()),

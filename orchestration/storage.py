@@ -60,6 +60,7 @@ class ObjectStore(Protocol):
     def stat(self, key: str) -> ObjectInfo | None: ...
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
     def remove(self, key: str) -> None: ...
+    def set_legal_hold(self, key: str, on: bool) -> bool: ...
 
 
 class LocalObjectStore:
@@ -120,6 +121,10 @@ class LocalObjectStore:
     def remove(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def set_legal_hold(self, key: str, on: bool) -> bool:
+        """A directory has no object lock: holds live in the catalogue only."""
+        return False
+
 
 class S3ObjectStore:
     """Any S3 API (MinIO in production, Ceph radosgw in the tests) through the minio client."""
@@ -133,6 +138,7 @@ class S3ObjectStore:
         *,
         secure: bool = False,
         region: str | None = None,
+        object_lock: bool = False,
     ) -> None:
         self.client = Minio(
             endpoint,
@@ -143,11 +149,23 @@ class S3ObjectStore:
         )
         self.bucket = bucket
         self.description = f"S3 bucket {bucket!r} at {'https' if secure else 'http'}://{endpoint}"
-        self._call(self._ensure_bucket, "open bucket")
+        self._call(self._ensure_bucket, "open bucket", object_lock)
+        # A versioned bucket keeps old versions after a plain delete: deletion must remove
+        # every version, or the customer's voice would survive its deadline.
+        status = self._call(self.client.get_bucket_versioning, "read versioning", bucket).status
+        self.versioned = status in {"Enabled", "Suspended"}
+        self.object_lock = self.versioned and self._has_object_lock()
 
-    def _ensure_bucket(self) -> None:
+    def _ensure_bucket(self, object_lock: bool) -> None:
         if not self.client.bucket_exists(self.bucket):
-            self.client.make_bucket(self.bucket)
+            self.client.make_bucket(self.bucket, object_lock=object_lock)
+
+    def _has_object_lock(self) -> bool:
+        try:
+            self.client.get_object_lock_config(self.bucket)
+        except S3Error:
+            return False
+        return True
 
     def _call(self, fn, what: str, *args, **kwargs):
         try:
@@ -211,4 +229,32 @@ class S3ObjectStore:
 
     def remove(self, key: str) -> None:
         validate_key(key)
-        self._call(self.client.remove_object, f"remove {key!r}", self.bucket, key)
+        if not self.versioned:
+            self._call(self.client.remove_object, f"remove {key!r}", self.bucket, key)
+            return
+        versions = self._call(
+            lambda: [
+                v.version_id
+                for v in self.client.list_objects(self.bucket, prefix=key, include_version=True)
+                if v.object_name == key
+            ],
+            f"list versions of {key!r}",
+        )
+        for version in versions:
+            try:
+                self.client.remove_object(self.bucket, key, version_id=version)
+            except S3Error as exc:
+                raise StorageError(
+                    f"could not delete version {version} of {key!r} on {self.description}: "
+                    f"{exc.code}"
+                ) from exc
+
+    def set_legal_hold(self, key: str, on: bool) -> bool:
+        """Set or clear the object's S3 legal hold; False where the bucket has no object lock."""
+        if not self.object_lock:
+            return False
+        action = (
+            self.client.enable_object_legal_hold if on else self.client.disable_object_legal_hold
+        )
+        self._call(action, f"set legal hold on {key!r}", self.bucket, key)
+        return True

@@ -122,3 +122,38 @@ def test_incomplete_upload_waits_then_is_quarantined(local_store, catalog, polic
     later = datetime.now(UTC) + timedelta(hours=2)
     outcome = ingest_all(local_store, catalog, policy, now=later)["half"]
     assert outcome.status == "quarantined" and "no metadata" in outcome.reason
+
+
+def test_malformed_consent_record_is_quarantined_with_the_field_named(local_store, catalog, policy):
+    meta = metadata("badconsent", direction="inbound", consent={"mechanism": "smoke-signal"})
+    land(local_store, "badconsent", wav(tone(777)), meta)
+    outcome = ingest_all(local_store, catalog, policy)["badconsent"]
+    assert outcome.status == "quarantined"
+    assert "consent.mechanism" in outcome.reason and "consent.given" in outcome.reason
+    assert catalog.execute("select count(*) from raw.quarantine").fetchone()[0] == 2
+
+
+def test_malformed_policy_stops_the_run_and_deletes_nothing(lydspor_state, tmp_path, monkeypatch):
+    import os
+    from pathlib import Path
+
+    import dagster as dg
+
+    from orchestration.demo import run_call_pipeline
+    from orchestration.storage import LocalObjectStore
+
+    bad = tmp_path / "policy.yaml"
+    bad.write_text(
+        "tenant: x\npurposes: {coaching: c}\ndefault_purposes: [coaching]\n"
+        "windows:\n  customer_audio:\n    legitimate_interest_temporary: 30d\n"
+    )
+    monkeypatch.setenv("LYDSPOR_POLICY", str(bad))
+    store = LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), "lydspor")
+    land(store, "out-1", wav(stereo()), metadata("out-1"))
+    outcome = run_call_pipeline(DAY, DAY, instance=dg.DagsterInstance.ephemeral())
+    assert not outcome.success and "raw_recordings" not in outcome.materialized
+    assert "windows.customer_audio.legitimate_interest_temporary" in " ".join(outcome.errors)
+    assert [o.key for o in store.list("")] == [
+        f"landing/{DAY}/out-1.json",
+        f"landing/{DAY}/out-1.wav",
+    ]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from assets.retention import audit
+from orchestration.storage import ObjectStore
 
 HOLDS_TABLE = "raw.legal_holds"
 
@@ -52,8 +53,14 @@ def ensure_holds(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def place_hold(
-    con: duckdb.DuckDBPyConnection, scope: str, subject: str, reason: str, placed_by: str
+    con: duckdb.DuckDBPyConnection,
+    scope: str,
+    subject: str,
+    reason: str,
+    placed_by: str,
+    store: ObjectStore | None = None,
 ) -> Hold:
+    """Record a hold (and set S3 legal holds on the objects where the store has object lock)."""
     if scope not in SCOPES:
         raise HoldError(f"scope must be one of {sorted(SCOPES)}, not {scope!r}")
     if not reason.strip() or not placed_by.strip():
@@ -65,19 +72,24 @@ def place_hold(
         "values (?, ?, ?, ?, ?, ?)",
         [hold.hold_id, scope, subject, reason, placed_by, hold.placed_at],
     )
+    locked = _lock_objects(con, store, scope, subject, on=True)
     audit.append(
         con,
         "hold_placed",
         actor=placed_by,
         call_id=subject if scope == "call" else None,
         subject=f"{scope}:{subject}",
-        details={"hold_id": hold.hold_id, "reason": reason},
+        details={"hold_id": hold.hold_id, "reason": reason, "objects_locked_in_store": locked},
     )
     return hold
 
 
 def release_hold(
-    con: duckdb.DuckDBPyConnection, hold_id: str, released_by: str, reason: str
+    con: duckdb.DuckDBPyConnection,
+    hold_id: str,
+    released_by: str,
+    reason: str,
+    store: ObjectStore | None = None,
 ) -> None:
     ensure_holds(con)
     row = con.execute(
@@ -92,6 +104,9 @@ def release_hold(
         "where hold_id = ?",
         [released_by, datetime.now(UTC), reason, hold_id],
     )
+    # Another open hold on the same calls keeps their store locks in place.
+    still_held = held_call_ids(con)
+    _lock_objects(con, store, row[0], row[1], on=False, keep=still_held)
     audit.append(
         con,
         "hold_released",
@@ -100,6 +115,30 @@ def release_hold(
         subject=f"{row[0]}:{row[1]}",
         details={"hold_id": hold_id, "reason": reason},
     )
+
+
+def _lock_objects(
+    con: duckdb.DuckDBPyConnection,
+    store: ObjectStore | None,
+    scope: str,
+    subject: str,
+    *,
+    on: bool,
+    keep: set[str] = frozenset(),
+) -> int:
+    if store is None:
+        return 0
+    scope_filter = (
+        "o.call_id = ?"
+        if scope == "call"
+        else "o.call_id in (select call_id from raw.recordings where agent_id = ?)"
+    )
+    keys = con.execute(
+        f"select o.object_key, o.call_id from raw.stored_objects o "
+        f"where o.deleted_at is null and {scope_filter}",
+        [subject],
+    ).fetchall()
+    return sum(store.set_legal_hold(key, on) for key, call_id in keys if call_id not in keep)
 
 
 def active_holds(con: duckdb.DuckDBPyConnection) -> list[dict]:

@@ -52,6 +52,7 @@ select
             then 'no agent-only audio: ' || coalesce(calls.agent_audio_status, 'not processed')
         when per_call.call_id is null then 'no agent speech transcribed'
     end as metrics_missing_reason,
+    calls.agent_legal_basis as legal_basis,
     calls.agent_purposes as purposes
 from calls
 left join per_call on per_call.call_id = calls.call_id
