@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import cache
 
 import pandas as pd
 
@@ -24,11 +25,17 @@ class SuiteResult:
     failed: list[FailedExpectation]
 
 
-def validate_frame(frame: pd.DataFrame, suite) -> SuiteResult:
-    """Bind ``suite`` (built without a context) to a fresh ephemeral context and validate."""
+@cache
+def _context():
+    # Building a GX context costs seconds; one ephemeral context serves the whole process.
     import great_expectations as gx
 
-    context = gx.get_context(mode="ephemeral")
+    return gx.get_context(mode="ephemeral")
+
+
+def validate_frame(frame: pd.DataFrame, suite) -> SuiteResult:
+    """Bind ``suite`` (built without a context) to the ephemeral context and validate."""
+    context = _context()
     name = f"lydspor-{uuid.uuid4().hex[:8]}"
     batch = (
         context.data_sources.add_pandas(name)
@@ -36,7 +43,10 @@ def validate_frame(frame: pd.DataFrame, suite) -> SuiteResult:
         .add_batch_definition_whole_dataframe(name)
         .get_batch(batch_parameters={"dataframe": frame})
     )
-    result = batch.validate(context.suites.add(suite), result_format="COMPLETE")
+    bound = context.suites.add(
+        suite.__class__(name=f"{suite.name}-{name}", expectations=suite.expectations)
+    )
+    result = batch.validate(bound, result_format="COMPLETE")
     failed = [
         FailedExpectation(
             expectation=r.expectation_config.type,

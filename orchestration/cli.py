@@ -282,7 +282,8 @@ def erase(
     console.print(
         f"request {outcome.request_id[:8]}: {decision} — {len(outcome.calls_matched)} call(s) "
         f"matched, {len(outcome.calls_erased)} erased, {len(outcome.calls_held)} under legal "
-        f"hold, {outcome.objects_deleted} object(s) deleted"
+        f"hold, {outcome.objects_deleted} object(s) deleted "
+        f"({time.monotonic() - began:.1f} s)"
     )
     if outcome.calls_erased and dates[0] is not None:
         # Rebuild the marts of the affected days so no mart keeps what was anonymised.
@@ -290,7 +291,9 @@ def erase(
 
         refreshed = refresh_marts(dates[0], dates[1])
         _report_run(refreshed)
-    console.print(f"done in {time.monotonic() - began:.1f} s")
+        if not refreshed.success:
+            raise typer.Exit(1)
+    console.print(f"done in {time.monotonic() - began:.1f} s (marts included)")
 
 
 hold_app = typer.Typer(help="Legal holds: keep a call or an agent's calls past their deadlines.")

@@ -15,9 +15,23 @@ dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_D
 dbt_project.prepare_if_dev()
 
 
+def _newest_source() -> float:
+    sources = [
+        p
+        for p in DBT_PROJECT_DIR.rglob("*")
+        if p.is_file() and "target" not in p.parts and p.suffix in {".sql", ".yml", ".yaml"}
+    ]
+    return max(p.stat().st_mtime for p in sources)
+
+
 def prepare_manifest() -> Path:
-    """Parse the project into target/manifest.json, which the dbt assets read at import."""
+    """Parse the project into target/manifest.json, which the dbt assets read at import;
+    skipped when the manifest is newer than every model, macro and YAML file."""
     from dagster_dbt import DbtCliResource
+
+    manifest = dbt_project.manifest_path
+    if manifest.exists() and manifest.stat().st_mtime > _newest_source():
+        return manifest
 
     dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
     dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
