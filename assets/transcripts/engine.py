@@ -82,7 +82,7 @@ class FasterWhisperEngine:
                 f"unsupported language {language!r}; use one of {list(WHISPER_LANGUAGE)}"
             )
         segments, info = self._model.transcribe(
-            samples,
+            np.asarray(samples, dtype=np.float32),  # Silero VAD accepts float32 only
             language=WHISPER_LANGUAGE[language],
             word_timestamps=True,
             vad_filter=True,

@@ -129,6 +129,7 @@ SCRIPTS: tuple[Script, ...] = (
             "Yes, yesterday. It still crashes.",
             "Our developers know about this problem. I will add your case to the report.",
             "So you cannot fix it today? That is really frustrating.",
+            "Not today, I am afraid. Thank you for your patience.",
         ),
     ),
     Script(
@@ -221,6 +222,7 @@ SCRIPTS: tuple[Script, ...] = (
             "Ja, i går. Den krasjer fortsatt.",
             "Utviklerne kjenner til feilen. Jeg legger saken din til i rapporten.",
             "Så dere kan ikke fikse det i dag? Det er veldig irriterende.",
+            "Dessverre ikke i dag. Takk for tålmodigheten.",
         ),
     ),
     Script(

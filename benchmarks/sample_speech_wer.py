@@ -1,0 +1,89 @@
+"""How well Whisper (base, int8, CPU) understands the generated sample calls: WER per language.
+
+Transcribes the agent track of every call that has one (stereo, agent_only) and the customer
+track of stereo calls, against the ground truth. Slow (about 40 s on 2 cores), so not a test::
+
+    uv run python benchmarks/sample_speech_wer.py [--verbose]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+import jiwer
+import numpy as np
+import soundfile as sf
+
+from assets.recordings.metadata import CallMetadata, RecordingMode
+from assets.recordings.samples import generate_sample_calls
+from assets.recordings.samples.generator import resample
+
+
+def normalise(text: str) -> str:
+    """Lower case, no punctuation, digit groups joined (Whisper writes numbers its own way)."""
+    text = re.sub(r"[^\w\s]", " ", text.lower())
+    text = re.sub(r"(?<=\d)\s+(?=\d)", "", text)
+    return " ".join(text.split())
+
+
+def tracks(metadata: CallMetadata, samples: np.ndarray) -> dict[str, np.ndarray]:
+    """The channels that hold one speaker each."""
+    if metadata.recording_mode is RecordingMode.STEREO:
+        agent = metadata.agent_channel or 0
+        return {"agent": samples[:, agent], "customer": samples[:, 1 - agent]}
+    if metadata.recording_mode is RecordingMode.AGENT_ONLY:
+        return {"agent": samples[:, 0]}
+    return {}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--calls", type=int, default=12)
+    parser.add_argument("--verbose", action="store_true", help="print reference and hypothesis")
+    args = parser.parse_args()
+
+    import time
+
+    from assets.transcripts.engine import FasterWhisperEngine
+    from assets.transcripts.model_store import assemble_bundled_model
+
+    # The same engine and verified model the pipeline uses.
+    engine = FasterWhisperEngine(str(assemble_bundled_model(Path("data/state/models"))))
+    audio_s = elapsed_s = 0.0
+    with tempfile.TemporaryDirectory() as tmp:
+        refs: dict[tuple[str, str], list[str]] = defaultdict(list)
+        hyps: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for call in generate_sample_calls(Path(tmp) / "calls", seed=args.seed, calls=args.calls):
+            metadata = CallMetadata.model_validate_json(call.metadata_path.read_text())
+            truth = json.loads(call.truth_path.read_text())
+            samples, rate = sf.read(call.audio_path, dtype="float32", always_2d=True)
+            for speaker, audio in tracks(metadata, samples).items():
+                began = time.monotonic()
+                transcript = engine.transcribe(resample(audio, rate, 16_000), call.language)
+                elapsed_s += time.monotonic() - began
+                audio_s += len(audio) / rate
+                hyp = normalise(transcript.text)
+                ref = normalise(" ".join(t["text"] for t in truth if t["speaker"] == speaker))
+                wer = jiwer.wer(ref, hyp)
+                print(f"{call.call_id} {call.language} {speaker:8s} WER {wer:6.1%}")
+                if args.verbose:
+                    print(f"  ref: {ref}\n  hyp: {hyp}")
+                refs[call.language, speaker].append(ref)
+                hyps[call.language, speaker].append(hyp)
+        print()
+        for language, speaker in sorted(refs):
+            wer = jiwer.wer(refs[language, speaker], hyps[language, speaker])
+            print(
+                f"{language} {speaker:8s} WER {wer:6.1%}  ({len(refs[language, speaker])} tracks)"
+            )
+        print(f"real-time factor {elapsed_s / audio_s:.3f} ({audio_s:.0f} s of audio)")
+
+
+if __name__ == "__main__":
+    main()
