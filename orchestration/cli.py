@@ -467,6 +467,54 @@ def report(
 
 
 @app.command()
+def transcribe(
+    input_file: Annotated[Path, typer.Argument(help="An audio file (wav, flac, mp3, ...).")],
+    language: Annotated[str, typer.Option(help="nb, nn, da, sv or en.")],
+    out: Annotated[Path, typer.Option(help="The JSON file to write.")],
+    channel: Annotated[
+        int | None, typer.Option(help="For a stereo file: the channel to transcribe (0 or 1).")
+    ] = None,
+) -> None:
+    """Transcribe one file offline, with word timestamps and personal data found and redacted."""
+    apply_embedded_defaults()
+    import json
+
+    from assets.transcripts.engine import WHISPER_LANGUAGE, decode_track
+    from assets.transcripts.pii import find_pii, redact_text
+    from orchestration.resources import WhisperResource
+
+    if language not in WHISPER_LANGUAGE:
+        console.print(f"[red]--language must be one of {', '.join(WHISPER_LANGUAGE)}[/]")
+        raise typer.Exit(2)
+    if not input_file.is_file():
+        console.print(f"[red]no such file: {input_file}[/]")
+        raise typer.Exit(2)
+    try:
+        samples = decode_track(input_file.read_bytes(), channel)
+    except Exception as exc:  # av raises many kinds; the user needs the reason, not the type
+        console.print(f"[red]could not decode {input_file}: {exc}[/]")
+        raise typer.Exit(2) from exc
+    whisper = WhisperResource(
+        model=os.environ["LYDSPOR_WHISPER_MODEL"], model_dir=os.environ["LYDSPOR_MODEL_DIR"]
+    )
+    with console.status(f"transcribing {len(samples) / 16000:.0f} s of audio"):
+        result = whisper.get_engine().transcribe(samples, language)
+    spans = find_pii(result.words, language)
+    document = {
+        "language": language,
+        "text": result.text,
+        "redacted_text": redact_text(result.words, spans),
+        "words": [
+            {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
+            for w in result.words
+        ],
+        "pii": [{"kind": p.kind, "start": p.start, "end": p.end} for p in spans],
+    }
+    out.write_text(json.dumps(document, ensure_ascii=False, indent=2))
+    console.print(f"wrote {out}: {len(result.words)} words, {len(spans)} personal-data span(s)")
+
+
+@app.command()
 def dev(port: Annotated[int, typer.Option(help="Web UI port.")] = 3000) -> None:
     """Start the Dagster UI (dagster dev) on the embedded defaults."""
     apply_embedded_defaults()

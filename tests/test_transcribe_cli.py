@@ -1,0 +1,62 @@
+"""`lydspor transcribe`: offline Whisper, word timestamps, personal data found and redacted."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from assets.recordings.metadata import CallMetadata, TruthTurn
+from assets.recordings.samples import generate_sample_calls
+from orchestration.cli import app
+
+pytestmark = pytest.mark.slow
+
+
+def test_transcribe_writes_words_text_and_redacted_pii(lydspor_state, tmp_path):
+    calls = generate_sample_calls(tmp_path / "calls", seed=7)
+    # An English stereo call whose agent reads a phone number back.
+    for call in calls:
+        meta = CallMetadata.model_validate_json(call.metadata_path.read_text())
+        turns = [TruthTurn.model_validate(t) for t in json.loads(call.truth_path.read_text())]
+        agent_text = " ".join(t.text for t in turns if t.speaker == "agent")
+        if (
+            meta.language == "en"
+            and meta.recording_mode.value == "stereo"
+            and re.search(r"\d \d", agent_text)
+        ):
+            break
+    else:
+        pytest.fail("the sample set has no English stereo call with a read-back number")
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "transcribe",
+            str(call.audio_path),
+            "--language",
+            "en",
+            "--out",
+            str(out),
+            "--channel",
+            str(meta.agent_channel),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert set(doc) == {"language", "text", "redacted_text", "words", "pii"}
+    assert doc["words"] and all(w["start"] <= w["end"] for w in doc["words"])
+    assert [w["start"] for w in doc["words"]] == sorted(w["start"] for w in doc["words"])
+    assert "ingrid" in doc["text"].lower() or "lars" in doc["text"].lower()
+    phones = [p for p in doc["pii"] if p["kind"] == "phone"]
+    assert phones and "[phone]" in doc["redacted_text"]
+    assert not re.search(r"\d{3}", doc["redacted_text"])
+
+
+def test_transcribe_rejects_an_unknown_language(lydspor_state, tmp_path):
+    result = CliRunner().invoke(
+        app, ["transcribe", str(tmp_path / "x.wav"), "--language", "de", "--out", "o.json"]
+    )
+    assert result.exit_code == 2 and "--language must be one of" in result.output
