@@ -6,20 +6,41 @@ Only the retention engine (``assets.retention.deletion``) calls ``remove``.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import io
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+import certifi
+import urllib3
 from minio import Minio
 from minio.error import S3Error
 
 _PART_SIZE = 16 * 1024 * 1024
+
+#: How long one S3 request may wait, and how often it is retried, before the call fails with a
+#: StorageError naming the endpoint. (The minio client's own default is 5 minutes per attempt,
+#: six attempts: a server that stops answering would hang a run for half an hour.)
+S3_TIMEOUT = urllib3.Timeout(connect=5, read=30)
+S3_RETRIES = urllib3.Retry(
+    total=3, read=1, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]
+)
+
+#: Prefix of the local store's temporary files (``.incoming-<name>.<random>``).
+_INCOMING = ".incoming-"
+
+
+def _incoming_prefix(path: Path) -> str:
+    # The object's name (shortened, so the temporary name stays within file name limits) ties a
+    # leftover temporary file to its key.
+    return f"{_INCOMING}{path.name[:120]}."
 
 
 class StorageError(RuntimeError):
@@ -79,8 +100,9 @@ class LocalObjectStore:
     ) -> PutResult:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        started = time.time()
         # Write to a temporary sibling and rename, so a crash never leaves half an object.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_incoming_prefix(path))
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
@@ -90,7 +112,19 @@ class LocalObjectStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        # A process killed while writing this key left its temporary file behind: a partial copy
+        # no listing shows (and so no ledger or sweep would ever find). The write that
+        # succeeds now replaces it.
+        self._remove_leftovers(path, older_than=started)
         return PutResult(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+
+    def _remove_leftovers(self, path: Path, older_than: float | None = None) -> None:
+        for leftover in path.parent.glob(f"{glob.escape(_incoming_prefix(path))}*"):
+            try:
+                if older_than is None or leftover.stat().st_mtime < older_than:
+                    leftover.unlink(missing_ok=True)
+            except FileNotFoundError:
+                continue
 
     def get_bytes(self, key: str) -> bytes:
         path = self._path(key)
@@ -111,7 +145,7 @@ class LocalObjectStore:
         if not start.is_dir():
             return
         for path in sorted(start.rglob("*")):
-            if not path.is_file() or path.name.startswith(".incoming-"):
+            if not path.is_file() or path.name.startswith(_INCOMING):
                 continue
             key = path.relative_to(self.base).as_posix()
             if key.startswith(prefix):
@@ -119,7 +153,11 @@ class LocalObjectStore:
                 yield ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
 
     def remove(self, key: str) -> None:
-        self._path(key).unlink(missing_ok=True)
+        path = self._path(key)
+        path.unlink(missing_ok=True)
+        # With the object go the partial copies of it an interrupted write left behind.
+        if path.parent.is_dir():
+            self._remove_leftovers(path)
 
     def set_legal_hold(self, key: str, on: bool) -> bool:
         """A directory has no object lock: holds live in the catalogue only."""
@@ -146,6 +184,13 @@ class S3ObjectStore:
             secret_key=secret_key,
             secure=secure,
             region=region or None,
+            http_client=urllib3.PoolManager(
+                timeout=S3_TIMEOUT,
+                retries=S3_RETRIES,
+                maxsize=10,
+                cert_reqs="CERT_REQUIRED",
+                ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+            ),
         )
         self.bucket = bucket
         self.description = f"S3 bucket {bucket!r} at {'https' if secure else 'http'}://{endpoint}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -84,13 +85,18 @@ def process_recording(
 
     if previous and previous[0] in (EXTRACTED, PASSTHROUGH, NEEDS_ISOLATION):
         status, agent_key, duration = previous
+    elif mode == "stereo" and (written := _written_earlier(store, con, recording)):
+        # An earlier run wrote the agent's channel and stopped before recording it here (perhaps
+        # after deleting the customer's voice): use what it wrote.
+        status, (agent_key, duration) = EXTRACTED, written
     elif raw is None:
         status, agent_key, duration = RAW_MISSING, None, 0.0
     elif mode == "stereo":
         samples, rate = read_audio(store.get_bytes(raw_key))
         agent = samples[:, int(recording["agent_channel"])]
         agent_key = agent_key_for(recording["call_date"], call_id)
-        put = store.put_bytes(agent_key, encode_wav(agent, rate), content_type="audio/wav")
+        data = encode_wav(agent, rate)
+        # Registered before it is written, so the ledger knows every agent object there is.
         register(
             con,
             StoredObject(
@@ -101,12 +107,13 @@ def process_recording(
                 object_class="agent_audio",
                 legal_basis="contract",
                 purposes=policy.default_purposes,
-                sha256=put.sha256,
-                size_bytes=put.size,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size_bytes=len(data),
                 created_at=now,
                 deadline=policy.deadline("agent_audio", "contract", now),
             ),
         )
+        store.put_bytes(agent_key, data, content_type="audio/wav")
         status, duration = EXTRACTED, len(agent) / rate
     elif mode == "agent_only":
         status, agent_key, duration = PASSTHROUGH, raw_key, float(recording["duration_s"])
@@ -115,6 +122,22 @@ def process_recording(
 
     deleted = _delete_customer_voice(store, con, raw, status, now)
     return AgentAudioResult(call_id, status, agent_key, duration, deleted)
+
+
+def _written_earlier(
+    store: ObjectStore, con: duckdb.DuckDBPyConnection, recording: dict
+) -> tuple[str, float] | None:
+    """The agent object and its duration, when it is alive in the ledger and in the store with
+    the content the ledger recorded."""
+    agent_key = agent_key_for(recording["call_date"], recording["call_id"])
+    known = alive_object(con, agent_key)
+    if known is None or store.stat(agent_key) is None:
+        return None
+    data = store.get_bytes(agent_key)
+    if hashlib.sha256(data).hexdigest() != known["sha256"]:
+        return None
+    samples, rate = read_audio(data)
+    return agent_key, len(samples) / rate
 
 
 def _delete_customer_voice(

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from assets.recordings.dialers.base import MetadataError
 from assets.recordings.dialers.registry import is_manifest, split_metadata_name
 from assets.recordings.probe import SUPPORTED_EXTENSIONS
-from orchestration.storage import ObjectInfo, ObjectStore
+from orchestration.storage import ObjectInfo, ObjectStore, StorageError, validate_key
 
 LANDING_PREFIX = "landing"
 
@@ -48,12 +48,17 @@ def list_landing(store: ObjectStore, day: date) -> tuple[list[LandedCall], list[
     """One day's landed calls, and the generic manifests that describe some of them."""
     calls: dict[str, LandedCall] = defaultdict(lambda: LandedCall("", day))
     manifests: list[ObjectInfo] = []
-    for obj in store.list(landing_prefix(day)):
-        name = obj.key.rsplit("/", 1)[-1]
-        if is_manifest(name):
+    prefix = landing_prefix(day)
+    for obj in store.list(prefix):
+        # A file in a subfolder keeps its folder in its stem ("a/b"), so it never pairs with a
+        # call of the same name in the date folder; ingest quarantines it with the reason.
+        name = obj.key.removeprefix(prefix)
+        if is_manifest(name) and "/" not in name:
             manifests.append(obj)
             continue
-        if name.endswith(".truth.json"):
+        if unaddressable(obj.key):
+            stem, slot = printable(name), "extra"
+        elif name.endswith(".truth.json"):
             stem, slot = name.removesuffix(".truth.json"), "truth"
         elif name.endswith(".json"):
             stem, slot = _metadata_stem(name), "metadata"
@@ -70,10 +75,32 @@ def list_landing(store: ObjectStore, day: date) -> tuple[list[LandedCall], list[
     return [calls[stem] for stem in sorted(calls)], manifests
 
 
+def unaddressable(key: str) -> str | None:
+    """Why the object store cannot read, copy or delete this landed file (a name with control
+    characters, a ``..`` part, a backslash, bytes that are not UTF-8), or None. Such a file can
+    only be renamed in the landing area by an operator; ingest leaves it where it is."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"file name {printable(key)} is not valid UTF-8"
+    try:
+        validate_key(key)
+    except StorageError as exc:
+        return f"the object store refuses the file name: {exc}"
+    return None
+
+
+def printable(text: str) -> str:
+    """The text with control characters, invisible marks and undecodable bytes escaped."""
+    return repr(text)[1:-1]
+
+
 def _metadata_stem(name: str) -> str:
     """``call-7.genesys.json`` pairs with ``call-7.wav``; an unknown dialer suffix still pairs,
-    so the call is quarantined whole with the reason."""
+    so the call is quarantined whole with the reason. A subfolder stays in the stem."""
+    folder, slash, base = name.rpartition("/")
     try:
-        return split_metadata_name(name)[0]
+        stem = split_metadata_name(base)[0]
     except MetadataError:
-        return name.removesuffix(".json").rsplit(".", 1)[0]
+        stem = base.removesuffix(".json").rsplit(".", 1)[0]
+    return f"{folder}{slash}{stem}"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -54,6 +56,47 @@ def delete_object(
         raise DeletionError(f"{object_key!r} is still in {store.description} after deletion")
     deleted_at = now or datetime.now(UTC)
     receipt = DeletionReceipt(str(uuid.uuid4()), object_key, deleted_at, reason, verified)
+    # Ledger, receipt and audit entry together or not at all: a crash in between must not leave
+    # a deletion without its receipt. (A crash before the commit leaves the key alive in the
+    # ledger while the store no longer has it; deleting it again completes the record.)
+    with _one_transaction(con):
+        _record(con, receipt, call_id, object_class, legal_basis, deadline, sha256, actor)
+    return receipt
+
+
+@contextmanager
+def _one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    if _in_transaction(con):  # the caller's transaction holds it together, and commits it
+        yield
+        return
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the caller has a transaction open. Trying BEGIN is no test: in DuckDB a failed
+    BEGIN aborts the open transaction. Each autocommitted statement runs in a transaction of
+    its own, so two reads of the transaction id agree only inside an open one."""
+    first = con.execute("select txid_current()").fetchone()[0]
+    return con.execute("select txid_current()").fetchone()[0] == first
+
+
+def _record(
+    con: duckdb.DuckDBPyConnection,
+    receipt: DeletionReceipt,
+    call_id: str | None,
+    object_class: str,
+    legal_basis: str,
+    deadline: datetime,
+    sha256: str | None,
+    actor: str,
+) -> None:
+    object_key, deleted_at, reason = receipt.object_key, receipt.deleted_at, receipt.reason
     con.execute(
         "update raw.stored_objects set deleted_at = ?, deletion_reason = ? where object_key = ?",
         [deleted_at, reason, object_key],
@@ -69,7 +112,7 @@ def delete_object(
             deadline,
             deleted_at,
             reason,
-            verified,
+            receipt.verified_absent,
             sha256,
         ],
     )
@@ -90,4 +133,3 @@ def delete_object(
         },
         at=deleted_at,
     )
-    return receipt

@@ -183,6 +183,32 @@ class CephS3Server:
         self.mon_port = None
         self.rgw_port = None
 
+    def stop_gateway(self) -> None:
+        """Kill radosgw alone: the S3 endpoint refuses connections, while the monitor and the OSD
+        (whose memstore holds the data) keep running, so ``start_gateway`` brings it all back."""
+        proc = self._gateway()
+        _kill_group(proc)
+        self._procs.remove(proc)
+
+    def start_gateway(self, timeout: float = 60.0) -> None:
+        """Start radosgw again (same conf, same port) and wait until S3 answers."""
+        if self.tmpdir is None:
+            raise CephS3Error("server not started")
+        if any(proc.args[0] == "radosgw" for proc in self._procs):
+            raise CephS3Error("radosgw is already running")
+        self._spawn(
+            "rgw",
+            ["radosgw", "--cluster", _CLUSTER, "-c", str(self.conf_path), "-f", "-n", _RGW_NAME],
+        )
+        self._wait_for(self._s3_answers, "radosgw to answer again", time.monotonic() + timeout)
+
+    def pause_gateway(self) -> None:
+        """SIGSTOP radosgw: connections are still accepted but never answered (a hung server)."""
+        os.killpg(self._gateway().pid, signal.SIGSTOP)
+
+    def resume_gateway(self) -> None:
+        os.killpg(self._gateway().pid, signal.SIGCONT)
+
     def minio_client(self):
         """A ``minio.Minio`` client for this server (plain HTTP)."""
         from minio import Minio
@@ -369,12 +395,18 @@ class CephS3Server:
             lines.append("")
         self.conf_path.write_text("\n".join(lines))
 
+    def _gateway(self) -> subprocess.Popen:
+        for proc in self._procs:
+            if proc.args[0] == "radosgw" and proc.poll() is None:
+                return proc
+        raise CephS3Error("radosgw is not running")
+
     def _client_args(self, name: str) -> list[str]:
         return ["--cluster", _CLUSTER, "-c", str(self.conf_path), "-n", name]
 
     def _spawn(self, name: str, cmd: list[str]) -> None:
         assert self.tmpdir is not None
-        out = open(Path(self.tmpdir) / "log" / f"{name}.stdout", "wb")  # noqa: SIM115
+        out = open(Path(self.tmpdir) / "log" / f"{name}.stdout", "ab")  # noqa: SIM115
         try:
             proc = subprocess.Popen(
                 cmd,
