@@ -15,6 +15,12 @@ from expectations.runner import validate_frame
 CUSTOMER_AUDIO_WITHIN_DEADLINE = "customer_audio_within_deadline"
 
 
+def _retention_state(duckdb: DuckDBResource):
+    # Every date, not just the run's window: a violation anywhere stops the marts.
+    with duckdb.get_connection() as con:
+        return con.sql(f"select * from {RETENTION_STATE_TABLE}").pl()
+
+
 @dg.asset_check(
     asset=retention_state,
     name=CUSTOMER_AUDIO_WITHIN_DEADLINE,
@@ -23,10 +29,7 @@ CUSTOMER_AUDIO_WITHIN_DEADLINE = "customer_audio_within_deadline"
     "none unknown to the ledger (Great Expectations suite). Blocks the marts when it fails.",
 )
 def customer_audio_within_deadline(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    # Every date, not just the run's window: overdue customer audio anywhere stops the marts.
-    with duckdb.get_connection() as con:
-        state = con.sql(f"select * from {RETENTION_STATE_TABLE}").pl()
-    frame = customer_audio_frame(state)
+    frame = customer_audio_frame(_retention_state(duckdb))
     result = validate_frame(frame, customer_audio_suite())
     offending = frame[
         frame["past_deadline"] | frame["deadline"].isna() | ~frame["in_ledger"].astype(bool)
@@ -69,9 +72,7 @@ EVERY_OBJECT_HAS_BASIS_AND_PURPOSES = "every_object_has_basis_and_purposes"
     "(Great Expectations suite). Blocks the marts when it fails.",
 )
 def every_object_has_basis_and_purposes(duckdb: DuckDBResource) -> dg.AssetCheckResult:
-    with duckdb.get_connection() as con:
-        state = con.sql(f"select * from {RETENTION_STATE_TABLE}").pl()
-    frame = ledger_objects_frame(state)
+    frame = ledger_objects_frame(_retention_state(duckdb))
     result = validate_frame(frame, basis_suite())
     offending = frame[frame["legal_basis"].isna() | ~frame["has_purposes"].astype(bool)]
     return dg.AssetCheckResult(
