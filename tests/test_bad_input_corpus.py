@@ -105,7 +105,7 @@ def oslo_day(moment: datetime) -> date:
 FUTURE = NOW + timedelta(days=1)
 SLIGHTLY_AHEAD = NOW + timedelta(minutes=30)  # within the tolerated clock skew
 
-# stem -> (landing date, {file name: bytes}, reason the quarantine must give)
+#: {file name (relative to the landing date folder): bytes}
 Files = dict[str, bytes]
 
 
@@ -113,6 +113,7 @@ def js(record) -> bytes:
     return json.dumps(record, ensure_ascii=False).encode()
 
 
+#: stem -> (landing date, files): calls that must be ingested.
 GOOD: dict[str, tuple[date, Files]] = {
     "good-stereo": (
         DAY,
@@ -169,6 +170,7 @@ def bad(stem: str, audio: bytes, meta: dict | bytes, reason: str, ext: str = "wa
     return stem, (day, {f"{stem}.{ext}": audio, f"{stem}.json": body}, reason)
 
 
+#: stem -> (landing date, files, what the quarantine reason must say).
 BAD: dict[str, tuple[date, Files, str]] = dict(
     [
         # -- broken audio ------------------------------------------------------------------
@@ -500,7 +502,7 @@ def test_the_bad_input_corpus(local_store, catalog, policy):
             DAY,
             {
                 "good-stereo.wav": wav(stereo(305, 905)),
-                **{"good-stereo.json": GOOD["good-stereo"][1]["good-stereo.json"]},
+                "good-stereo.json": GOOD["good-stereo"][1]["good-stereo.json"],
             },
         ),
     }
