@@ -163,8 +163,3 @@ def _customer_basis(call: CallMetadata, policy: RetentionPolicy) -> TrackBasis:
         reason="valid consent: active, informed, specific and freely given",
         **recorded,
     )
-
-
-def customer_track_kept(basis: TrackBasis) -> bool:
-    """Whether the customer's voice may be kept past agent extraction."""
-    return basis.legal_basis == CONSENT
