@@ -5,7 +5,7 @@ UV = $(shell scripts/ensure-uv.sh)
 .PHONY: install demo test lint dev clean
 
 install:
-	$(UV) sync --frozen
+	$(UV) sync --frozen --all-extras
 
 demo: install
 	$(UV) run lydspor demo
