@@ -439,7 +439,8 @@ def lineage(
         state = "released" if h["released_at"] else "open"
         console.print(f"hold {h['hold_id'][:8]} ({state}): {h['reason']} — {h['placed_by']}")
     for e in data["reads"]:
-        console.print(f"read by {e['actor']} at {e['at']}")
+        verb = "read" if e["action"] == "read" else "[red]read refused[/]"
+        console.print(f"{verb}: {e['subject']} by {e['actor']} at {e['at']}")
     for e in data["erasure_requests"]:
         console.print(f"erasure {e['request_id'][:8]}: {e['decision']} — {e['reason']}")
 
@@ -527,6 +528,11 @@ def dev(port: Annotated[int, typer.Option(help="Web UI port.")] = 3000) -> None:
     command = [f"{venv_bin}/dagster", "dev", "-m", "orchestration.definitions", "-p", str(port)]
     raise typer.Exit(subprocess.call(command, env=env))
 
+
+# Reading as someone (query, transcript, audio, whoami) lives in its own module.
+from orchestration.cli_access import access_app  # noqa: E402
+
+app.add_typer(access_app)
 
 if __name__ == "__main__":
     app()

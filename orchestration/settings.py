@@ -12,11 +12,17 @@ from pathlib import Path
 STATE_DIR = Path("data/state")
 #: The policy shipped with the repository, used when the working directory has none.
 SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "data" / "policies" / "default.yaml"
+SHIPPED_ACCESS_POLICY = SHIPPED_POLICY.with_name("access.yaml")
 
 
 def default_policy_path() -> Path:
     local = Path("data/policies/default.yaml")
     return local.resolve() if local.exists() else SHIPPED_POLICY
+
+
+def default_access_policy_path() -> Path:
+    local = Path("data/policies/access.yaml")
+    return local.resolve() if local.exists() else SHIPPED_ACCESS_POLICY
 
 
 def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
@@ -35,6 +41,7 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
         "LYDSPOR_WHISPER_MODEL": "bundled:base",
         "LYDSPOR_MODEL_DIR": str(state / "models"),
         "LYDSPOR_POLICY": str(default_policy_path()),
+        "LYDSPOR_ACCESS_POLICY": str(default_access_policy_path()),
         "DAGSTER_HOME": str(state / "dagster"),
     }
 

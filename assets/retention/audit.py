@@ -33,8 +33,9 @@ create table if not exists {AUDIT_TABLE} (
 );
 """
 
-#: Actions recorded; reads of audio and transcripts are recorded as ``read``.
-ACTIONS = {"delete", "erasure_decision", "hold_placed", "hold_released", "read"}
+#: Actions recorded; reads of audio and transcripts are recorded as ``read``, refused ones as
+#: ``read_denied``.
+ACTIONS = {"delete", "erasure_decision", "hold_placed", "hold_released", "read", "read_denied"}
 
 
 @dataclass(frozen=True)

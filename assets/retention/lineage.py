@@ -98,7 +98,7 @@ def call_lineage(con: duckdb.DuckDBPyConnection, call_id: str) -> dict:
             "objects": objects,
             "holds": holds,
             "erasure_requests": erasures,
-            "reads": [e for e in events if e["action"] == "read"],
+            "reads": [e for e in events if e["action"] in ("read", "read_denied")],
             "audit_events": events,
         }
     )

@@ -1,0 +1,200 @@
+"""Role-scoped read sessions over the catalogue.
+
+DuckDB has no row-level security, so a session is an in-memory database holding a copy of
+exactly what the principal may see: the catalogue is attached read-only, the marts are copied
+through the principal's filters, the catalogue is detached, and external access is switched
+off and locked. Nothing in the session can reach the catalogue file again, whatever SQL runs.
+Word-level transcripts are never copied: they are read one call at a time through
+``assets.access.reads``, which writes each read to the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.access.policy import AccessPolicy, Principal, Role
+
+#: The dbt schema; staging and intermediate models are internal, the rest are marts and seeds.
+MART_SCHEMA = "main"
+INTERNAL_PREFIXES = ("stg_", "int_")
+#: Compliance tables owners and admins can query (as ``compliance.<name>``).
+COMPLIANCE_TABLES = (
+    "stored_objects",
+    "deletion_receipts",
+    "retention_state",
+    "legal_holds",
+    "audit_log",
+    "erasure_requests",
+    "quarantine",
+    "consent_lineage",
+)
+#: A column holding transcript words marks a table as transcript content.
+TRANSCRIPT_COLUMN = "word"
+
+
+@dataclass(frozen=True)
+class ExposedTable:
+    name: str
+    rows: int
+    scope: str  # "all", "team", "own calls" or "reference"
+
+
+@dataclass(frozen=True)
+class Session:
+    """An open scoped session: query ``con``; ``tables`` says what it holds and how scoped."""
+
+    con: duckdb.DuckDBPyConnection
+    principal: Principal
+    tables: tuple[ExposedTable, ...]
+
+    def sql(self, query: str):
+        return self.con.sql(query)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns "
+        "where table_catalog = 'lake' and table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables "
+        "where table_catalog = 'lake' and table_schema = ? order by table_name",
+        [schema],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _scope_filter(
+    table: str, columns: set[str], principal: Principal, policy: AccessPolicy
+) -> tuple[str, str] | None:
+    """The WHERE clause that limits ``table`` to the principal, or None to leave it out."""
+    if principal.sees_all_teams:
+        return "true", "all"
+    own_calls_only = principal.role is Role.AGENT and table not in policy.agent_team_marts
+    if own_calls_only and "agent_id" in columns:
+        return "agent_id = (select agent_id from scope_principal)", "own calls"
+    if own_calls_only and "call_id" in columns:
+        return "call_id in (select call_id from scope_calls where own)", "own calls"
+    if "team" in columns:
+        return "team in (select team from scope_teams)", "team"
+    if "agent_id" in columns:
+        return "agent_id in (select agent_id from scope_calls)", "team"
+    if "call_id" in columns:
+        return "call_id in (select call_id from scope_calls)", "team"
+    if table in policy.shared_marts:
+        return "true", "reference"
+    # Default deny: an unscoped table might aggregate other teams' calls.
+    return None
+
+
+def open_session(catalog_path: str | Path, principal: Principal, policy: AccessPolicy) -> Session:
+    """Open an in-memory session holding only what ``principal`` may read."""
+    path = Path(catalog_path)
+    if not path.exists():
+        raise FileNotFoundError(f"no catalogue at {path}: run `lydspor demo` or `lydspor run`")
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute(f"attach {_sql_string(str(path))} as lake (read_only)")
+        _load_scope(con, principal)
+        exposed = [
+            *_copy_marts(con, principal, policy),
+            *_copy_compliance(con, principal),
+        ]
+        con.execute("drop table scope_calls; drop table scope_teams; drop table scope_principal")
+        con.execute("use memory; detach lake")
+        # Once off and locked, no statement can attach or read files again.
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    except Exception:
+        con.close()
+        raise
+    return Session(con, principal, tuple(exposed))
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _load_scope(con: duckdb.DuckDBPyConnection, principal: Principal) -> None:
+    con.execute(
+        "create table scope_principal as select ?::varchar as agent_id",
+        [principal.agent_id],
+    )
+    con.execute(
+        "create table scope_teams as select unnest(?::varchar[]) as team",
+        [list(principal.teams)],
+    )
+    has_recordings = "recordings" in _tables(con, "raw")
+    source = (
+        "select call_id, agent_id, team from lake.raw.recordings"
+        if has_recordings
+        else "select null::varchar as call_id, null::varchar as agent_id, null::varchar as team "
+        "where false"
+    )
+    con.execute(
+        f"create table scope_calls as select call_id, agent_id, agent_id = ? as own "
+        f"from ({source}) where ? or team in (select team from scope_teams)",
+        [principal.agent_id, principal.sees_all_teams],
+    )
+
+
+def _copy_marts(
+    con: duckdb.DuckDBPyConnection, principal: Principal, policy: AccessPolicy
+) -> list[ExposedTable]:
+    exposed = []
+    for table in _tables(con, MART_SCHEMA):
+        if table.startswith(INTERNAL_PREFIXES):
+            continue
+        columns = _columns(con, MART_SCHEMA, table)
+        if TRANSCRIPT_COLUMN in columns:
+            continue
+        scoped = _scope_filter(table, columns, principal, policy)
+        if scoped is None:
+            continue
+        where, scope = scoped
+        con.execute(
+            f"create table memory.main.{_quote(table)} as "
+            f"select * from lake.{MART_SCHEMA}.{_quote(table)} where {where}"
+        )
+        rows = con.execute(f"select count(*) from memory.main.{_quote(table)}").fetchone()[0]
+        exposed.append(ExposedTable(table, rows, scope))
+    return exposed
+
+
+def _copy_compliance(con: duckdb.DuckDBPyConnection, principal: Principal) -> list[ExposedTable]:
+    if not principal.sees_all_teams:
+        return []
+    present = set(_tables(con, "raw"))
+    con.execute("create schema memory.compliance")
+    exposed = []
+    for table in COMPLIANCE_TABLES:
+        if table not in present:
+            continue
+        con.execute(
+            f"create table memory.compliance.{_quote(table)} as "
+            f"select * from lake.raw.{_quote(table)}"
+        )
+        rows = con.execute(f"select count(*) from memory.compliance.{_quote(table)}").fetchone()[0]
+        exposed.append(ExposedTable(f"compliance.{table}", rows, "all"))
+    return exposed

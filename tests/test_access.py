@@ -1,0 +1,222 @@
+"""Role-scoped reads: sessions hold only what a principal may see; reads of calls audited."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from assets.access.policy import AccessDenied, AccessPolicy, AccessPolicyError, load_access_policy
+from assets.access.reads import read_audio, read_transcript
+from assets.access.session import open_session
+from assets.retention import audit
+from assets.retention.ledger import StoredObject, register
+from assets.retention.tables import ensure_compliance_tables
+
+POLICY = AccessPolicy.model_validate(
+    {
+        "principals": [
+            {"user": "boss", "role": "owner"},
+            {"user": "ana", "role": "admin"},
+            {"user": "lead-s", "role": "team_lead", "teams": ["sales"]},
+            {"user": "ingrid", "role": "agent", "agent_id": "a-ingrid", "teams": ["sales"]},
+            {"user": "sara", "role": "agent", "agent_id": "a-sara", "teams": ["support"]},
+        ],
+        "agent_team_marts": ["fct_best_practice_calls"],
+        "shared_marts": ["tracker_phrases"],
+    }
+)
+CALLS = [  # call_id, team, agent
+    ("c1", "sales", "a-ingrid"),
+    ("c2", "sales", "a-lars"),
+    ("c3", "support", "a-sara"),
+    ("c4", "support", "a-emil"),
+]
+
+
+@pytest.fixture
+def access_catalog(lydspor_state, local_store):
+    path = os.environ["LYDSPOR_DUCKDB_PATH"]
+    con = duckdb.connect(path)
+    ensure_compliance_tables(con)
+    con.execute(
+        "create table raw.recordings as select * from (values "
+        + ", ".join(f"('{c}', '{t}', '{a}')" for c, t, a in CALLS)
+        + ") v(call_id, team, agent_id)"
+    )
+    con.execute(
+        "create table main.fct_call_coaching as select call_id, team, agent_id, "
+        "length(call_id) as agent_words from raw.recordings"
+    )
+    con.execute("create table main.fct_agent_weeks as select distinct agent_id from raw.recordings")
+    con.execute(
+        "create table main.fct_best_practice_calls as select call_id, team, agent_id "
+        "from raw.recordings where call_id in ('c2', 'c3')"
+    )
+    con.execute("create table main.fct_tracker_trends as select 'price' as tracker, 4 as hits")
+    con.execute("create table main.tracker_phrases as select 'en' as language, 'price' as phrase")
+    con.execute("create view main.stg_lydspor__calls as select * from raw.recordings")
+    con.execute(
+        "create table raw.transcript_words as select call_id, 'agent' as track, 0 as word_index, "
+        "'hello' as word, 0.0 as start_s, 0.4 as end_s from raw.recordings"
+    )
+    now = datetime.now(UTC)
+    for call_id, _, _ in CALLS:
+        key = f"agent/2026-11-02/{call_id}.wav"
+        local_store.put_bytes(key, b"RIFF-agent-" + call_id.encode())
+        register(
+            con,
+            StoredObject(
+                key, call_id, date(2026, 11, 2), "audio", "agent_audio", "contract",
+                ["coaching"], None, None, now, now + timedelta(days=30),
+            ),
+        )  # fmt: skip
+    con.close()
+    return path
+
+
+def _rows(session, sql):
+    return session.sql(sql).fetchall()
+
+
+def test_agent_session_holds_only_their_own_calls(access_catalog):
+    with open_session(access_catalog, POLICY.principal("ingrid"), POLICY) as s:
+        assert _rows(s, "select call_id from fct_call_coaching") == [("c1",)]
+        assert _rows(s, "select agent_id from fct_agent_weeks") == [("a-ingrid",)]
+        # A colleague's best call is shared with the whole team; never another team's.
+        assert _rows(s, "select call_id from fct_best_practice_calls") == [("c2",)]
+        assert _rows(s, "select * from tracker_phrases") == [("en", "price")]
+        names = {t.name for t in s.tables}
+        # Unscoped aggregates (could mix teams), internal models and compliance tables: absent.
+        assert names == {"fct_call_coaching", "fct_agent_weeks", "fct_best_practice_calls",
+                         "tracker_phrases"}  # fmt: skip
+
+
+def test_agent_cannot_reach_another_teams_calls_by_any_sql(access_catalog):
+    with open_session(access_catalog, POLICY.principal("sara"), POLICY) as s:
+        assert _rows(s, "select call_id from fct_call_coaching") == [("c3",)]
+        for escape in (
+            f"attach '{access_catalog}' as again (read_only)",
+            f"select * from read_parquet('{access_catalog}')",
+            "set enable_external_access = true",
+            "select * from lake.main.fct_call_coaching",
+        ):
+            with pytest.raises(duckdb.Error):
+                s.sql(escape).fetchall()
+
+
+def test_team_lead_sees_their_team(access_catalog):
+    with open_session(access_catalog, POLICY.principal("lead-s"), POLICY) as s:
+        assert sorted(_rows(s, "select call_id from fct_call_coaching")) == [("c1",), ("c2",)]
+        assert sorted(_rows(s, "select agent_id from fct_agent_weeks")) == [
+            ("a-ingrid",),
+            ("a-lars",),
+        ]
+        assert not any(t.name.startswith("compliance.") for t in s.tables)
+
+
+def test_admin_sees_everything_and_compliance(access_catalog):
+    with open_session(access_catalog, POLICY.principal("ana"), POLICY) as s:
+        assert _rows(s, "select count(*) from fct_call_coaching") == [(4,)]
+        assert _rows(s, "select count(*) from fct_tracker_trends") == [(1,)]
+        assert _rows(s, "select count(*) from compliance.stored_objects") == [(4,)]
+        assert "stg_lydspor__calls" not in {t.name for t in s.tables}
+
+
+def test_transcript_reads_are_scoped_and_audited(access_catalog):
+    con = duckdb.connect(access_catalog)
+    words = read_transcript(con, POLICY.principal("lead-s"), POLICY, "c2")
+    assert words["word"].to_list() == ["hello"]
+    with pytest.raises(AccessDenied):
+        read_transcript(con, POLICY.principal("sara"), POLICY, "c1")
+    with pytest.raises(AccessDenied):  # same team, a colleague's call not shared by a mart
+        read_transcript(con, POLICY.principal("sara"), POLICY, "c4")
+    # A best-practice call is shared with the agent's team.
+    assert read_transcript(con, POLICY.principal("ingrid"), POLICY, "c2").height == 1
+    events = [(e.action, e.actor, e.call_id, e.subject) for e in audit.entries(con)]
+    assert events == [
+        ("read", "lead-s", "c2", "transcript"),
+        ("read_denied", "sara", "c1", "transcript"),
+        ("read_denied", "sara", "c4", "transcript"),
+        ("read", "ingrid", "c2", "transcript"),
+    ]
+    assert audit.verify(con).ok
+    with pytest.raises(LookupError):
+        read_transcript(con, POLICY.principal("boss"), POLICY, "nope")
+    con.close()
+
+
+def test_audio_reads_return_the_live_object_and_are_audited(access_catalog, local_store):
+    con = duckdb.connect(access_catalog)
+    got = read_audio(con, local_store, POLICY.principal("sara"), POLICY, "c3")
+    assert got.data == b"RIFF-agent-c3"
+    entry = audit.entries(con, "c3")[-1]
+    assert (entry.action, entry.subject, entry.details["object_key"]) == (
+        "read",
+        "agent_audio",
+        "agent/2026-11-02/c3.wav",
+    )
+    with pytest.raises(LookupError, match="no stored customer audio"):
+        read_audio(con, local_store, POLICY.principal("boss"), POLICY, "c3", track="customer")
+    con.close()
+
+
+def test_policy_file_is_validated(tmp_path):
+    bad = tmp_path / "access.yaml"
+    bad.write_text("principals:\n  - {user: x, role: agent, teams: [sales]}\n")
+    with pytest.raises(AccessPolicyError, match="agent_id"):
+        load_access_policy(bad)
+    bad.write_text("principals:\n  - {user: x, role: admin}\n  - {user: x, role: owner}\n")
+    with pytest.raises(AccessPolicyError, match="listed twice"):
+        load_access_policy(bad)
+    with pytest.raises(AccessDenied, match="not in the access policy"):
+        POLICY.principal("mallory")
+
+
+def test_shipped_access_policy_loads():
+    from orchestration.settings import SHIPPED_ACCESS_POLICY
+
+    policy = load_access_policy(SHIPPED_ACCESS_POLICY)
+    assert {p.role for p in policy.principals} == {"owner", "admin", "team_lead", "agent"}
+
+
+def test_cli_query_transcript_and_audio(access_catalog, tmp_path, monkeypatch):
+    from orchestration.cli import app
+
+    policy_file = tmp_path / "access.json"
+    policy_file.write_text(json.dumps(POLICY.model_dump(mode="json")))
+    monkeypatch.setenv("LYDSPOR_ACCESS_POLICY", str(policy_file))
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["query", "--as", "ingrid", "--format", "json", "select * from fct_call_coaching"]
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["call_id"] for r in json.loads(result.output)] == ["c1"]
+    result = runner.invoke(app, ["query", "--as", "ingrid", "--tables"])
+    assert "fct_call_coaching" in result.output and "compliance" not in result.output
+    result = runner.invoke(app, ["transcript", "c1", "--as", "sara"])
+    assert result.exit_code == 3 and "may not read" in result.output
+    result = runner.invoke(app, ["transcript", "c1", "--as", "ingrid", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)[0]["word"] == "hello"
+    out = tmp_path / "c1.wav"
+    result = runner.invoke(app, ["audio", "c1", "--as", "ingrid", "--out", str(out)])
+    assert result.exit_code == 0 and out.read_bytes() == b"RIFF-agent-c1"
+    monkeypatch.setenv("LYDSPOR_USER", "mallory")
+    result = runner.invoke(app, ["whoami"])
+    assert result.exit_code == 2 and "not in the access policy" in result.output
+    # The audit head was anchored in the store after the reads.
+    con = duckdb.connect(access_catalog, read_only=True)
+    assert audit.anchored_head(_store_from_env()) == audit.head(con)
+    con.close()
+
+
+def _store_from_env():
+    from pathlib import Path
+
+    from orchestration.storage import LocalObjectStore
+
+    return LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])
