@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV = $(shell scripts/ensure-uv.sh)
 
-.PHONY: install demo test lint dev clean
+.PHONY: install demo test lint dev notebooks clean
 
 install:
 	$(UV) sync --frozen --all-extras
@@ -21,6 +21,10 @@ lint:
 
 dev: install
 	$(UV) run lydspor dev
+
+# After `make demo`: execute the analyst notebooks; executed copies and HTML in data/state/notebooks.
+notebooks: install
+	$(UV) run lydspor notebooks --as analyst
 
 # Runtime state only (DuckDB, objects, Dagster home); never the sample or policy files.
 clean:

@@ -171,3 +171,32 @@ def audio(
         raise typer.Exit(2) from exc
     out.write_bytes(result.data)
     console.print(f"wrote {out} ({len(result.data)} bytes) from {result.object_key}")
+
+
+@access_app.command()
+def notebooks(
+    as_user: AS_USER = None,
+    out: Annotated[Path, typer.Option(help="Where executed notebooks and HTML go.")] = Path(
+        "data/state/notebooks"
+    ),
+) -> None:
+    """Run the analyst notebooks against the catalogue as a user; write executed copies + HTML."""
+    apply_embedded_defaults()
+    from orchestration.cli import console
+    from orchestration.notebooks import notebook_paths, run_notebook
+
+    _, principal = _principal(as_user)
+    table = Table("notebook", "plots", "seconds", "html", title=f"notebooks as {principal.user}")
+    failed = 0
+    for path in notebook_paths():
+        with console.status(f"running {path.name}"):
+            try:
+                run = run_notebook(path, out, principal.user)
+            except Exception as exc:  # a failing cell: report it, run the others
+                console.print(f"[red]{path.name} failed:[/] {str(exc).strip()[-600:]}")
+                failed += 1
+                continue
+        table.add_row(run.name, str(run.plots), str(run.seconds), str(run.html))
+    console.print(table)
+    if failed:
+        raise typer.Exit(1)

@@ -233,3 +233,28 @@ def test_erase_a_call_end_to_end(demo, demo_env):
     assert words[0] > 0 and words[1] == 0  # timings kept for statistics, text gone
     assert kept and kept[0][0] > 0
     assert cli(demo_env, "audit", "verify").returncode == 0
+
+
+def test_analyst_notebooks_run_and_plot(demo, demo_env, tmp_path):
+    out = tmp_path / "notebooks"
+    done = cli(demo_env, "notebooks", "--as", "analyst", "--out", str(out))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    import nbformat
+
+    for path in sorted(out.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+        assert not [o for o in outputs if o.get("output_type") == "error"], path.name
+        assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name}: no plot"
+        assert (out / f"{path.stem}.html").stat().st_size > 10_000
+    assert len(list(out.glob("*.ipynb"))) >= 2
+
+
+def test_an_agent_reads_only_their_team(demo, demo_env):
+    done = cli(demo_env, "query", "--as", "sara", "--format", "json",
+               "select distinct team, agent_id from fct_call_coaching")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [{"team": "support-bergen", "agent_id": "agent-sara"}]
+    other_team = rows(demo[1], "select call_id from raw.recordings where team = 'sales-oslo'")[0][0]
+    refused = cli(demo_env, "transcript", other_team, "--as", "sara")
+    assert refused.returncode == 3
