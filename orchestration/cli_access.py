@@ -75,9 +75,11 @@ def query(
         console.print("[red]give a SQL query, or --tables to see what you may query[/]")
         raise typer.Exit(2)
     policy, principal = _principal(as_user)
+    import duckdb
+
     try:
         session = open_session(os.environ["LYDSPOR_DUCKDB_PATH"], principal, policy)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, duckdb.IOException) as exc:
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     with session:
@@ -105,13 +107,20 @@ def query(
 
 def _audited(as_user: str | None, call_id: str, read):
     """Run ``read(con, store, principal, policy)`` on the catalogue; anchor the audit head."""
+    import duckdb
+
     from assets.access.policy import AccessDenied
     from assets.retention import audit
     from orchestration.cli import _catalog, _store, console
 
     policy, principal = _principal(as_user)
     store = _store()
-    with _catalog() as con:
+    try:
+        con = _catalog()
+    except duckdb.IOException as exc:  # another process (a run) holds the write lock
+        console.print(f"[red]the catalogue is busy, try again when the run ends:[/] {exc}")
+        raise typer.Exit(2) from exc
+    with con:
         try:
             return read(con, store, principal, policy)
         except AccessDenied as exc:

@@ -255,6 +255,10 @@ def test_an_agent_reads_only_their_team(demo, demo_env):
                "select distinct team, agent_id from fct_call_coaching")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [{"team": "support-bergen", "agent_id": "agent-sara"}]
-    other_team = rows(demo[1], "select call_id from raw.recordings where team = 'sales-oslo'")[0][0]
+    with duckdb.connect(str(demo_env[0] / "lydspor.duckdb"), read_only=True) as con:
+        sql = "select call_id from raw.recordings where team = 'sales-oslo'"
+        other_team = rows(con, sql)[0][0]
+    # The module's shared read-only connection may still be open: close it for the audited read.
+    demo[1].close()
     refused = cli(demo_env, "transcript", other_team, "--as", "sara")
     assert refused.returncode == 3
