@@ -60,7 +60,7 @@ def main() -> None:
         refs: dict[tuple[str, str], list[str]] = defaultdict(list)
         hyps: dict[tuple[str, str], list[str]] = defaultdict(list)
         for call in generate_sample_calls(Path(tmp) / "calls", seed=args.seed, calls=args.calls):
-            metadata = CallMetadata.model_validate_json(call.metadata_path.read_text())
+            metadata = call.metadata
             truth = json.loads(call.truth_path.read_text())
             samples, rate = sf.read(call.audio_path, dtype="float32", always_2d=True)
             for speaker, audio in tracks(metadata, samples).items():

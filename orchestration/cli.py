@@ -158,6 +158,7 @@ def demo(
 
     table = Table(title="lydspor demo", show_header=False)
     table.add_row("calls", str(summary.calls))
+    table.add_row("dialer formats ingested", ", ".join(summary.dialers) or "none")
     table.add_row("audio minutes", f"{summary.audio_minutes:.1f}")
     table.add_row("agent-only minutes", f"{summary.agent_only_minutes:.1f}")
     table.add_row("quarantined calls", str(summary.quarantined))

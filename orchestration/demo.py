@@ -139,6 +139,9 @@ class Summary:
     customer_objects_kept_with_consent: int
     transcribed_words: int
     mart_rows: dict[str, int]
+    #: The dialers whose metadata the calls came with ("generic": lydspor's own record or a
+    #: manifest), in name order.
+    dialers: tuple[str, ...] = ()
 
 
 def summarise(database: Path, start: date, end: date) -> Summary:
@@ -194,7 +197,18 @@ def summarise(database: Path, start: date, end: date) -> Summary:
             ),
             transcribed_words=int(one(f"select count(*) from raw.transcript_words where {window}")),
             mart_rows=mart_rows,
+            dialers=_dialers(con, window, [start, stop]),
         )
+
+
+def _dialers(con: duckdb.DuckDBPyConnection, window: str, params: list) -> tuple[str, ...]:
+    try:
+        rows = con.execute(
+            f"select distinct dialer from raw.recordings where {window} order by dialer", params
+        ).fetchall()
+    except duckdb.CatalogException:
+        return ()
+    return tuple(row[0] for row in rows)
 
 
 def database_path() -> Path:

@@ -76,7 +76,9 @@ class ObjectStore(Protocol):
 
     description: str
 
-    def put_bytes(self, key: str, data: bytes, content_type: str = ...) -> PutResult: ...
+    def put_bytes(
+        self, key: str, data: bytes, content_type: str = ..., *, sha256: str | None = None
+    ) -> PutResult: ...
     def get_bytes(self, key: str) -> bytes: ...
     def stat(self, key: str) -> ObjectInfo | None: ...
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
@@ -96,8 +98,15 @@ class LocalObjectStore:
         return self.base / validate_key(key)
 
     def put_bytes(
-        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        sha256: str | None = None,
     ) -> PutResult:
+        """Write the object; ``sha256`` is the caller's hash of ``data``, when it has one
+        (hashing a 5-minute call again costs as much as writing it)."""
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         started = time.time()
@@ -116,7 +125,7 @@ class LocalObjectStore:
         # no listing shows (and so no ledger or sweep would ever find). The write that
         # succeeds now replaces it.
         self._remove_leftovers(path, older_than=started)
-        return PutResult(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+        return PutResult(key, len(data), sha256 or hashlib.sha256(data).hexdigest())
 
     def _remove_leftovers(self, path: Path, older_than: float | None = None) -> None:
         for leftover in path.parent.glob(f"{glob.escape(_incoming_prefix(path))}*"):
@@ -221,8 +230,15 @@ class S3ObjectStore:
             raise StorageError(f"could not {what} on {self.description}: {exc}") from exc
 
     def put_bytes(
-        self, key: str, data: bytes, content_type: str = "application/octet-stream"
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        *,
+        sha256: str | None = None,
     ) -> PutResult:
+        """Write the object; ``sha256`` is the caller's hash of ``data``, when it has one
+        (hashing a 5-minute call again costs as much as writing it)."""
         validate_key(key)
         self._call(
             self.client.put_object,
@@ -234,7 +250,7 @@ class S3ObjectStore:
             content_type=content_type,
             part_size=_PART_SIZE,
         )
-        return PutResult(key=key, size=len(data), sha256=hashlib.sha256(data).hexdigest())
+        return PutResult(key, len(data), sha256 or hashlib.sha256(data).hexdigest())
 
     def get_bytes(self, key: str) -> bytes:
         validate_key(key)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
+import pytest
+
+from assets.recordings.dialers import SUPPORTED_DIALERS, parse_metadata, split_metadata_name
 from assets.recordings.ingest import ingest_day
-from tests.support.calls import DAY, stereo, wav
+from assets.recordings.metadata import CallMetadata, RecordingMode
+from assets.recordings.samples import generate_sample_calls
+from orchestration.demo import summarise
+from tests.support.calls import DAY, stereo, tone, wav
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "dialers"
 
@@ -13,9 +21,14 @@ SAMPLES = Path(__file__).resolve().parent.parent / "data" / "dialers"
 def test_every_dialer_sample_export_is_ingested(local_store, catalog, policy):
     freq = 250
     for export in sorted(SAMPLES.glob("*/*.*.json")):
-        stem = export.name.split(".")[0]
+        stem, dialer = split_metadata_name(export.name)
+        # The tenant's defaults say how each dialer records (Adversus: the agent only).
+        mode = parse_metadata(export.name, export.read_bytes(), policy.dialer_defaults(dialer))
+        audio = (
+            stereo(freq, freq * 3) if mode.recording_mode is RecordingMode.STEREO else tone(freq)
+        )
         local_store.put_bytes(f"landing/{DAY}/{export.name}", export.read_bytes())
-        local_store.put_bytes(f"landing/{DAY}/{stem}.wav", wav(stereo(freq, freq * 3)))
+        local_store.put_bytes(f"landing/{DAY}/{stem}.wav", wav(audio))
         freq += 20
     outcomes = {o.stem: o for o in ingest_day(local_store, catalog, policy, DAY)}
     assert len(outcomes) == 5
@@ -63,3 +76,40 @@ def test_manifest_whose_audio_never_arrives_is_quarantined(local_store, catalog,
     assert [o.status for o in outcomes] == ["quarantined"]
     assert "call-gen-004.mp3" in outcomes[0].reason and "call-gen-005.wav" in outcomes[0].reason
     assert list(local_store.list("landing/")) == []
+
+
+@pytest.fixture(scope="module")
+def demo_calls(tmp_path_factory):
+    return generate_sample_calls(tmp_path_factory.mktemp("demo-calls"))
+
+
+def test_demo_landing_holds_every_format_and_ingests_to_the_same_calls(
+    demo_calls, local_store, catalog, policy
+):
+    """The demo's sample calls land in every dialer's export, the generic manifest and the
+    canonical record; ingest makes of each exactly the record the canonical format holds."""
+    root = demo_calls[0].audio_path.parent.parent
+    for path in sorted(root.rglob("*.*")):
+        local_store.put_bytes(f"landing/{path.relative_to(root).as_posix()}", path.read_bytes())
+    names = [obj.key.rsplit("/", 1)[1] for obj in local_store.list("landing/")]
+    formats = {name.split(".")[-2] for name in names if name.endswith(".json")}
+    assert set(SUPPORTED_DIALERS) <= formats and "manifest.csv" in names
+    outcomes = []
+    for day in sorted({call.call_date for call in demo_calls}):
+        outcomes += ingest_day(local_store, catalog, policy, day)
+    assert sorted(o.status for o in outcomes) == ["ingested"] * 12, outcomes
+    assert list(local_store.list("landing/")) == []  # every file released, manifest included
+    stored = {
+        call_id: CallMetadata.model_validate(json.loads(record))
+        for call_id, record in catalog.execute(
+            "select call_id, metadata_json from raw.recordings"
+        ).fetchall()
+    }
+    assert stored == {call.call_id: call.metadata for call in demo_calls}
+    dialers = {
+        r[0] for r in catalog.execute("select distinct dialer from raw.recordings").fetchall()
+    }
+    assert dialers == {*SUPPORTED_DIALERS, "generic"}
+    days = sorted({call.call_date for call in demo_calls})
+    summary = summarise(Path(os.environ["LYDSPOR_DUCKDB_PATH"]), days[0], days[-1])
+    assert summary.dialers == tuple(sorted(dialers)) and summary.calls == 12

@@ -16,6 +16,12 @@ import phonenumbers
 import pytest
 import soundfile as sf
 
+from assets.recordings.dialers import (
+    SUPPORTED_DIALERS,
+    parse_manifest,
+    parse_metadata,
+    split_metadata_name,
+)
 from assets.recordings.metadata import (
     CALL_TIMEZONE,
     CallMetadata,
@@ -44,7 +50,7 @@ def calls(sample_dir: Path) -> list[SampleCall]:
 
 
 def _meta(call: SampleCall) -> CallMetadata:
-    return CallMetadata.model_validate_json(call.metadata_path.read_text(encoding="utf-8"))
+    return call.metadata
 
 
 def _truth(call: SampleCall) -> list[TruthTurn]:
@@ -114,14 +120,45 @@ def _digests(root: Path) -> dict[str, str]:
 def test_writes_three_files_per_call_in_dated_folders(calls: list[SampleCall], sample_dir: Path):
     assert len(calls) == 12
     assert len({c.call_id for c in calls}) == 12
+    metadata_names = {
+        "canonical": "{id}.json",
+        "manifest": "manifest.csv",
+        **{dialer: f"{{id}}.{dialer}.json" for dialer in SUPPORTED_DIALERS},
+    }
     for call in calls:
         folder = sample_dir / call.call_date.isoformat()
         assert call.audio_path == folder / f"{call.call_id}.wav"
-        assert call.metadata_path == folder / f"{call.call_id}.json"
+        name = metadata_names[call.metadata_format].format(id=call.call_id)
+        assert call.metadata_path == folder / name
         assert call.truth_path == folder / f"{call.call_id}.truth.json"
         for path in (call.audio_path, call.metadata_path, call.truth_path):
             assert path.is_file()
+    # The manifest call has no sidecar: its record is a row of the day's manifest.csv.
     assert len(list(sample_dir.rglob("*.*"))) == 36
+
+
+def test_every_metadata_format_lands_once_and_reads_back_as_the_call(
+    calls: list[SampleCall], policy
+):
+    formats = Counter(call.metadata_format for call in calls)
+    assert formats == {"canonical": 6, "manifest": 1, **dict.fromkeys(SUPPORTED_DIALERS, 1)}
+    for call in calls:
+        data = call.metadata_path.read_bytes()
+        if call.metadata_format == "manifest":
+            entries = dict(
+                parse_manifest(call.metadata_path.name, data, policy.dialer_defaults("generic"))
+            )
+            back = entries[call.audio_path.name]
+        else:
+            dialer = split_metadata_name(call.metadata_path.name)[1]
+            back = parse_metadata(call.metadata_path.name, data, policy.dialer_defaults(dialer))
+        # The record the canonical format would hold: what every format must come back as.
+        canonical = CallMetadata.model_validate_json(call.metadata.model_dump_json())
+        assert back == canonical, call.metadata_format
+        expected = (
+            "generic" if call.metadata_format in ("canonical", "manifest") else call.metadata_format
+        )
+        assert back.dialer == expected
 
 
 def test_metadata_validates_and_matches_the_call(calls: list[SampleCall]):
@@ -130,7 +167,6 @@ def test_metadata_validates_and_matches_the_call(calls: list[SampleCall]):
         meta = _meta(call)
         assert meta.call_id == call.call_id
         assert meta.call_id == f"call-{call.call_date:%Y%m%d}-{meta.call_id[-3:]}"
-        assert meta.dialer == "generic"
         assert meta.call_date == call.call_date
         assert meta.started_at.utcoffset() == meta.started_at.astimezone(CALL_TIMEZONE).utcoffset()
         local = meta.started_at.astimezone(CALL_TIMEZONE).time()

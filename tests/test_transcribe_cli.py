@@ -8,7 +8,7 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from assets.recordings.metadata import CallMetadata, TruthTurn
+from assets.recordings.metadata import TruthTurn
 from assets.recordings.samples import generate_sample_calls
 from orchestration.cli import app
 
@@ -19,7 +19,7 @@ def test_transcribe_writes_words_text_and_redacted_pii(lydspor_state, tmp_path):
     calls = generate_sample_calls(tmp_path / "calls", seed=7)
     # An English stereo call whose agent reads a phone number back.
     for call in calls:
-        meta = CallMetadata.model_validate_json(call.metadata_path.read_text())
+        meta = call.metadata
         turns = [TruthTurn.model_validate(t) for t in json.loads(call.truth_path.read_text())]
         agent_text = " ".join(t.text for t in turns if t.speaker == "agent")
         if (

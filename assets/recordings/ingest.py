@@ -19,8 +19,8 @@ from assets.recordings.dialers.registry import parse_manifest, parse_metadata, s
 from assets.recordings.landing import LandedCall, landing_prefix, list_landing, unaddressable
 from assets.recordings.metadata import CallMetadata, RecordingMode, TruthTurn
 from assets.recordings.probe import SUPPORTED_EXTENSIONS, AudioProbe, InvalidAudio, probe_audio
-from assets.retention.deletion import delete_object
-from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, register
+from assets.retention.deletion import delete_objects
+from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
 from orchestration.storage import ObjectInfo, ObjectStore
 from orchestration.warehouse import upsert
@@ -256,8 +256,7 @@ def _decide_and_store(
     # keys (which the rerun writes, or the sweep closes at their deadline), never audio the
     # ledger does not know.
     with _transaction(con):
-        for _, obj in group.accepted:
-            register(con, obj)
+        register_many(con, [obj for _, obj in group.accepted])
     for ex, obj in group.accepted:
         if pool:
             group.puts.append(pool.submit(_store_raw, store, ex, obj.object_key))
@@ -284,9 +283,14 @@ def _catalogue(
                 for ex, obj in group.accepted
             ]
             upsert(con, RECORDINGS_TABLE, pl.concat(rows), ["call_id"])
-        for landed, _ in group.releases:
-            for landing_obj in landed.objects:
-                _register_landing(con, policy, landing_obj, landed, now)
+        register_many(
+            con,
+            [
+                _landing_object(policy, landing_obj, landed)
+                for landed, _ in group.releases
+                for landing_obj in landed.objects
+            ],
+        )
     group.accepted = []  # the audio is safe: let it go
 
 
@@ -301,9 +305,11 @@ def _release(
     transaction, so a crash half-way leaves landing keys alive in the ledger but gone from the
     store, which the next run records (_finish_interrupted_releases)."""
     if group.releases:
+        deletions = [
+            (obj.key, reason) for landed, reason in group.releases for obj in _release_order(landed)
+        ]
         with _transaction(con):
-            for landed, reason in group.releases:
-                _release_landing(store, con, policy, landed, reason, now, registered=True)
+            delete_objects(store, con, deletions, now=now)
     return [group.outcomes[i] for i in range(group.size)]
 
 
@@ -397,9 +403,8 @@ def _raw_object(ex: _Examined, policy: RetentionPolicy, now: datetime) -> Stored
 
 def _store_raw(store: ObjectStore, ex: _Examined, key: str) -> None:
     ext = key.rsplit(".", 1)[1]
-    put = store.put_bytes(key, ex.audio, content_type=f"audio/{ext}")
-    if put.sha256 != ex.sha:
-        raise RuntimeError(f"checksum changed while storing {key}")
+    # The bytes hashed in _examine are the bytes written: hashing them again proves nothing.
+    store.put_bytes(key, ex.audio, content_type=f"audio/{ext}", sha256=ex.sha)
 
 
 @contextmanager
@@ -575,28 +580,20 @@ def _truth_rows(call: CallMetadata, truth: list[TruthTurn]) -> pl.DataFrame:
     )
 
 
-def _register_landing(
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
-    obj: ObjectInfo,
-    landed: LandedCall,
-    now: datetime,
-) -> None:
-    register(
-        con,
-        StoredObject(
-            object_key=obj.key,
-            call_id=None,
-            call_date=landed.landing_date,
-            kind="landing",
-            object_class="landing",
-            legal_basis="in_transit",
-            purposes=["ingestion"],
-            sha256=None,
-            size_bytes=obj.size,
-            created_at=obj.modified_at,
-            deadline=policy.deadline("landing", "in_transit", obj.modified_at),
-        ),
+def _landing_object(policy: RetentionPolicy, obj: ObjectInfo, landed: LandedCall) -> StoredObject:
+    """The ledger row of a landing file, registered just before it is released."""
+    return StoredObject(
+        object_key=obj.key,
+        call_id=None,
+        call_date=landed.landing_date,
+        kind="landing",
+        object_class="landing",
+        legal_basis="in_transit",
+        purposes=["ingestion"],
+        sha256=None,
+        size_bytes=obj.size,
+        created_at=obj.modified_at,
+        deadline=policy.deadline("landing", "in_transit", obj.modified_at),
     )
 
 
@@ -607,19 +604,21 @@ def _release_landing(
     landed: LandedCall,
     reason: str,
     now: datetime,
-    *,
-    registered: bool = False,
 ) -> None:
-    """Remove the landing copies once their content is safe elsewhere, with receipts
-    (``registered``: the caller has put them in the ledger already).
+    """Register the landing copies and remove them once their content is safe elsewhere, with
+    receipts.
 
     The audio goes last: if the run stops half-way, the audio is still there and the rerun
     recognises it by its hash (see ``_handled_before``) and releases what is left."""
+    objects = _release_order(landed)
+    register_many(con, [_landing_object(policy, obj, landed) for obj in objects])
+    delete_objects(store, con, [(obj.key, reason) for obj in objects], now=now)
+
+
+def _release_order(landed: LandedCall) -> list[ObjectInfo]:
+    """A call's landing files in the order they are released: the audio last."""
     first = [obj for obj in landed.objects if obj is not landed.audio]
-    for obj in [*first, landed.audio] if landed.audio else first:
-        if not registered:
-            _register_landing(con, policy, obj, landed, now)
-        delete_object(store, con, obj.key, reason, now=now)
+    return [*first, landed.audio] if landed.audio else first
 
 
 def _handled_before(
@@ -670,15 +669,18 @@ def _quarantine(
     reason: str,
     now: datetime,
 ) -> IngestOutcome:
-    rows = []
+    copies = []
     for obj in landed.objects:
         data = store.get_bytes(obj.key)
+        sha = hashlib.sha256(data).hexdigest()
         name = obj.key.rsplit("/", 1)[-1]
         # The content hash in the key keeps two bad uploads of one name from overwriting each other.
-        digest = hashlib.sha256(data).hexdigest()[:16]
-        key = f"quarantine/{landed.landing_date.isoformat()}/{digest}/{name}"
-        register(  # before the write, as for raw audio: the ledger knows every key first
-            con,
+        key = f"quarantine/{landed.landing_date.isoformat()}/{sha[:16]}/{name}"
+        copies.append((obj, key, data, sha))
+    # Registered before they are written, as raw audio is: the ledger knows every key first.
+    register_many(
+        con,
+        [
             StoredObject(
                 object_key=key,
                 call_id=None,
@@ -687,13 +689,17 @@ def _quarantine(
                 object_class="quarantine",
                 legal_basis="legitimate_interest",
                 purposes=["ingestion_review"],
-                sha256=hashlib.sha256(data).hexdigest(),
+                sha256=sha,
                 size_bytes=len(data),
                 created_at=now,
                 deadline=policy.deadline("quarantine", "legitimate_interest", now),
-            ),
-        )
-        put = store.put_bytes(key, data)
+            )
+            for _, key, data, sha in copies
+        ],
+    )
+    rows = []
+    for obj, key, data, sha in copies:
+        put = store.put_bytes(key, data, sha256=sha)
         rows.append(
             {
                 "landing_key": obj.key,
@@ -816,10 +822,10 @@ def _finish_interrupted_releases(
         "and deleted_at is null and starts_with(object_key, ?) order by object_key",
         [landing_prefix(day)],
     ).fetchall()
-    for (key,) in alive:
-        if key not in present and store.stat(key) is None:
-            reason = "release completed after an interrupted run (the file was already removed)"
-            delete_object(store, con, key, reason, now=now)
+    reason = "release completed after an interrupted run (the file was already removed)"
+    gone = [key for (key,) in alive if key not in present and store.stat(key) is None]
+    if gone:
+        delete_objects(store, con, [(key, reason) for key in gone], now=now)
 
 
 def _accounted_for(con: duckdb.DuckDBPyConnection, day, audio: str, call: CallMetadata) -> bool:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
+import polars as pl
 
 AUDIT_TABLE = "raw.audit_log"
 HEAD_KEY = "audit/head.json"
@@ -82,6 +84,33 @@ def ensure_audit_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """An entry to append: the chain fields (seq, hashes) are added by ``append_many``."""
+
+    action: str
+    actor: str
+    call_id: str | None = None
+    subject: str | None = None
+    details: dict | None = None
+    at: datetime | None = None
+
+
+_AUDIT_FRAME_SCHEMA = pl.Schema(
+    {
+        "seq": pl.Int64,
+        "logged_at": pl.Datetime("us", "UTC"),
+        "actor": pl.String,
+        "action": pl.String,
+        "call_id": pl.String,
+        "subject": pl.String,
+        "details": pl.String,
+        "prev_hash": pl.String,
+        "hash": pl.String,
+    }
+)
+
+
 def append(
     con: duckdb.DuckDBPyConnection,
     action: str,
@@ -92,19 +121,38 @@ def append(
     details: dict | None = None,
     at: datetime | None = None,
 ) -> AuditEntry:
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
+    return append_many(con, [NewEntry(action, actor, call_id, subject, details, at)])[0]
+
+
+def append_many(con: duckdb.DuckDBPyConnection, new: Sequence[NewEntry]) -> list[AuditEntry]:
+    """Chain the entries on after the head, in their order, and write them in one statement:
+    all of them or none."""
+    for entry in new:
+        if entry.action not in ACTIONS:
+            raise ValueError(f"unknown audit action {entry.action!r}")
+    if not new:
+        return []
     ensure_audit_log(con)
-    at = (at or datetime.now(UTC)).astimezone(UTC)
     last = con.execute(f"select seq, hash from {AUDIT_TABLE} order by seq desc limit 1").fetchone()
-    seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-    body = json.dumps(details or {}, sort_keys=True, ensure_ascii=False, default=str)
-    digest = entry_hash(seq, at, actor, action, call_id, subject, body, prev)
-    con.execute(
-        f"insert into {AUDIT_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [seq, at, actor, action, call_id, subject, body, prev, digest],
-    )
-    return AuditEntry(seq, at, actor, action, call_id, subject, details or {}, prev, digest)
+    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    written, rows = [], []
+    for entry in new:
+        seq += 1
+        at = (entry.at or datetime.now(UTC)).astimezone(UTC)
+        details = entry.details or {}
+        body = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
+        fields = (seq, at, entry.actor, entry.action, entry.call_id, entry.subject)
+        digest = entry_hash(*fields, body, prev)
+        written.append(AuditEntry(*fields, details, prev, digest))
+        rows.append((*fields, body, prev, digest))
+        prev = digest
+    frame = pl.DataFrame(rows, schema=_AUDIT_FRAME_SCHEMA, orient="row")
+    con.register("_lydspor_audit_rows", frame.to_arrow())
+    try:
+        con.execute(f"insert into {AUDIT_TABLE} select * from _lydspor_audit_rows")
+    finally:
+        con.unregister("_lydspor_audit_rows")
+    return written
 
 
 def entries(con: duckdb.DuckDBPyConnection, call_id: str | None = None) -> list[AuditEntry]:

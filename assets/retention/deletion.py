@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
+import polars as pl
 
 from assets.retention import audit
 from orchestration.storage import ObjectStore, StorageError
@@ -27,6 +28,23 @@ class DeletionReceipt:
     verified_absent: bool
 
 
+#: A deletion's ledger facts, with its receipt: what the receipt and audit entry record.
+_RECORD_SCHEMA = pl.Schema(
+    {
+        "receipt_id": pl.String,
+        "object_key": pl.String,
+        "call_id": pl.String,
+        "object_class": pl.String,
+        "legal_basis": pl.String,
+        "deadline": pl.Datetime("us", "UTC"),
+        "deleted_at": pl.Datetime("us", "UTC"),
+        "reason": pl.String,
+        "verified_absent": pl.Boolean,
+        "sha256": pl.String,
+    }
+)
+
+
 def delete_object(
     store: ObjectStore,
     con: duckdb.DuckDBPyConnection,
@@ -37,31 +55,71 @@ def delete_object(
     actor: str = "lydspor",
 ) -> DeletionReceipt:
     """Delete a ledger-registered object and record the receipt; raises if it survives."""
-    row = con.execute(
-        "select call_id, object_class, legal_basis, deadline, sha256, deleted_at "
-        "from raw.stored_objects where object_key = ?",
-        [object_key],
-    ).fetchone()
-    if row is None:
-        raise DeletionError(f"refusing to delete {object_key!r}: it is not in the retention ledger")
-    call_id, object_class, legal_basis, deadline, sha256, deleted_at = row
-    if deleted_at is not None and store.stat(object_key) is None:
-        raise DeletionError(f"{object_key!r} was already deleted at {deleted_at}")
-    try:
-        store.remove(object_key)
-        verified = store.stat(object_key) is None
-    except StorageError as exc:
-        raise DeletionError(f"could not delete {object_key!r}: {exc}") from exc
-    if not verified:
-        raise DeletionError(f"{object_key!r} is still in {store.description} after deletion")
+    return delete_objects(store, con, [(object_key, reason)], now=now, actor=actor)[0]
+
+
+def delete_objects(
+    store: ObjectStore,
+    con: duckdb.DuckDBPyConnection,
+    deletions: Sequence[tuple[str, str]],
+    *,
+    now: datetime | None = None,
+    actor: str = "lydspor",
+) -> list[DeletionReceipt]:
+    """``delete_object`` for many (key, reason) pairs, removed in their order: each object is
+    removed and verified gone, then the ledger rows, receipts and audit entries of all of them
+    are written in one transaction (per object, those writes were most of a deletion's time).
+
+    Nothing is removed unless every key is in the ledger. If an object cannot be removed, or
+    survives, the ones removed before it are recorded and a DeletionError names it."""
+    keys = [key for key, _ in deletions]
+    if len(set(keys)) != len(keys):
+        raise DeletionError(f"refusing to delete a key twice in one batch: {sorted(keys)}")
+    if not keys:
+        return []
+    ledger = {
+        row[0]: row[1:]
+        for row in con.execute(
+            "select object_key, call_id, object_class, legal_basis, deadline, sha256, deleted_at "
+            "from raw.stored_objects where list_contains(?, object_key)",
+            [keys],
+        ).fetchall()
+    }
+    for key in keys:
+        if key not in ledger:
+            raise DeletionError(f"refusing to delete {key!r}: it is not in the retention ledger")
+        deleted_at = ledger[key][-1]
+        if deleted_at is not None and store.stat(key) is None:
+            raise DeletionError(f"{key!r} was already deleted at {deleted_at}")
     deleted_at = now or datetime.now(UTC)
-    receipt = DeletionReceipt(str(uuid.uuid4()), object_key, deleted_at, reason, verified)
-    # Ledger, receipt and audit entry together or not at all: a crash in between must not leave
-    # a deletion without its receipt. (A crash before the commit leaves the key alive in the
-    # ledger while the store no longer has it; deleting it again completes the record.)
-    with _one_transaction(con):
-        _record(con, receipt, call_id, object_class, legal_basis, deadline, sha256, actor)
-    return receipt
+    receipts: list[DeletionReceipt] = []
+    failure = None
+    for key, reason in deletions:
+        failure = _remove_verified(store, key)
+        if failure:
+            break
+        receipts.append(DeletionReceipt(str(uuid.uuid4()), key, deleted_at, reason, True))
+    # Ledger, receipts and audit entries together or not at all: a crash in between must not
+    # leave a deletion without its receipt. (A crash before the commit leaves the keys alive in
+    # the ledger while the store no longer has them; deleting them again completes the record.)
+    if receipts:
+        with _one_transaction(con):
+            _record(con, receipts, ledger, actor)
+    if failure:
+        raise failure
+    return receipts
+
+
+def _remove_verified(store: ObjectStore, key: str) -> DeletionError | None:
+    """Remove the object and check it is gone; the error if not."""
+    try:
+        store.remove(key)
+        verified = store.stat(key) is None
+    except StorageError as exc:
+        return DeletionError(f"could not delete {key!r}: {exc}")
+    if not verified:
+        return DeletionError(f"{key!r} is still in {store.description} after deletion")
+    return None
 
 
 @contextmanager
@@ -88,48 +146,53 @@ def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
 
 def _record(
     con: duckdb.DuckDBPyConnection,
-    receipt: DeletionReceipt,
-    call_id: str | None,
-    object_class: str,
-    legal_basis: str,
-    deadline: datetime,
-    sha256: str | None,
+    receipts: list[DeletionReceipt],
+    ledger: dict[str, tuple],
     actor: str,
 ) -> None:
-    object_key, deleted_at, reason = receipt.object_key, receipt.deleted_at, receipt.reason
-    con.execute(
-        "update raw.stored_objects set deleted_at = ?, deletion_reason = ? where object_key = ?",
-        [deleted_at, reason, object_key],
-    )
-    con.execute(
-        "insert into raw.deletion_receipts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            receipt.receipt_id,
-            object_key,
-            call_id,
-            object_class,
-            legal_basis,
-            deadline,
-            deleted_at,
-            reason,
-            receipt.verified_absent,
-            sha256,
-        ],
-    )
-    audit.append(
-        con,
-        "delete",
-        actor=actor,
-        call_id=call_id,
-        subject=object_key,
-        details={
-            "receipt_id": receipt.receipt_id,
-            "reason": reason,
-            "object_class": object_class,
-            "legal_basis": legal_basis,
-            "deadline": deadline,
-            "on_time": deleted_at <= deadline,
-            "sha256": sha256,
-        },
-        at=deleted_at,
-    )
+    rows, entries = [], []
+    for receipt in receipts:
+        call_id, object_class, legal_basis, deadline, sha256, _ = ledger[receipt.object_key]
+        rows.append(
+            (
+                receipt.receipt_id,
+                receipt.object_key,
+                call_id,
+                object_class,
+                legal_basis,
+                deadline,
+                receipt.deleted_at,
+                receipt.reason,
+                receipt.verified_absent,
+                sha256,
+            )
+        )
+        entries.append(
+            audit.NewEntry(
+                "delete",
+                actor,
+                call_id,
+                receipt.object_key,
+                details={
+                    "receipt_id": receipt.receipt_id,
+                    "reason": receipt.reason,
+                    "object_class": object_class,
+                    "legal_basis": legal_basis,
+                    "deadline": deadline,
+                    "on_time": receipt.deleted_at <= deadline,
+                    "sha256": sha256,
+                },
+                at=receipt.deleted_at,
+            )
+        )
+    frame = pl.DataFrame(rows, schema=_RECORD_SCHEMA, orient="row")
+    con.register("_lydspor_deletions", frame.to_arrow())
+    try:
+        con.execute(
+            "update raw.stored_objects o set deleted_at = d.deleted_at, deletion_reason = d.reason "
+            "from _lydspor_deletions d where o.object_key = d.object_key"
+        )
+        con.execute("insert into raw.deletion_receipts select * from _lydspor_deletions")
+    finally:
+        con.unregister("_lydspor_deletions")
+    audit.append_many(con, entries)

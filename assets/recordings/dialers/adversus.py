@@ -31,6 +31,7 @@ from assets.recordings.dialers.base import (
     from_default,
     lia_reference,
     recording_fields,
+    utc_iso,
     validate_export,
 )
 from assets.recordings.metadata import CallMetadata
@@ -144,3 +145,25 @@ _SOURCES = {
     "customer_number": "cdr.destination",
     "outcome": "lead.status",
 }
+
+
+def render(call: CallMetadata) -> dict:
+    """The export ``to_call`` reads back as ``call``, given tenant defaults for what Adversus
+    does not export (direction, team, language, recording mode, LIA reference)."""
+    if call.consent is not None or call.nps is not None:
+        raise ValueError("Adversus exports neither consent nor NPS")
+    cdr = {
+        "id": call.call_id,
+        "userId": call.agent_id,
+        "destination": call.customer_number,
+        "startTime": utc_iso(call.started_at),
+        "endTime": utc_iso(call.ended_at),
+        "durationSeconds": round((call.ended_at - call.started_at).total_seconds()),
+    }
+    export: dict = {"cdr": cdr}
+    if call.outcome is not None:
+        export["lead"] = {"id": call.call_id, "status": call.outcome}
+    if call.campaign is not None:
+        export["campaign"] = {"id": call.campaign, "settings": {"name": call.campaign}}
+    export["user"] = {"id": call.agent_id}
+    return export

@@ -29,10 +29,12 @@ from assets.recordings.dialers.base import (
     Timestamp,
     build_call,
     coerce_direction,
+    consent_custom_data,
     consent_from_custom_data,
     from_default,
     lia_reference,
     recording_fields,
+    utc_iso,
     validate_export,
 )
 from assets.recordings.metadata import CallMetadata, Direction
@@ -152,3 +154,31 @@ _SOURCES = {
     "customer_number": "contact.$phone",
     "outcome": "transaction.status_detail",
 }
+
+
+def render(call: CallMetadata) -> dict:
+    """The webhook pair ``to_call`` reads back as ``call`` (its call id is the file name), given
+    tenant defaults for what Dialfire does not export (team, language, recording mode, agent
+    channel, LIA reference)."""
+    if call.nps is not None:
+        raise ValueError("Dialfire exports no NPS")
+    contact: dict = {"$id": call.call_id, "$phone": call.customer_number}
+    contact["$campaign_id"] = call.campaign
+    contact["$status_detail"] = call.outcome
+    contact.update(consent_custom_data(call.consent, DIALER))
+    connection = {
+        "phone": call.customer_number,
+        "started": utc_iso(call.started_at),
+        "disconnected": utc_iso(call.ended_at),
+        "technology": "phone",
+    }
+    transaction = {
+        "type": "inbound" if call.direction is Direction.INBOUND else "outbound",
+        "status_detail": call.outcome,
+        "user": call.agent_id,
+        "connections": [{k: v for k, v in connection.items() if v is not None}],
+    }
+    return {
+        "contact": {k: v for k, v in contact.items() if v is not None},
+        "transaction": {k: v for k, v in transaction.items() if v is not None},
+    }

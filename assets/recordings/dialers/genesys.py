@@ -31,10 +31,12 @@ from assets.recordings.dialers.base import (
     Timestamp,
     build_call,
     check_call_id,
+    consent_custom_data,
     consent_from_custom_data,
     from_default,
     lia_reference,
     recording_fields,
+    utc_iso,
     validate_export,
 )
 from assets.recordings.metadata import CallMetadata, ConsentEvent, Direction
@@ -187,3 +189,42 @@ def _customer_number(customer: GenesysParticipant | None, direction: Direction) 
             # Genesys writes addresses as URIs ("tel:+4722334455").
             return address.removeprefix("tel:")
     return None
+
+
+def render(call: CallMetadata) -> dict:
+    """The conversation ``to_call`` reads back as ``call``, given tenant defaults for what
+    Genesys does not export (language, recording mode, agent channel, LIA reference)."""
+    if call.campaign is not None and call.direction is not Direction.OUTBOUND:
+        raise ValueError("Genesys exports a campaign only for outbound calls")
+    direction = call.direction.value
+    customer_session: dict = {"mediaType": "voice", "direction": direction}
+    if call.customer_number is not None:
+        side = "ani" if call.direction is Direction.INBOUND else "dnis"
+        customer_session[side] = f"tel:{call.customer_number}"
+    if call.campaign is not None:
+        customer_session["outboundCampaignId"] = call.campaign
+    customer = {"purpose": "customer", "sessions": [customer_session]}
+    consent = consent_custom_data(call.consent, DIALER)
+    if consent:
+        customer["attributes"] = consent
+    agent_session: dict = {"mediaType": "voice", "direction": direction, "recording": True}
+    if call.outcome is not None:
+        agent_session["segments"] = [{"segmentType": "wrapup", "wrapUpCode": call.outcome}]
+    conversation = {
+        "conversationId": call.call_id,
+        "conversationStart": utc_iso(call.started_at),
+        "conversationEnd": utc_iso(call.ended_at),
+        "originatingDirection": direction,
+        "participants": [
+            customer,
+            {
+                "purpose": "agent",
+                "userId": call.agent_id,
+                "teamId": call.team,
+                "sessions": [agent_session],
+            },
+        ],
+    }
+    if call.nps is not None:
+        conversation["surveys"] = [{"surveyStatus": "Finished", "surveyPromoterScore": call.nps}]
+    return conversation

@@ -30,6 +30,7 @@ from assets.recordings.dialers.base import (
     check_call_id,
     from_default,
     lia_reference,
+    local_wall_clock,
     recording_fields,
     validate_export,
 )
@@ -103,3 +104,25 @@ _SOURCES = {
     "customer_number": "number",
     "outcome": "call_ending_reason_name",
 }
+
+
+def render(call: CallMetadata) -> dict:
+    """The call object ``to_call`` reads back as ``call``, given tenant defaults for what
+    LeadDesk does not export (language, recording mode, agent channel, LIA reference). Times
+    are local wall-clock times, as LeadDesk writes them (to the millisecond here, so the
+    round trip is exact)."""
+    if call.consent is not None or call.nps is not None:
+        raise ValueError("LeadDesk exports neither consent nor NPS")
+    export = {
+        "id": call.call_id,
+        "agent_id": call.agent_id,
+        "talk_time": round((call.ended_at - call.started_at).total_seconds()),
+        "talk_start": local_wall_clock(call.started_at),
+        "talk_end": local_wall_clock(call.ended_at),
+        "number": call.customer_number,
+        "call_ending_reason_name": call.outcome,
+        "campaign_name": call.campaign,
+        "agent_group_name": call.team,
+        "direction": call.direction.value,
+    }
+    return {key: value for key, value in export.items() if value is not None}

@@ -29,8 +29,10 @@ from assets.recordings.dialers.base import (
     check_call_id,
     from_default,
     keypress_consent,
+    keypress_of,
     lia_reference,
     recording_fields,
+    utc_iso,
     validate_export,
 )
 from assets.recordings.metadata import CallMetadata
@@ -103,3 +105,26 @@ _SOURCES = {
     "nps": "survey_nps",
     "outcome": "result",
 }
+
+
+def render(call: CallMetadata) -> dict:
+    """The call-log row ``to_call`` reads back as ``call``, given tenant defaults for what
+    Leocall does not export (language, recording mode, agent channel, LIA reference)."""
+    consent = keypress_of(call.consent, DIALER)
+    export = {
+        "call_id": call.call_id,
+        "direction": call.direction.value,
+        "agent_id": call.agent_id,
+        "agent_group": call.team,
+        "campaign": call.campaign,
+        "remote_number": call.customer_number,
+        "start_time": utc_iso(call.started_at),
+        "end_time": utc_iso(call.ended_at),
+        "result": call.outcome,
+        "survey_nps": call.nps,
+    }
+    if consent is not None:
+        export["ivr_consent_digit"] = consent.response
+        export["ivr_consent_time"] = utc_iso(consent.at) if consent.at else None
+        export["ivr_prompt"] = consent.prompt_version
+    return {key: value for key, value in export.items() if value is not None}

@@ -9,6 +9,7 @@ field, ready to be a quarantine reason.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -25,6 +26,14 @@ ADAPTERS: dict[str, Parser] = {
     genesys.DIALER: genesys.parse,
     leaddesk.DIALER: leaddesk.parse,
     leocall.DIALER: leocall.parse,
+}
+#: dialer name -> render(call): the export its adapter reads back as that call.
+RENDERERS: dict[str, Callable[[CallMetadata], dict]] = {
+    adversus.DIALER: adversus.render,
+    dialfire.DIALER: dialfire.render,
+    genesys.DIALER: genesys.render,
+    leaddesk.DIALER: leaddesk.render,
+    leocall.DIALER: leocall.render,
 }
 SUPPORTED_DIALERS = tuple(sorted(ADAPTERS))
 MANIFEST_SUFFIXES = ("manifest.json", "manifest.csv")
@@ -87,3 +96,28 @@ def parse_manifest(
     raise MetadataError.one(
         "registry", "file name", f"{name!r} is not a manifest (manifest.json or manifest.csv)"
     )
+
+
+def export_name(dialer: str, call_id: str) -> str:
+    return f"{call_id}.{dialer}.json"
+
+
+def export_call(dialer: str, call: CallMetadata, defaults: AdapterDefaults) -> bytes:
+    """``call`` as ``dialer``'s export (the sample data's dialer drops), checked to come back
+    through the adapter as ``call`` itself under the tenant's ``defaults``: a field the export
+    cannot carry must be one the defaults fill with the same value. ValueError says which."""
+    if call.dialer != dialer:
+        raise ValueError(f"call {call.call_id} says dialer {call.dialer!r}, not {dialer!r}")
+    data = (json.dumps(RENDERERS[dialer](call), indent=2, ensure_ascii=False) + "\n").encode()
+    back = parse_metadata(export_name(dialer, call.call_id), data, defaults)
+    differing = [
+        f"{field} {getattr(call, field)!r} (comes back as {getattr(back, field)!r})"
+        for field in CallMetadata.model_fields
+        if getattr(back, field) != getattr(call, field)
+    ]
+    if differing:
+        raise ValueError(
+            f"{dialer} cannot export call {call.call_id} with these tenant defaults: "
+            + "; ".join(differing)
+        )
+    return data

@@ -1,15 +1,22 @@
 """Generate a deterministic set of sample calls with synthetic speech, laid out as a dialer drop.
 
-``out_dir/<YYYY-MM-DD>/<call_id>.wav`` (16 kHz PCM), ``<call_id>.json`` (:class:`CallMetadata`)
-and ``<call_id>.truth.json`` (every turn of the conversation with its time on the recording's
+``out_dir/<YYYY-MM-DD>/<call_id>.wav`` (16 kHz PCM), the call's metadata and
+``<call_id>.truth.json`` (every turn of the conversation with its time on the recording's
 timeline; in ``agent_only`` recordings the customer's turns are listed but silent).
+
+The metadata is lydspor's canonical record, ``<call_id>.json`` (:class:`CallMetadata`), for
+most calls; one call of the twelve lands as each supported dialer's own export
+(``<call_id>.<dialer>.json``, rendered by that dialer's adapter module) and one in the day's
+generic ``manifest.csv``, so a demo ingests every format. Each export reads back, under the
+demo tenant's dialer defaults (``data/policies/default.yaml``), as the very record the call
+would have had in the canonical format; the generator checks that for every export it writes.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,6 +28,8 @@ import numpy as np
 import phonenumbers
 import soundfile as sf
 
+from assets.recordings.dialers import AdapterDefaults, manifest_csv, parse_manifest
+from assets.recordings.dialers.registry import export_call, export_name
 from assets.recordings.metadata import (
     CALL_TIMEZONE,
     CallMetadata,
@@ -46,6 +55,12 @@ CUSTOMER_PEAK = 0.4
 #: Line hiss, about -60 dBFS RMS: audible on headphones, far below speech.
 NOISE_RMS = 0.001
 
+#: The keys the sample IVR logs (the demo tenant accepts "1").
+CONSENT_KEYS = {True: "1", False: "2"}
+#: Metadata formats besides the dialer adapters': lydspor's own record and the generic manifest.
+CANONICAL, MANIFEST = "canonical", "manifest"
+MANIFEST_NAME = "manifest.csv"
+
 Consent = Literal["given", "refused", "none"]
 Sex = Literal["female", "male"]
 T = TypeVar("T")
@@ -56,7 +71,12 @@ class SampleCall:
     call_id: str
     call_date: date
     audio_path: Path
+    #: The file holding the call's metadata, in ``metadata_format``: canonical, a dialer's
+    #: name (its export) or manifest (the day's manifest.csv, which lists other calls too).
     metadata_path: Path
+    metadata_format: str
+    #: The call's record: what ingesting any of the formats yields.
+    metadata: CallMetadata
     truth_path: Path
     duration_s: float
     recording_mode: RecordingMode
@@ -107,6 +127,8 @@ class _Slot:
     consent: Consent | None = None
     agent_channel: int | None = None
     survey: bool = False
+    #: The metadata format the call lands in: canonical, a dialer's export, or the manifest.
+    export: str = CANONICAL
 
 
 _OUT, _IN = Direction.OUTBOUND, Direction.INBOUND
@@ -115,15 +137,15 @@ _ST, _AO, _MO = RecordingMode.STEREO, RecordingMode.AGENT_ONLY, RecordingMode.MO
 #: Twelve calls covering every direction x mode x consent case the pipeline must handle; the
 #: first half lands on the first day, the second half on the next, so each day is mixed.
 _PLAN: tuple[_Slot, ...] = (
-    _Slot(_OUT, _ST, "en", agent_channel=0, survey=True),
+    _Slot(_OUT, _ST, "en", agent_channel=0, survey=True, export="genesys"),
     _Slot(_IN, _ST, "nb", "given", agent_channel=1, survey=True),
-    _Slot(_OUT, _AO, "nb"),
-    _Slot(_IN, _ST, "en", "refused", agent_channel=0),
+    _Slot(_OUT, _AO, "nb", export="adversus"),
+    _Slot(_IN, _ST, "en", "refused", agent_channel=0, export="dialfire"),
     _Slot(_OUT, _MO, "en", survey=True),
     _Slot(_IN, _AO, "nb", "given", survey=True),
-    _Slot(_OUT, _ST, "nb", agent_channel=1),
-    _Slot(_IN, _ST, "en", "given", agent_channel=0, survey=True),
-    _Slot(_IN, _MO, "nb", "none"),
+    _Slot(_OUT, _ST, "nb", agent_channel=1, export="leaddesk"),
+    _Slot(_IN, _ST, "en", "given", agent_channel=0, survey=True, export="leocall"),
+    _Slot(_IN, _MO, "nb", "none", export=MANIFEST),
     _Slot(_OUT, _AO, "en", survey=True),
     _Slot(_IN, _AO, "en", "given"),
     _Slot(_OUT, _MO, "nb", survey=True),
@@ -153,15 +175,42 @@ def generate_sample_calls(
     calls: int = 12,
     start_date: date = date(2026, 11, 2),
     days: int = 2,
+    dialer_defaults: Callable[[str], AdapterDefaults] | None = None,
 ) -> list[SampleCall]:
-    """Write ``calls`` sample calls spread over ``days`` days; same seed, same bytes."""
+    """Write ``calls`` sample calls spread over ``days`` days; same seed, same bytes.
+    ``dialer_defaults`` (default: the shipped demo policy's) are the tenant defaults each
+    dialer export is checked against."""
     if calls < 1 or days < 1:
         raise ValueError("calls and days must be at least 1")
+    defaults = dialer_defaults or _demo_dialer_defaults()
     planned = _plan(np.random.default_rng(seed), calls, start_date, days)
     workers = max(1, min(4, os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(lambda call: _render(Path(out_dir), call, seed), planned)
-        return list(results)
+        made = list(pool.map(lambda call: _render(Path(out_dir), call, seed, defaults), planned))
+    _write_manifests(made, defaults("generic"))
+    return made
+
+
+def _demo_dialer_defaults() -> Callable[[str], AdapterDefaults]:
+    from assets.retention.policy import load_policy
+    from orchestration.settings import SHIPPED_POLICY
+
+    return load_policy(SHIPPED_POLICY).dialer_defaults
+
+
+def _write_manifests(made: Sequence[SampleCall], defaults: AdapterDefaults) -> None:
+    """One manifest.csv per day for the calls that land in one (sorted by call id), checked
+    to read back as those calls."""
+    by_path: dict[Path, list[SampleCall]] = {}
+    for call in made:
+        if call.metadata_format == MANIFEST:
+            by_path.setdefault(call.metadata_path, []).append(call)
+    for path, listed in sorted(by_path.items()):
+        entries = [(c.audio_path.name, c.metadata) for c in sorted(listed, key=lambda c: c.call_id)]
+        data = manifest_csv(entries)
+        if parse_manifest(MANIFEST_NAME, data, defaults) != entries:
+            raise ValueError(f"{path} does not read back as the calls it lists")
+        path.write_bytes(data)
 
 
 # -- planning -----------------------------------------------------------------------------------
@@ -282,6 +331,7 @@ def _consent(
         at=started_at - timedelta(seconds=int(rng.integers(4, 13))),
         prompt_version=CONSENT_PROMPT,
         purposes=list(CONSENT_PURPOSES) if given else [],
+        response=CONSENT_KEYS[given],
     )
 
 
@@ -293,7 +343,12 @@ def _nps(rng: np.random.Generator, outcome: str) -> int:
 # -- rendering ----------------------------------------------------------------------------------
 
 
-def _render(out_dir: Path, call: _PlannedCall, seed: int) -> SampleCall:
+def _render(
+    out_dir: Path,
+    call: _PlannedCall,
+    seed: int,
+    dialer_defaults: Callable[[str], AdapterDefaults],
+) -> SampleCall:
     rng = np.random.default_rng([seed, call.index])
     voices = {"agent": call.agent.voice, "customer": call.customer_voice}
     speech = synthesize_isolated(
@@ -307,22 +362,42 @@ def _render(out_dir: Path, call: _PlannedCall, seed: int) -> SampleCall:
     folder = out_dir / call.call_date.isoformat()
     folder.mkdir(parents=True, exist_ok=True)
     audio_path = folder / f"{metadata.call_id}.wav"
-    metadata_path = folder / f"{metadata.call_id}.json"
     truth_path = folder / f"{metadata.call_id}.truth.json"
     sf.write(audio_path, samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
-    metadata_path.write_text(metadata.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    metadata_path = _write_metadata(folder, call.slot.export, metadata, dialer_defaults)
     truth_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return SampleCall(
         call_id=metadata.call_id,
         call_date=call.call_date,
         audio_path=audio_path,
         metadata_path=metadata_path,
+        metadata_format=call.slot.export,
+        metadata=metadata,
         truth_path=truth_path,
         duration_s=round(duration, 3),
         recording_mode=call.slot.mode,
         direction=call.slot.direction,
         language=call.slot.language,
     )
+
+
+def _write_metadata(
+    folder: Path,
+    export: str,
+    metadata: CallMetadata,
+    dialer_defaults: Callable[[str], AdapterDefaults],
+) -> Path:
+    """Write the call's metadata file in its format (a manifest is written once the day's calls
+    are all made); the path that holds it."""
+    if export == CANONICAL:
+        path = folder / f"{metadata.call_id}.json"
+        path.write_text(metadata.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    elif export == MANIFEST:
+        path = folder / MANIFEST_NAME
+    else:
+        path = folder / export_name(export, metadata.call_id)
+        path.write_bytes(export_call(export, metadata, dialer_defaults(export)))
+    return path
 
 
 def _lay_out(
@@ -388,7 +463,8 @@ def _metadata(call: _PlannedCall, duration_s: float) -> CallMetadata:
     slot = call.slot
     return CallMetadata(
         call_id=call.call_id,
-        dialer="generic",
+        # The manifest's and the canonical record's dialer is "generic"; an export's, its own.
+        dialer="generic" if slot.export in (CANONICAL, MANIFEST) else slot.export,
         direction=slot.direction,
         started_at=call.started_at,
         ended_at=call.started_at + timedelta(milliseconds=round(duration_s * 1000)),
