@@ -13,6 +13,9 @@
 -- table, rebuilt per call-date window, because every coaching mart reads it.
 with
 
+-- Only what the sort needs: every extra byte per word costs at 50 M words. The words carry
+-- their track's basis and purposes (the transcripts asset copies them from the consent
+-- lineage), so the turns take them from there, once per track.
 words as (
     select
         call_id,
@@ -21,9 +24,7 @@ words as (
         word_index,
         start_s,
         end_s,
-        cast(word like '%?' as integer) as is_question,
-        legal_basis,
-        purposes
+        cast(word like '%?' as integer) as is_question
     from {{ ref('stg_lydspor__transcript_words') }}
     where {{ call_date_window() }}
 ),
@@ -65,24 +66,27 @@ turns as (
         case
             when ends_turn then is_question
             else next_questions_so_far - questions_so_far + is_question
-        end as question_count,
-        legal_basis,
-        purposes
+        end as question_count
     from boundaries
     where starts_turn
+),
+
+bases as (
+    select call_id, track, legal_basis, purposes from {{ ref('stg_lydspor__track_bases') }}
 )
 
 select
-    call_id || ':' || track || ':' || cast(turn_index as varchar) as turn_id,
-    call_id,
-    call_date,
-    track,
-    cast(turn_index as integer) as turn_index,
-    start_s,
-    end_s,
-    end_s - start_s as duration_s,
-    cast(word_count as integer) as word_count,
-    cast(question_count as integer) as question_count,
-    legal_basis,
-    purposes
+    turns.call_id || ':' || turns.track || ':' || cast(turns.turn_index as varchar) as turn_id,
+    turns.call_id,
+    turns.call_date,
+    turns.track,
+    cast(turns.turn_index as integer) as turn_index,
+    turns.start_s,
+    turns.end_s,
+    turns.end_s - turns.start_s as duration_s,
+    cast(turns.word_count as integer) as word_count,
+    cast(turns.question_count as integer) as question_count,
+    bases.legal_basis,
+    bases.purposes
 from turns
+left join bases on bases.call_id = turns.call_id and bases.track = turns.track

@@ -20,36 +20,26 @@ phrases as (
         language,
         phrase,
         string_split(phrase, ' ') as phrase_tokens,
+        string_split(phrase, ' ')[1] as first_token,
         len(string_split(phrase, ' ')) as phrase_length
     from {{ ref('tracker_phrases') }}
 ),
 
-phrase_tokens as (
-    select distinct language, unnest(phrase_tokens) as token from phrases
-),
-
--- Only words that occur in some phrase matter: one cheap semi-join over all words.
+-- The words as trackers compare them, and only the columns matching needs. The purposes are
+-- checked on the hits (a track's words all carry its purposes), not on 50 M words.
 words as (
     select
-        words.call_id,
-        words.call_date,
-        words.track,
-        words.word_index,
-        words.word,
-        words.start_s,
-        words.end_s,
-        words.language,
-        words.legal_basis,
-        words.purposes,
-        {{ normalise_token('words.word') }} as token
-    from {{ ref('stg_lydspor__transcript_words') }} as words
-    where {{ call_date_window('words.call_date') }}
-        and list_has_any(words.purposes, {{ mart_purposes('fct_tracker_hits') }})
-        and exists (
-            select 1 from phrase_tokens
-            where phrase_tokens.language = words.language
-                and phrase_tokens.token = {{ normalise_token('words.word') }}
-        )
+        call_id,
+        call_date,
+        track,
+        word_index,
+        word,
+        start_s,
+        end_s,
+        language,
+        {{ normalise_token('word') }} as token
+    from {{ ref('stg_lydspor__transcript_words') }}
+    where {{ call_date_window() }}
 ),
 
 anchors as (
@@ -62,7 +52,7 @@ anchors as (
         phrases.phrase_length
     from words
     inner join phrases
-        on phrases.language = words.language and phrases.phrase_tokens[1] = words.token
+        on phrases.language = words.language and phrases.first_token = words.token
 ),
 
 -- Every further token of a phrase must follow at the next word positions of the same track.
@@ -121,6 +111,12 @@ longest as (
 calls as (
     select call_id, agent_id, team from {{ ref('stg_lydspor__calls') }}
     where {{ call_date_window() }}
+),
+
+bases as (
+    select call_id, track, legal_basis, purposes from {{ ref('stg_lydspor__track_bases') }}
+    where {{ call_date_window() }}
+        and list_has_any(purposes, {{ mart_purposes('fct_tracker_hits') }})
 )
 
 select
@@ -140,7 +136,8 @@ select
     longest.word_index,
     longest.start_s,
     longest.hit_end_s as end_s,
-    longest.legal_basis,
-    longest.purposes
+    bases.legal_basis,
+    bases.purposes
 from longest
 inner join calls on calls.call_id = longest.call_id
+inner join bases on bases.call_id = longest.call_id and bases.track = longest.track
