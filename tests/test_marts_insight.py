@@ -95,9 +95,9 @@ CALLS = {
 
 
 def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> None:
-    columns = list(rows[0])
+    columns = list(dict.fromkeys(c for row in rows for c in row))
     values = ", ".join("(" + ", ".join("?" for _ in columns) + ")" for _ in rows)
-    params = [row[c] for row in rows for c in columns]
+    params = [row.get(c) for row in rows for c in columns]
     con.execute(f"insert into {table} ({', '.join(columns)}) values {values}", params)
 
 
