@@ -19,14 +19,14 @@ def _newest_source() -> float:
     sources = [
         p
         for p in DBT_PROJECT_DIR.rglob("*")
-        if p.is_file() and "target" not in p.parts and p.suffix in {".sql", ".yml", ".yaml"}
+        if p.is_file() and "target" not in p.parts and p.suffix in {".sql", ".yml", ".yaml", ".csv"}
     ]
     return max(p.stat().st_mtime for p in sources)
 
 
 def prepare_manifest() -> Path:
     """Parse the project into target/manifest.json, which the dbt assets read at import;
-    skipped when the manifest is newer than every model, macro and YAML file."""
+    skipped when the manifest is newer than every model, macro, seed and YAML file."""
     from dagster_dbt import DbtCliResource
 
     manifest = dbt_project.manifest_path

@@ -9,7 +9,21 @@ from pathlib import Path
 
 import duckdb
 
-MARTS = ["fct_calls", "fct_call_coaching"]
+MARTS = [
+    "fct_calls",
+    "fct_call_coaching",
+    "fct_call_kpis",
+    "fct_agent_weekly_kpis",
+    "fct_call_scores",
+    "fct_best_practice_calls",
+    "fct_lowest_scoring_calls",
+    "fct_onboarding_curves",
+    "fct_tracker_hits",
+    "fct_tracker_weekly",
+    "fct_team_key_pains",
+    "fct_survey_responses",
+    "fct_nps_weekly",
+]
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,12 @@ def test_definitions_load_and_share_one_partitioning():
         "int_agent_turns",
         "fct_calls",
         "fct_call_coaching",
+        "int_call_turns",
+        "fct_call_kpis",
+        "fct_tracker_hits",
+        "fct_nps_weekly",
+        "fct_best_practice_calls",
+        "fct_onboarding_curves",
     } <= keys
     for key in graph.get_all_asset_keys():
         node = graph.get(key)

@@ -161,6 +161,19 @@ def test_marts_are_built_with_coaching_kpis(demo):
     assert all(k[0] is None for k in kpis if k[3] is not None)
 
 
+def test_every_insight_mart_has_rows(demo):
+    from orchestration.demo import MARTS
+
+    out, con = demo
+    for mart in MARTS:
+        assert rows(con, f"select count(*) from {mart}")[0][0] > 0, mart
+        assert f"mart {mart}" in out, mart
+    # Both sides were measured where the customer consented; trackers hit in en and nb.
+    assert rows(con, "select count(*) from fct_call_kpis where talk_ratio is not null")[0][0] > 0
+    languages = {r[0] for r in rows(con, "select distinct language from fct_tracker_hits")}
+    assert {"en", "nb"} <= languages
+
+
 def outbound_stereo_call(con) -> str:
     return rows(
         con,

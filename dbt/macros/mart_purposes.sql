@@ -1,11 +1,26 @@
 {#- The purposes a row needs to appear in a mart: the tenant policy's mart_purposes, passed by
-    Dagster as a var; the defaults below apply when dbt runs on its own. -#}
+    Dagster as a var; the defaults below (kept equal to data/policies/default.yaml) apply when
+    dbt runs on its own. -#}
+{% macro mart_purpose_defaults() -%}
+    {{ return({
+        'fct_calls': ['quality_assurance', 'documentation', 'analytics'],
+        'fct_call_coaching': ['coaching'],
+        'fct_call_kpis': ['coaching', 'quality_assurance'],
+        'fct_agent_weekly_kpis': ['coaching', 'quality_assurance'],
+        'fct_call_scores': ['coaching', 'quality_assurance'],
+        'fct_best_practice_calls': ['training', 'coaching'],
+        'fct_lowest_scoring_calls': ['coaching', 'quality_assurance'],
+        'fct_onboarding_curves': ['coaching'],
+        'fct_tracker_hits': ['analytics', 'quality_assurance'],
+        'fct_tracker_weekly': ['analytics', 'quality_assurance'],
+        'fct_team_key_pains': ['analytics', 'quality_assurance'],
+        'fct_survey_responses': ['analytics'],
+        'fct_nps_weekly': ['analytics'],
+    }) }}
+{%- endmacro %}
+
 {% macro mart_purposes(mart) -%}
     {%- set configured = var('mart_purposes', {}) -%}
-    {%- set defaults = {
-        'fct_call_coaching': ['coaching'],
-        'fct_calls': ['quality_assurance', 'documentation', 'analytics'],
-    } -%}
-    {%- set purposes = configured.get(mart, defaults.get(mart, [])) -%}
-    [{%- for p in purposes -%}'{{ p }}'{{ ', ' if not loop.last }}{%- endfor -%}]
+    {%- set purposes = configured.get(mart, mart_purpose_defaults().get(mart, [])) -%}
+    [{%- for p in purposes -%}'{{ p }}'{{ ', ' if not loop.last }}{%- endfor -%}]::varchar[]
 {%- endmacro %}

@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='call_id',
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -41,9 +41,9 @@ select
     calls.direction,
     calls.recording_mode,
     calls.duration_s as call_duration_s,
-    per_call.agent_turns,
+    cast(per_call.agent_turns as integer) as agent_turns,
     round(per_call.agent_talk_s, 2) as agent_talk_s,
-    per_call.agent_words,
+    cast(per_call.agent_words as integer) as agent_words,
     round(per_call.agent_words / nullif(per_call.agent_talk_s / 60.0, 0), 1) as speech_rate_wpm,
     round(per_call.longest_monologue_s, 2) as longest_monologue_s,
     round(per_call.agent_talk_s / nullif(calls.duration_s, 0), 3) as agent_talk_share,

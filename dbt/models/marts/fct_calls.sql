@@ -3,7 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='call_id',
-        on_schema_change='sync_all_columns',
+        on_schema_change='append_new_columns',
     )
 }}
 
@@ -53,6 +53,7 @@ select
     agent_basis.legal_basis as agent_legal_basis,
     agent_basis.purposes as agent_purposes,
     customer_basis.legal_basis as customer_legal_basis,
+    customer_basis.purposes as customer_purposes,
     customer_basis.consent_valid as customer_consent_valid,
     customer_basis.basis_reason as customer_basis_reason,
     case

@@ -1,0 +1,135 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        pre_hook="{{ delete_call_date_window() }}",
+        on_schema_change='append_new_columns',
+    )
+}}
+
+-- A transparent score per call: points for the outcome (seed outcome_points) and for each
+-- measured KPI inside its target band (seed kpi_targets); score = earned / possible * 100,
+-- over what was measured only, so a KPI that is unknown neither helps nor hurts. Calls without
+-- the agent's speech get no score (null) and the reason.
+with
+
+kpis as (
+    select * from {{ ref('fct_call_kpis') }}
+    where {{ call_date_window() }}
+        and list_has_any(purposes, {{ mart_purposes('fct_call_scores') }})
+),
+
+calls as (
+    select call_id, nps from {{ ref('fct_calls') }}
+    where {{ call_date_window() }}
+),
+
+targets as (
+    select * from {{ ref('kpi_targets') }}
+),
+
+outcomes as (
+    select * from {{ ref('outcome_points') }}
+),
+
+measured as (
+    select
+        kpis.call_id,
+        -- Customer-side KPIs count only where the customer's purposes allow this mart.
+        kpis.speech_rate_wpm,
+        kpis.longest_monologue_s,
+        kpis.question_rate_per_min,
+        case when customer_allowed then kpis.talk_ratio end as talk_ratio,
+        case when customer_allowed then kpis.patience_s end as patience_s,
+        case when customer_allowed then cast(kpis.agent_interruptions as double) end
+            as agent_interruptions,
+        cast(calls.nps as double) as nps
+    from (
+        select
+            *,
+            list_has_any(customer_purposes, {{ mart_purposes('fct_call_scores') }})
+                as customer_allowed
+        from kpis
+    ) as kpis
+    left join calls on calls.call_id = kpis.call_id
+    where kpis.agent_metrics_missing_reason is null
+),
+
+kpi_values as (
+    unpivot measured
+    on speech_rate_wpm, longest_monologue_s, question_rate_per_min, talk_ratio, patience_s,
+        agent_interruptions, nps
+    into name kpi value kpi_value
+),
+
+components as (
+    select
+        kpi_values.call_id,
+        targets.label,
+        targets.points as possible,
+        case
+            when kpi_value >= coalesce(targets.min_value, kpi_value)
+                and kpi_value <= coalesce(targets.max_value, kpi_value)
+                then targets.points
+            else 0
+        end as earned,
+        targets.label || ' ' || printf('%g', round(kpi_value, 2)) || ' (target '
+            || case
+                when targets.min_value is null then '<= ' || printf('%g', targets.max_value)
+                when targets.max_value is null then '>= ' || printf('%g', targets.min_value)
+                else printf('%g', targets.min_value) || '-' || printf('%g', targets.max_value)
+            end || ')' as described
+    from kpi_values
+    inner join targets on targets.kpi = kpi_values.kpi
+    union all
+    select
+        kpis.call_id,
+        'outcome' as label,
+        (select max(points) from outcomes) as possible,
+        outcomes.points as earned,
+        'outcome ' || kpis.outcome || ' (' || outcomes.outcome_class || ')' as described
+    from kpis
+    inner join outcomes on outcomes.outcome = kpis.outcome
+    where kpis.agent_metrics_missing_reason is null
+),
+
+scored as (
+    select
+        call_id,
+        sum(earned) as score_points,
+        sum(possible) as score_possible,
+        list(described order by possible desc, label) filter (where earned = possible)
+            as strengths,
+        list(described order by possible desc, label) filter (where earned < possible)
+            as weaknesses,
+        string_agg(
+            described || ' ' || cast(earned as varchar) || '/' || cast(possible as varchar),
+            '; ' order by possible desc, label
+        ) as score_explanation
+    from components
+    group by call_id
+)
+
+select
+    kpis.call_id,
+    kpis.call_date,
+    kpis.week_start,
+    kpis.agent_id,
+    kpis.team,
+    kpis.language,
+    kpis.outcome,
+    outcomes.outcome_class,
+    cast(calls.nps as integer) as nps,
+    round(100.0 * scored.score_points / nullif(scored.score_possible, 0), 1) as call_score,
+    cast(scored.score_points as integer) as score_points,
+    cast(scored.score_possible as integer) as score_possible,
+    coalesce(scored.strengths, []::varchar[]) as strengths,
+    coalesce(scored.weaknesses, []::varchar[]) as weaknesses,
+    scored.score_explanation,
+    kpis.agent_metrics_missing_reason as score_missing_reason,
+    kpis.legal_basis,
+    kpis.purposes
+from kpis
+left join calls on calls.call_id = kpis.call_id
+left join outcomes on outcomes.outcome = kpis.outcome
+left join scored on scored.call_id = kpis.call_id

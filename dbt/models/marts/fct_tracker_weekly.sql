@@ -1,0 +1,65 @@
+-- Tracker trends: per ISO week, team and tracker, how many of the calls that could be searched
+-- (a transcript whose purposes allow this mart) had a hit. Every tracker appears in every
+-- team-week, with zeros, so trends have no gaps.
+with
+
+searched as (
+    select
+        turns.call_id,
+        cast(date_trunc('week', turns.call_date) as date) as week_start,
+        any_value(calls.team) as team,
+        list_sort(list_distinct(flatten(list(turns.purposes)))) as purposes
+    from {{ ref('int_call_turns') }} as turns
+    inner join {{ ref('stg_lydspor__calls') }} as calls on calls.call_id = turns.call_id
+    where list_has_any(turns.purposes, {{ mart_purposes('fct_tracker_weekly') }})
+    group by turns.call_id, week_start
+),
+
+team_weeks as (
+    select
+        week_start,
+        team,
+        count(*) as calls_searched,
+        list_sort(list_distinct(flatten(list(purposes)))) as purposes
+    from searched
+    group by week_start, team
+),
+
+trackers as (
+    select distinct tracker_category, tracker from {{ ref('tracker_phrases') }}
+),
+
+hits as (
+    select
+        week_start,
+        team,
+        tracker,
+        count(*) as hits,
+        count(*) filter (where track = 'agent') as agent_hits,
+        count(*) filter (where track = 'customer') as customer_hits,
+        count(distinct call_id) as calls_with_hit
+    from {{ ref('fct_tracker_hits') }}
+    where list_has_any(purposes, {{ mart_purposes('fct_tracker_weekly') }})
+    group by week_start, team, tracker
+)
+
+select
+    strftime(team_weeks.week_start, '%Y-%m-%d') || ':' || team_weeks.team || ':'
+        || trackers.tracker as team_week_tracker_id,
+    team_weeks.week_start,
+    team_weeks.team,
+    trackers.tracker_category,
+    trackers.tracker,
+    cast(team_weeks.calls_searched as integer) as calls_searched,
+    cast(coalesce(hits.calls_with_hit, 0) as integer) as calls_with_hit,
+    cast(coalesce(hits.hits, 0) as integer) as hits,
+    cast(coalesce(hits.agent_hits, 0) as integer) as agent_hits,
+    cast(coalesce(hits.customer_hits, 0) as integer) as customer_hits,
+    round(coalesce(hits.calls_with_hit, 0) / team_weeks.calls_searched, 3) as call_share,
+    team_weeks.purposes
+from team_weeks
+cross join trackers
+left join hits
+    on hits.week_start = team_weeks.week_start
+    and hits.team = team_weeks.team
+    and hits.tracker = trackers.tracker
