@@ -45,7 +45,11 @@ def build_resources() -> dict:
         ),
         "duckdb": duckdb_resource(dg.EnvVar("LYDSPOR_DUCKDB_PATH")),
         "whisper": WhisperResource(
-            model=dg.EnvVar("LYDSPOR_WHISPER_MODEL"), model_dir=dg.EnvVar("LYDSPOR_MODEL_DIR")
+            model=dg.EnvVar("LYDSPOR_WHISPER_MODEL"),
+            model_dir=dg.EnvVar("LYDSPOR_MODEL_DIR"),
+            engine=dg.EnvVar("LYDSPOR_WHISPER_ENGINE"),
+            align_model=dg.EnvVar("LYDSPOR_WHISPERX_ALIGN_MODEL"),
+            diarize_model=dg.EnvVar("LYDSPOR_WHISPERX_DIARIZE_MODEL"),
         ),
         "policy": PolicyResource(path=dg.EnvVar("LYDSPOR_POLICY")),
         "dbt": dbt_resource(),
