@@ -40,7 +40,7 @@ def mute_intervals(
 ) -> list[MuteInterval]:
     """Padded (start, end, kind) spans clipped to the audio, overlapping ones merged."""
     padded = sorted(
-        (max(0.0, start - padding_s), min(duration_s, end + padding_s), kind)
+        (round(max(0.0, start - padding_s), 3), round(min(duration_s, end + padding_s), 3), kind)
         for start, end, kind in spans
         if end >= start
     )
