@@ -99,7 +99,7 @@ def replace_with_muted(
             object_key=muted_key,
             call_id=call_id,
             call_date=source["call_date"],
-            kind="agent_audio_muted",
+            kind="agent_audio",  # still the agent audio; raw.audio_redactions says it is muted
             object_class=source["object_class"],
             legal_basis=source["legal_basis"],
             purposes=list(source["purposes"]),
