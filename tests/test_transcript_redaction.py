@@ -22,7 +22,7 @@ from assets.transcripts.post_processing import pii_spans_of
 from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
 from assets.transcripts.tables import SEGMENTS_SCHEMA, WORDS_SCHEMA
 from assets.transcripts.verbal_consent import find_verbal_consent, read_answer
-from orchestration.warehouse import ensure_table
+from orchestration.warehouse import ensure_table, upsert
 
 
 def _words(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
@@ -207,3 +207,42 @@ def test_the_words_suite_fails_on_unmasked_personal_data():
     result = validate_frame(transcript_words_frame(plain), transcript_words_suite())
     assert not result.success
     assert [(f.column, f.unexpected_count) for f in result.failed] == [("masked_or_clean", 3)]
+
+
+def test_pending_muting_waits_for_a_legal_hold(local_store, catalog):
+    from assets.retention.holds import place_hold, release_hold
+    from assets.retention.tables import ensure_compliance_tables
+    from assets.transcripts.post_processing import mute_pending_agent_audio
+
+    ensure_compliance_tables(catalog)
+    ensure_transcript_tables(catalog)
+    rate = 8000
+    data = encode_wav(np.full((rate * 3, 1), 0.25, np.float32), rate)
+    source, created = "agent/2026-11-02/c1/agent.wav", datetime(2026, 11, 2, 9, tzinfo=UTC)
+    register(
+        catalog,
+        StoredObject(
+            source, "c1", date(2026, 11, 2), "agent_audio", "agent_audio", "contract",
+            ["coaching"], None, len(data), created, created + timedelta(days=365),
+        ),
+    )  # fmt: skip
+    local_store.put_bytes(source, data)
+    ensure_table(catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+    catalog.execute(
+        f"insert into {AGENT_AUDIO_TABLE} (call_id, call_date, status, agent_key) "
+        "values ('c1', '2026-11-02', 'extracted', ?)",
+        [source],
+    )
+    words = words_frame(
+        Transcript("nb", 3.0, _words(SAID, step=0.2)), find_pii(_words(SAID), "nb"), TRACK,
+        redacted=True,
+    )  # fmt: skip
+    upsert(catalog, "raw.transcript_words", words, ["call_id", "track", "word_index"])
+    window = (date(2026, 11, 2), date(2026, 11, 3))
+    hold = place_hold(catalog, "call", "c1", "dispute", "dpo")
+    assert mute_pending_agent_audio(local_store, catalog, *window, 0.1) == 0
+    assert local_store.stat(source) is not None
+    release_hold(catalog, hold.hold_id, "dpo", "settled")
+    assert mute_pending_agent_audio(local_store, catalog, *window, 0.1) == 1
+    assert local_store.stat(source) is None
+    assert mute_pending_agent_audio(local_store, catalog, *window, 0.1) == 0  # done once

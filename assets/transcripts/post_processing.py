@@ -10,6 +10,7 @@ import polars as pl
 
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
 from assets.recordings.ingest import RECORDINGS_TABLE
+from assets.retention.holds import HOLDS_TABLE, held_call_ids
 from assets.retention.ledger import alive_object
 from assets.transcripts.engine import Word
 from assets.transcripts.muting import replace_with_muted
@@ -22,7 +23,7 @@ from assets.transcripts.tables import (
 )
 from assets.transcripts.verbal_consent import find_verbal_consent
 from orchestration.storage import ObjectStore
-from orchestration.warehouse import upsert
+from orchestration.warehouse import table_exists, upsert
 
 
 def pii_spans_of(words: pl.DataFrame) -> list[tuple[float, float, str]]:
@@ -65,8 +66,14 @@ def mute_pending_agent_audio(
         """,
         [start, end],
     ).fetchall()
+    held = held_call_ids(con) if table_exists(con, HOLDS_TABLE) else set()
     muted = 0
     for call_id, agent_key in pending:
+        if call_id in held:
+            # A hold preserves the audio as it is; it is muted once the hold is released.
+            if log:
+                log.warning(f"{call_id}: under legal hold, agent audio left unmuted for now")
+            continue
         if alive_object(con, agent_key) is None:
             if log:
                 log.warning(f"{call_id}: agent audio {agent_key} is gone; nothing to mute")
