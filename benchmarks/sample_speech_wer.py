@@ -1,9 +1,11 @@
-"""How well Whisper (base, int8, CPU) understands the generated sample calls: WER per language.
+"""How well Whisper (base, int8, CPU) understands the generated sample calls: WER per language
+and engine, real-time factor, and how many read-back phone numbers are found in the speech.
 
 Transcribes the agent track of every call that has one (stereo, agent_only) and the customer
-track of stereo calls, against the ground truth. Slow (about 40 s on 2 cores), so not a test::
+track of stereo calls, against the ground truth. Slow (about 40 s per engine on 2 cores), so not
+a test::
 
-    uv run python benchmarks/sample_speech_wer.py [--verbose]
+    uv run python benchmarks/sample_speech_wer.py [--engine faster-whisper --engine whisperx]
 """
 
 from __future__ import annotations
@@ -46,43 +48,58 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--calls", type=int, default=12)
     parser.add_argument("--verbose", action="store_true", help="print reference and hypothesis")
+    parser.add_argument(
+        "--engine", action="append", choices=["faster-whisper", "whisperx"], help="repeatable"
+    )
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        calls = generate_sample_calls(Path(tmp) / "calls", seed=args.seed, calls=args.calls)
+        for name in args.engine or ["faster-whisper"]:
+            print(f"== {name}")
+            run(name, calls, args.verbose)
 
+
+def run(name: str, calls, verbose: bool) -> None:
     import time
 
-    from assets.transcripts.engine import FasterWhisperEngine
+    from assets.transcripts.engine import build_engine
     from assets.transcripts.model_store import assemble_bundled_model
+    from assets.transcripts.pii import find_pii
 
-    # The same engine and verified model the pipeline uses.
-    engine = FasterWhisperEngine(str(assemble_bundled_model(Path("data/state/models"))))
+    # The same engines and verified model the pipeline uses.
+    engine = build_engine(name, str(assemble_bundled_model(Path("data/state/models"))))
     audio_s = elapsed_s = 0.0
-    with tempfile.TemporaryDirectory() as tmp:
-        refs: dict[tuple[str, str], list[str]] = defaultdict(list)
-        hyps: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for call in generate_sample_calls(Path(tmp) / "calls", seed=args.seed, calls=args.calls):
-            metadata = call.metadata
-            truth = json.loads(call.truth_path.read_text())
-            samples, rate = sf.read(call.audio_path, dtype="float32", always_2d=True)
-            for speaker, audio in tracks(metadata, samples).items():
-                began = time.monotonic()
-                transcript = engine.transcribe(resample(audio, rate, 16_000), call.language)
-                elapsed_s += time.monotonic() - began
-                audio_s += len(audio) / rate
-                hyp = normalise(transcript.text)
-                ref = normalise(" ".join(t["text"] for t in truth if t["speaker"] == speaker))
-                wer = jiwer.wer(ref, hyp)
-                print(f"{call.call_id} {call.language} {speaker:8s} WER {wer:6.1%}")
-                if args.verbose:
-                    print(f"  ref: {ref}\n  hyp: {hyp}")
-                refs[call.language, speaker].append(ref)
-                hyps[call.language, speaker].append(hyp)
-        print()
-        for language, speaker in sorted(refs):
-            wer = jiwer.wer(refs[language, speaker], hyps[language, speaker])
-            print(
-                f"{language} {speaker:8s} WER {wer:6.1%}  ({len(refs[language, speaker])} tracks)"
-            )
-        print(f"real-time factor {elapsed_s / audio_s:.3f} ({audio_s:.0f} s of audio)")
+    numbers_said = numbers_found = 0
+    refs: dict[tuple[str, str], list[str]] = defaultdict(list)
+    hyps: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for call in calls:
+        metadata = call.metadata
+        truth = json.loads(call.truth_path.read_text())
+        samples, rate = sf.read(call.audio_path, dtype="float32", always_2d=True)
+        for speaker, audio in tracks(metadata, samples).items():
+            began = time.monotonic()
+            transcript = engine.transcribe(resample(audio, rate, 16_000), call.language)
+            elapsed_s += time.monotonic() - began
+            audio_s += len(audio) / rate
+            said = " ".join(t["text"] for t in truth if t["speaker"] == speaker)
+            hyp, ref = normalise(transcript.text), normalise(said)
+            wer = jiwer.wer(ref, hyp)
+            print(f"{call.call_id} {call.language} {speaker:8s} WER {wer:6.1%}")
+            # The agent reads the customer's phone number back: is it found in what was heard?
+            if speaker == "agent" and re.search(r"\d[\d ,]{6,}\d", said):
+                numbers_said += 1
+                spans = find_pii(transcript.words, call.language)
+                numbers_found += any(span.kind == "phone" for span in spans)
+            if verbose:
+                print(f"  ref: {ref}\n  hyp: {hyp}")
+            refs[call.language, speaker].append(ref)
+            hyps[call.language, speaker].append(hyp)
+    print()
+    for language, speaker in sorted(refs):
+        wer = jiwer.wer(refs[language, speaker], hyps[language, speaker])
+        print(f"{language} {speaker:8s} WER {wer:6.1%}  ({len(refs[language, speaker])} tracks)")
+    print(f"real-time factor {elapsed_s / audio_s:.3f} ({audio_s:.0f} s of audio)")
+    print(f"read-back phone numbers found in speech: {numbers_found} of {numbers_said}")
 
 
 if __name__ == "__main__":

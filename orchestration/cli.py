@@ -471,22 +471,34 @@ def report(
 @app.command()
 def transcribe(
     input_file: Annotated[Path, typer.Argument(help="An audio file (wav, flac, mp3, ...).")],
-    language: Annotated[str, typer.Option(help="nb, nn, da, sv or en.")],
     out: Annotated[Path, typer.Option(help="The JSON file to write.")],
+    language: Annotated[
+        str | None,
+        typer.Option(help="nb, nn, da, sv or en; left out: detected among the policy's languages."),
+    ] = None,
     channel: Annotated[
         int | None, typer.Option(help="For a stereo file: the channel to transcribe (0 or 1).")
+    ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="faster-whisper (CPU) or whisperx (GPU; the whisperx extra)."),
     ] = None,
 ) -> None:
     """Transcribe one file offline, with word timestamps and personal data found and redacted."""
     apply_embedded_defaults()
     import json
 
-    from assets.transcripts.engine import WHISPER_LANGUAGE, decode_track
+    from assets.transcripts.engine import ENGINES, WHISPER_LANGUAGE, decode_track
+    from assets.transcripts.language import choose_language
     from assets.transcripts.pii import find_pii, redact_text
     from orchestration.resources import WhisperResource
 
-    if language not in WHISPER_LANGUAGE:
+    if language is not None and language not in WHISPER_LANGUAGE:
         console.print(f"[red]--language must be one of {', '.join(WHISPER_LANGUAGE)}[/]")
+        raise typer.Exit(2)
+    engine = engine or os.environ.get("LYDSPOR_WHISPER_ENGINE") or ENGINES[0]
+    if engine not in ENGINES:
+        console.print(f"[red]--engine must be one of {', '.join(ENGINES)}[/]")
         raise typer.Exit(2)
     if not input_file.is_file():
         console.print(f"[red]no such file: {input_file}[/]")
@@ -497,13 +509,20 @@ def transcribe(
         console.print(f"[red]could not decode {input_file}: {exc}[/]")
         raise typer.Exit(2) from exc
     whisper = WhisperResource(
-        model=os.environ["LYDSPOR_WHISPER_MODEL"], model_dir=os.environ["LYDSPOR_MODEL_DIR"]
+        model=os.environ["LYDSPOR_WHISPER_MODEL"],
+        model_dir=os.environ["LYDSPOR_MODEL_DIR"],
+        engine=engine,
+        align_model=os.environ.get("LYDSPOR_WHISPERX_ALIGN_MODEL", ""),
+        diarize_model=os.environ.get("LYDSPOR_WHISPERX_DIARIZE_MODEL", ""),
     )
-    with console.status(f"transcribing {len(samples) / 16000:.0f} s of audio"):
-        result = whisper.get_engine().transcribe(samples, language)
-    spans = find_pii(result.words, language)
+    with console.status(f"transcribing {len(samples) / 16000:.0f} s of audio with {engine}"):
+        speech = whisper.get_engine()
+        allowed = _policy().transcription.languages if language is None else []
+        choice = choose_language(language, allowed, lambda: speech.language_probabilities(samples))
+        result = speech.transcribe(samples, choice.language)
+    spans = find_pii(result.words, choice.language)
     document = {
-        "language": language,
+        "language": choice.language,
         "text": result.text,
         "redacted_text": redact_text(result.words, spans),
         "words": [

@@ -14,6 +14,7 @@ from assets.retention.checks import (
     every_object_has_basis_and_purposes,
 )
 from assets.transcripts.assets import transcripts
+from assets.transcripts.checks import transcript_words_redacted_and_well_formed
 from orchestration.jobs import call_pipeline_job, retention_sweep
 from orchestration.resources import (
     ObjectStoreResource,
@@ -45,7 +46,11 @@ def build_resources() -> dict:
         ),
         "duckdb": duckdb_resource(dg.EnvVar("LYDSPOR_DUCKDB_PATH")),
         "whisper": WhisperResource(
-            model=dg.EnvVar("LYDSPOR_WHISPER_MODEL"), model_dir=dg.EnvVar("LYDSPOR_MODEL_DIR")
+            model=dg.EnvVar("LYDSPOR_WHISPER_MODEL"),
+            model_dir=dg.EnvVar("LYDSPOR_MODEL_DIR"),
+            engine=dg.EnvVar("LYDSPOR_WHISPER_ENGINE"),
+            align_model=dg.EnvVar("LYDSPOR_WHISPERX_ALIGN_MODEL"),
+            diarize_model=dg.EnvVar("LYDSPOR_WHISPERX_DIARIZE_MODEL"),
         ),
         "policy": PolicyResource(path=dg.EnvVar("LYDSPOR_POLICY")),
         "dbt": dbt_resource(),
@@ -61,7 +66,11 @@ defs = dg.Definitions(
         retention_state,
         lydspor_dbt_models,
     ],
-    asset_checks=[customer_audio_within_deadline, every_object_has_basis_and_purposes],
+    asset_checks=[
+        customer_audio_within_deadline,
+        every_object_has_basis_and_purposes,
+        transcript_words_redacted_and_well_formed,
+    ],
     jobs=[call_pipeline_job, retention_sweep],
     schedules=[nightly_call_pipeline, retention_sweep_schedule],
     sensors=[landing_sensor, sweep_after_pipeline_success, sweep_after_pipeline_failure],

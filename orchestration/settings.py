@@ -40,6 +40,10 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
         "LYDSPOR_S3_OBJECT_LOCK": "false",
         "LYDSPOR_WHISPER_MODEL": "bundled:base",
         "LYDSPOR_MODEL_DIR": str(state / "models"),
+        # faster-whisper (CPU) or whisperx (GPU machines, the `whisperx` extra).
+        "LYDSPOR_WHISPER_ENGINE": "faster-whisper",
+        "LYDSPOR_WHISPERX_ALIGN_MODEL": "",
+        "LYDSPOR_WHISPERX_DIARIZE_MODEL": "",
         "LYDSPOR_POLICY": str(default_policy_path()),
         "LYDSPOR_ACCESS_POLICY": str(default_access_policy_path()),
         "DAGSTER_HOME": str(state / "dagster"),

@@ -147,6 +147,62 @@ def test_transcripts_follow_consent_and_match_the_speech(demo):
     assert wer < 0.35, wer
 
 
+def test_personal_data_is_redacted_in_text_and_muted_in_agent_audio(demo, demo_env):
+    import soundfile as sf
+
+    _, con = demo
+    masked = rows(
+        con,
+        "select call_id, count(*), bool_and(word like '[%]') from raw.transcript_words "
+        "where pii_kind is not null group by call_id",
+    )
+    # The sample agents read phone numbers back; Whisper hears some of them well enough.
+    assert masked and all(ok for _, _, ok in masked)
+    assert not rows(
+        con,
+        "select word from raw.transcript_words where pii_kind is null "
+        "and regexp_matches(word, '\\d{5,}')",
+    )
+    # The unredacted words live only in objects of the short-lived class; DuckDB has none.
+    classes = dict(
+        rows(
+            con,
+            "select kind, any_value(object_class) from raw.stored_objects "
+            "where object_key like 'transcripts/%' group by kind",
+        )
+    )
+    assert classes["agent_words"] == "transcript"
+    assert classes["agent_redacted"] == classes["agent_segments"] == "redacted_transcript"
+    windows = rows(
+        con,
+        "select distinct object_class, deadline - created_at from raw.stored_objects "
+        "where object_class in ('transcript', 'redacted_transcript') and legal_basis = 'contract'",
+    )
+    assert dict(windows)["transcript"] < dict(windows)["redacted_transcript"]
+
+    mutes = rows(
+        con,
+        "select m.call_id, m.source_key, m.muted_key, m.start_s, m.end_s, m.receipt_id, "
+        "r.verified_absent from raw.audio_redactions m "
+        "join raw.deletion_receipts r using (receipt_id)",
+    )
+    agent_calls = {c for c, *_ in rows(
+        con,
+        "select distinct call_id from raw.transcript_words where track = 'agent' "
+        "and pii_kind is not null",
+    )}  # fmt: skip
+    assert agent_calls and {m[0] for m in mutes} == agent_calls
+    objects = demo_env[0] / "objects" / "lydspor"
+    for call_id, source, muted, start, end, _, verified in mutes:
+        assert verified and not (objects / source).exists(), call_id
+        assert rows(con, f"select agent_key from raw.agent_audio where call_id = '{call_id}'") == [
+            (muted,)
+        ]
+        samples, rate = sf.read(objects / muted, dtype="int16", always_2d=True)
+        assert not samples[int(start * rate) + 1 : int(end * rate) - 1].any(), call_id
+        assert samples.any()  # the rest of the agent's speech is kept
+
+
 def test_marts_are_built_with_coaching_kpis(demo):
     _, con = demo
     assert rows(con, "select count(*) from fct_calls")[0][0] == 12

@@ -583,3 +583,21 @@ def test_spoken_dashes_and_hesitations(language: str, text: str, expected: tuple
 
 def test_abbreviation_does_not_end_the_cue() -> None:
     assert found("ordre nr. 48392017", "nb") == []
+
+
+def _timed(text: str) -> list[Word]:
+    return [Word(token, i * 0.4, i * 0.4 + 0.3, 0.9, 0) for i, token in enumerate(text.split())]
+
+
+def test_a_leading_dash_between_digit_groups_is_a_pause():
+    # How Whisper writes "0 7 8 1 3, 5 6 7 0 8 5" read out with a pause.
+    spans = find_pii(_timed("Shall I text the offer to 07813 -567085?"), "en")
+    assert [(s.kind, s.normalized) for s in spans] == [("phone", "+447813567085")]
+    assert find_pii(_timed("It is -5 degrees and 12 -3 today"), "en") == []
+
+
+def test_an_account_cue_vetoes_its_own_number_but_not_a_number_it_is_on():
+    assert [s.kind for s in find_pii(_timed("Is the account on 07709854754?"), "en")] == ["phone"]
+    assert find_pii(_timed("Your account number 07709854754 is fine."), "en") == []
+    assert [s.kind for s in find_pii(_timed("Send fakturaen til 912 34 567."), "nb")] == ["phone"]
+    assert find_pii(_timed("Fakturanummeret er 91234567."), "nb") == []

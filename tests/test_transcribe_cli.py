@@ -60,3 +60,38 @@ def test_transcribe_rejects_an_unknown_language(lydspor_state, tmp_path):
         app, ["transcribe", str(tmp_path / "x.wav"), "--language", "de", "--out", "o.json"]
     )
     assert result.exit_code == 2 and "--language must be one of" in result.output
+
+
+def test_transcribe_rejects_an_unknown_engine(lydspor_state, tmp_path):
+    result = CliRunner().invoke(
+        app, ["transcribe", str(tmp_path / "x.wav"), "--out", "o.json", "--engine", "vosk"]
+    )
+    assert result.exit_code == 2 and "--engine must be one of" in result.output
+
+
+def test_transcribe_with_whisperx_detects_the_language_and_keeps_the_format(
+    lydspor_state, tmp_path
+):
+    pytest.importorskip("whisperx", reason="the whisperx extra is installed by `make test`")
+    import numpy as np
+    import soundfile as sf
+
+    from assets.recordings.samples.generator import resample
+    from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
+
+    (speech,) = synthesize_isolated(
+        [("Good morning, this is Lars from Northwind. Do you have a minute?", "en",
+          VoiceSpec("m6", pitch=40, rate=155))]
+    )  # fmt: skip
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, resample(speech, NATIVE_RATE, 16_000).astype(np.float32), 16_000)
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(
+        app, ["transcribe", str(clip), "--out", str(out), "--engine", "whisperx"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(out.read_text())
+    assert set(doc) == {"language", "text", "redacted_text", "words", "pii"}
+    assert doc["language"] == "en" and "northwind" in doc["text"].lower()
+    assert doc["words"] and set(doc["words"][0]) == {"word", "start", "end", "probability"}
+    assert doc["pii"] == [] and doc["redacted_text"] == doc["text"]

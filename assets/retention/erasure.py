@@ -22,8 +22,8 @@ import phonenumbers
 from assets.retention import audit
 from assets.retention.deletion import delete_object
 from assets.retention.holds import held_call_ids
+from assets.transcripts.tables import erase_transcript_text
 from orchestration.storage import ObjectStore
-from orchestration.warehouse import table_exists
 
 REQUESTS_TABLE = "raw.erasure_requests"
 ERASED_CALLS_TABLE = "raw.erased_calls"
@@ -210,11 +210,8 @@ def _anonymise(
         con.execute(
             f"update raw.recordings set customer_number = null where call_id in ({marks})", calls
         )
-    # Words keep their timings (statistics) but lose their text.
-    if table_exists(con, "raw.transcript_words"):
-        con.execute(
-            f"update raw.transcript_words set word = '[erased]' where call_id in ({marks})", calls
-        )
+    # Words and segments keep their timings (statistics) but lose their text.
+    erase_transcript_text(con, calls)
     con.execute(f"delete from raw.truth_turns where call_id in ({marks})", calls)
     token = "erased-agent-" + uuid.uuid4().hex[:10] if selector == "agent" else None
     # The dialer record keeps its shape (lineage re-reads it) without the personal fields.

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from assets.recordings.dialers.base import AdapterDefaults
+from assets.transcripts.settings import TranscriptionSettings
 
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -83,6 +84,8 @@ class RetentionPolicy(BaseModel):
     #: Per dialer (or "default"): values the dialer's export does not carry.
     dialers: dict[str, AdapterDefaults] = Field(default_factory=dict)
     windows: dict[str, dict[str, timedelta]]
+    #: Languages, PII muting and verbal-consent evidence (see assets/transcripts/settings.py).
+    transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
 
     @field_validator("windows", mode="before")
     @classmethod

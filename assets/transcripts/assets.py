@@ -1,8 +1,16 @@
 """transcripts: word-level, timestamped text of the agent's speech (and the customer's where
-valid consent allows), written as Parquet to object storage and registered in DuckDB."""
+valid consent allows), redacted, written as Parquet to object storage and registered in DuckDB.
+
+Per track four objects are written under ``transcripts/<call date>/<call id>/``: the unredacted
+words (class ``transcript``, a short policy window, so the sweep deletes them soon) and the
+redacted words, segments and language (class ``redacted_transcript``). DuckDB holds only the
+redacted tables. Personal data the agent reads aloud is then muted in the kept agent audio,
+and inbound calls are searched for spoken consent to recording (evidence for review).
+"""
 
 import io
 from datetime import UTC, datetime
+from functools import partial
 
 import dagster as dg
 import polars as pl
@@ -13,40 +21,83 @@ from assets.agent_audio.extract import AGENT_AUDIO_TABLE
 from assets.consent.assets import CONSENT_LINEAGE_TABLE, consent_lineage
 from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.retention.ledger import StoredObject, alive_object, register
-from assets.transcripts.engine import WORDS_SCHEMA, Transcript, decode_track
+from assets.transcripts.engine import Transcript, decode_track
+from assets.transcripts.language import LanguageChoice, choose_language
+from assets.transcripts.pii import find_pii
+from assets.transcripts.post_processing import mute_pending_agent_audio, record_verbal_consent
+from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
+from assets.transcripts.tables import (
+    AUDIO_REDACTIONS_SCHEMA,
+    AUDIO_REDACTIONS_TABLE,
+    LANGUAGES_SCHEMA,
+    LANGUAGES_TABLE,
+    SEGMENTS_SCHEMA,
+    SEGMENTS_TABLE,
+    VERBAL_CONSENT_SCHEMA,
+    VERBAL_CONSENT_TABLE,
+    WORDS_SCHEMA,
+    WORDS_TABLE,
+)
 from orchestration.partitions import call_date_partitions, window_dates
 from orchestration.resources import ObjectStoreResource, PolicyResource, WhisperResource
 from orchestration.warehouse import ensure_table
 
-WORDS_TABLE = "raw.transcript_words"
+#: Object name suffix -> (object class, DuckDB table or None for the unredacted words).
+OBJECTS = {
+    "words": ("transcript", None),
+    "redacted": ("redacted_transcript", WORDS_TABLE),
+    "segments": ("redacted_transcript", SEGMENTS_TABLE),
+    "language": ("redacted_transcript", LANGUAGES_TABLE),
+}
+_DUCKDB_TYPES = {pl.String: "varchar", pl.Boolean: "boolean", pl.Float64: "double"}
+
+
+def object_key(call_date, call_id: str, track: str, part: str) -> str:
+    return f"transcripts/{call_date.isoformat()}/{call_id}/{track}.{part}.parquet"
 
 
 def words_key(call_date, call_id: str, track: str) -> str:
-    return f"transcripts/{call_date.isoformat()}/{call_id}/{track}.words.parquet"
+    """The unredacted words: deleted by the sweep once the short ``transcript`` window ends."""
+    return object_key(call_date, call_id, track, "words")
 
 
-def transcript_frame(
-    transcript: Transcript, call_id: str, call_date, track: str, basis: str, purposes: list[str]
+def ensure_transcript_tables(con) -> None:
+    for table, schema in [
+        (WORDS_TABLE, WORDS_SCHEMA),
+        (SEGMENTS_TABLE, SEGMENTS_SCHEMA),
+        (LANGUAGES_TABLE, LANGUAGES_SCHEMA),
+        (AUDIO_REDACTIONS_TABLE, AUDIO_REDACTIONS_SCHEMA),
+        (VERBAL_CONSENT_TABLE, VERBAL_CONSENT_SCHEMA),
+    ]:
+        ensure_table(con, table, schema)
+        # A catalogue made by an older lydspor lacks the newer columns: add them, empty.
+        have = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+        for name, dtype in schema.items():
+            if name not in have:
+                con.execute(f"alter table {table} add column {name} {_DUCKDB_TYPES[dtype]}")
+
+
+def language_frame(
+    transcript: Transcript, choice: LanguageChoice, track: TrackInfo, model: str, spans: int
 ) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "call_id": call_id,
-                "call_date": call_date,
-                "track": track,
-                "word_index": i,
-                "segment_index": w.segment_index,
-                "word": w.word,
-                "start_s": w.start,
-                "end_s": w.end,
-                "probability": w.probability,
-                "language": transcript.language,
-                "legal_basis": basis,
-                "purposes": purposes,
+                "call_id": track.call_id,
+                "call_date": track.call_date,
+                "track": track.track,
+                "language": choice.language,
+                "language_source": choice.source,
+                "language_probability": choice.probability,
+                "engine": transcript.engine,
+                "model": model,
+                "word_timestamps": transcript.timestamps,
+                "audio_s": transcript.duration_s,
+                "word_count": len(transcript.words),
+                "pii_spans": spans,
             }
-            for i, w in enumerate(transcript.words)
         ],
-        schema=WORDS_SCHEMA,
+        schema=LANGUAGES_SCHEMA,
     )
 
 
@@ -84,8 +135,9 @@ def _tracks_to_transcribe(con, start, end) -> list[dict]:
     deps=[agent_audio, consent_lineage],
     group_name="transcripts",
     kinds={"s3", "parquet", "duckdb"},
-    description="Word-level transcripts (faster-whisper, word timestamps, VAD, language from "
-    "metadata) of agent audio, and of customer audio only where consent allows.",
+    description="Word-level transcripts (faster-whisper or whisperx, word timestamps, language "
+    "from metadata or detected among the tenant's) of agent audio, and of customer audio only "
+    "where consent allows; personal data redacted in the text and muted in the agent audio.",
 )
 def transcripts(
     context: dg.AssetExecutionContext,
@@ -95,14 +147,18 @@ def transcripts(
     policy: PolicyResource,
 ) -> dg.MaterializeResult:
     store, tenant_policy = object_store.get_store(), policy.load()
+    settings = tenant_policy.transcription
     start, end = window_dates(context)
     audio_s = elapsed_s = 0.0
-    written = []
+    written: dict[str, list[str]] = {part: [] for part in OBJECTS}
+    pii_spans = 0
     with duckdb.get_connection() as con:
         object_store.attach_to(con)
-        ensure_table(con, WORDS_TABLE, WORDS_SCHEMA)
+        ensure_transcript_tables(con)
         todo = _tracks_to_transcribe(con, start, end)
-        context.log.info(f"{len(todo)} track(s) to transcribe with {whisper.model}")
+        context.log.info(
+            f"{len(todo)} track(s) to transcribe with {whisper.engine} {whisper.model}"
+        )
         for i, track in enumerate(todo, 1):
             source = track["agent_key"] if track["track"] == "agent" else track["raw_key"]
             if alive_object(con, source) is None:
@@ -110,53 +166,70 @@ def transcripts(
                 continue
             channel = None if track["track"] == "agent" else 1 - int(track["agent_channel"])
             samples = decode_track(store.get_bytes(source), channel)
+            engine = whisper.get_engine()
             began = datetime.now(UTC)
-            result = whisper.get_engine().transcribe(samples, track["language"])
+            choice = choose_language(
+                track["language"],
+                settings.languages,
+                partial(engine.language_probabilities, samples),
+            )
+            result = engine.transcribe(samples, choice.language)
             took = (datetime.now(UTC) - began).total_seconds()
             audio_s, elapsed_s = audio_s + result.duration_s, elapsed_s + took
+            spans = find_pii(result.words, choice.language)
+            pii_spans += len(spans)
             context.log.info(
                 f"[{i}/{len(todo)}] {track['call_id']}/{track['track']}: {len(result.words)} "
-                f"words, {result.duration_s:.0f} s audio in {took:.1f} s"
+                f"words ({choice.language}, {choice.source}), {len(spans)} personal-data "
+                f"span(s), {result.duration_s:.0f} s audio in {took:.1f} s"
             )
-            frame = transcript_frame(
-                result,
+            info = TrackInfo(
                 track["call_id"],
                 track["call_date"],
                 track["track"],
                 track["legal_basis"],
                 list(track["purposes"]),
             )
-            key = words_key(track["call_date"], track["call_id"], track["track"])
-            buffer = io.BytesIO()
-            frame.write_parquet(buffer)
-            put = store.put_bytes(key, buffer.getvalue(), content_type="application/parquet")
+            redacted = words_frame(result, spans, info, redacted=True)
+            frames = {
+                "words": words_frame(result, spans, info, redacted=False),
+                "redacted": redacted,
+                "segments": segments_frame(redacted),
+                "language": language_frame(result, choice, info, engine.model_name, len(spans)),
+            }
             now = datetime.now(UTC)
-            register(
-                con,
-                StoredObject(
-                    object_key=key,
-                    call_id=track["call_id"],
-                    call_date=track["call_date"],
-                    kind=f"{track['track']}_transcript",
-                    object_class="transcript",
-                    legal_basis=track["legal_basis"],
-                    purposes=list(track["purposes"]),
-                    sha256=put.sha256,
-                    size_bytes=put.size,
-                    created_at=now,
-                    deadline=tenant_policy.deadline("transcript", track["legal_basis"], now),
-                ),
-            )
-            written.append(key)
-        if written:
-            # Register through the Parquet in the store: the same path an S3 deployment reads.
-            urls = [object_store.url_for(k) for k in written]
-            relation = f"read_parquet({urls!r})"
-            con.execute(
-                f"delete from {WORDS_TABLE} w using (select distinct call_id, track from "
-                f"{relation}) n where w.call_id = n.call_id and w.track = n.track"
-            )
-            con.execute(f"insert into {WORDS_TABLE} by name select * from {relation}")
+            for part, frame in frames.items():
+                object_class = OBJECTS[part][0]
+                key = object_key(info.call_date, info.call_id, info.track, part)
+                buffer = io.BytesIO()
+                frame.write_parquet(buffer)
+                put = store.put_bytes(key, buffer.getvalue(), content_type="application/parquet")
+                register(
+                    con,
+                    StoredObject(
+                        object_key=key,
+                        call_id=info.call_id,
+                        call_date=info.call_date,
+                        kind=f"{info.track}_{part}",
+                        object_class=object_class,
+                        legal_basis=info.legal_basis,
+                        purposes=info.purposes,
+                        sha256=put.sha256,
+                        size_bytes=put.size,
+                        created_at=now,
+                        deadline=tenant_policy.deadline(object_class, info.legal_basis, now),
+                    ),
+                )
+                written[part].append(key)
+        for part, (_, table) in OBJECTS.items():
+            if table and written[part]:
+                _load(con, table, [object_store.url_for(k) for k in written[part]])
+        muted = mute_pending_agent_audio(
+            store, con, start, end, settings.mute_padding_s, log=context.log
+        )
+        consent_rows = record_verbal_consent(
+            con, {k.split("/")[2] for k in written["redacted"]}, settings.verbal_consent
+        )
         totals = con.execute(
             f"select count(distinct call_id || track), count(*) from {WORDS_TABLE} "
             "where call_date >= ? and call_date < ?",
@@ -164,11 +237,25 @@ def transcripts(
         ).fetchone()
     return dg.MaterializeResult(
         metadata={
-            "tracks_transcribed_now": len(written),
+            "tracks_transcribed_now": len(written["redacted"]),
             "tracks_total": totals[0],
             "words_total": totals[1],
+            "pii_spans_now": pii_spans,
+            "agent_audio_muted_now": muted,
+            "verbal_consent_evidence_now": consent_rows,
             "audio_seconds_now": round(audio_s, 1),
             "real_time_factor": round(elapsed_s / audio_s, 3) if audio_s else None,
+            "engine": whisper.engine,
             "model": whisper.model,
         }
     )
+
+
+def _load(con, table: str, urls: list[str]) -> None:
+    """Register through the Parquet in the store: the same path an S3 deployment reads."""
+    relation = f"read_parquet({urls!r})"
+    con.execute(
+        f"delete from {table} w using (select distinct call_id, track from "
+        f"{relation}) n where w.call_id = n.call_id and w.track = n.track"
+    )
+    con.execute(f"insert into {table} by name select * from {relation}")

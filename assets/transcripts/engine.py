@@ -1,17 +1,23 @@
-"""Speech to text with faster-whisper: word timestamps, VAD, language forced from metadata."""
+"""Speech to text behind one interface: faster-whisper (CPU, no torch) and whisperx (GPU).
+
+Both take 16 kHz float32 samples and a language and give word-timestamped ``Transcript``s.
+``build_engine`` picks one by name; whisperx (and torch) are imported only when it is chosen.
+"""
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
-import polars as pl
 
 SAMPLE_RATE = 16_000
 
 #: Whisper's language codes for the languages lydspor serves (Bokmål is Whisper's "no").
 WHISPER_LANGUAGE = {"nb": "no", "nn": "nn", "da": "da", "sv": "sv", "en": "en"}
+#: The engines ``build_engine`` knows, the first being the default.
+ENGINES = ("faster-whisper", "whisperx")
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,8 @@ class Word:
     end: float
     probability: float
     segment_index: int
+    #: A diarization label ("SPEAKER_00") where diarization ran; the track gives the role.
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)
@@ -28,28 +36,32 @@ class Transcript:
     language: str
     duration_s: float
     words: list[Word]
+    engine: str = "faster-whisper"
+    #: How the word times were found: Whisper's cross-attention ("whisper") or wav2vec2 ("align").
+    timestamps: str = "whisper"
 
     @property
     def text(self) -> str:
         return " ".join(w.word for w in self.words)
 
 
-WORDS_SCHEMA = pl.Schema(
-    {
-        "call_id": pl.String,
-        "call_date": pl.Date,
-        "track": pl.String,
-        "word_index": pl.Int32,
-        "segment_index": pl.Int32,
-        "word": pl.String,
-        "start_s": pl.Float64,
-        "end_s": pl.Float64,
-        "probability": pl.Float64,
-        "language": pl.String,
-        "legal_basis": pl.String,
-        "purposes": pl.List(pl.String),
-    }
-)
+class SpeechEngine(Protocol):
+    """What the pipeline and the CLI need from an engine."""
+
+    name: str
+    model_name: str
+
+    def transcribe(self, samples: np.ndarray, language: str) -> Transcript: ...
+
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        """Whisper's probability per language code (Whisper's codes: "no", "sv", ...)."""
+        ...
+
+
+def whisper_code(language: str) -> str:
+    if language not in WHISPER_LANGUAGE:
+        raise ValueError(f"unsupported language {language!r}; use one of {list(WHISPER_LANGUAGE)}")
+    return WHISPER_LANGUAGE[language]
 
 
 def decode_track(audio: bytes, channel: int | None = None) -> np.ndarray:
@@ -62,8 +74,18 @@ def decode_track(audio: bytes, channel: int | None = None) -> np.ndarray:
     return left if channel == 0 else right
 
 
+def _probabilities(model, samples: np.ndarray) -> dict[str, float]:
+    """Language probabilities from a faster-whisper model, over the speech (VAD) only."""
+    _, _, ranked = model.detect_language(
+        audio=np.asarray(samples, dtype=np.float32), vad_filter=True
+    )
+    return {code: float(p) for code, p in ranked}
+
+
 class FasterWhisperEngine:
     """CPU transcription with CTranslate2; the model loads when the engine is built."""
+
+    name = "faster-whisper"
 
     def __init__(
         self, model: str, *, compute_type: str = "int8", cpu_threads: int = 2, beam_size: int = 1
@@ -76,14 +98,13 @@ class FasterWhisperEngine:
             model, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
         )
 
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        return _probabilities(self._model, samples)
+
     def transcribe(self, samples: np.ndarray, language: str) -> Transcript:
-        if language not in WHISPER_LANGUAGE:
-            raise ValueError(
-                f"unsupported language {language!r}; use one of {list(WHISPER_LANGUAGE)}"
-            )
         segments, info = self._model.transcribe(
             np.asarray(samples, dtype=np.float32),  # Silero VAD accepts float32 only
-            language=WHISPER_LANGUAGE[language],
+            language=whisper_code(language),
             word_timestamps=True,
             vad_filter=True,
             beam_size=self.beam_size,
@@ -96,3 +117,14 @@ class FasterWhisperEngine:
             if w.word.strip()
         ]
         return Transcript(language=language, duration_s=info.duration, words=words)
+
+
+def build_engine(kind: str, model: str, **settings) -> SpeechEngine:
+    """The engine called ``kind`` ("faster-whisper" or "whisperx") with ``model`` loaded."""
+    if kind == "faster-whisper":
+        return FasterWhisperEngine(model, **settings)
+    if kind == "whisperx":
+        from assets.transcripts.whisperx_engine import WhisperXEngine
+
+        return WhisperXEngine(model, **settings)
+    raise ValueError(f"unknown engine {kind!r}; use one of {list(ENGINES)}")

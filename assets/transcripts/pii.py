@@ -331,13 +331,16 @@ def _tokenize(word: str, index: int, lex: _Lexicon) -> _Token | None:
         return _Token((), stop, filler=True)
     if lower in {"+", "pluss", "plus"}:
         return _Token((_Atom(_PLUS, "", index, pause, False),), stop)
-    match = _DIGIT_TOKEN.fullmatch(lower)
+    # Whisper writes a dash between digit groups read with a pause as a leading one
+    # ("07813 -567085"): a pause, then digits.
+    dashed = lower[:1] in "-\u2010\u2013" and _DIGIT_TOKEN.fullmatch(lower[1:]) is not None
+    match = _DIGIT_TOKEN.fullmatch(lower[1:] if dashed else lower)
     if match:
         if any(pattern.fullmatch(match.group(2)) for pattern in _NOT_A_NUMBER):
             return None
         atoms = [_Atom(_PLUS, "", index, False, False)] if match.group(1) else []
         atoms.append(_Atom(_DIGITS, re.sub(r"\D", "", match.group(2)), index, pause, False))
-        return _Token(tuple(atoms), stop)
+        return _Token(tuple(atoms), stop, filler=dashed)
     parts = [p for p in _HYPHENS.split(lower) if p]
     if not parts:
         return None
@@ -638,11 +641,23 @@ def _cue(words: Sequence[Word], first: int) -> str | None:
         if any(c in ".!" for c in trail) and text not in _ABBREVIATIONS:
             return None
         if kind := _cue_of(text):
+            if kind == _CUE_OTHER and _preposition_between(words, index, first):
+                # "Is the account on 0770...", "send the invoice to 912...": the number is
+                # what the account is on or where it goes, not the account's own number.
+                return None
             return kind
         if text.startswith(_GENERIC_NUMBER):
             before = _strip(words[index - 1].word)[0].lower() if index > 0 else ""
             return _cue_of(before) or _CUE_PHONE
     return None
+
+
+#: Words between an "order"/"account" cue and a number that make the number something else.
+_PREPOSITIONS = _word_set("on to at via på til till via pr")
+
+
+def _preposition_between(words: Sequence[Word], cue: int, first: int) -> bool:
+    return any(_strip(words[i].word)[0].lower() in _PREPOSITIONS for i in range(cue + 1, first))
 
 
 def _amount_around(words: Sequence[Word], first: int, last: int) -> bool:

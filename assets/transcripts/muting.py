@@ -1,0 +1,138 @@
+"""Silence personal data in the agent audio that is kept.
+
+The agent may read back a phone number or a national ID number: those words' times (from the
+transcript, padded because word times are approximate) are set to digital silence in a new
+copy of the agent audio. The copy replaces the original in the ledger with the original's class,
+basis and deadline (muting never extends a retention period), and the unmuted original is
+deleted through the retention engine, with a receipt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from assets.agent_audio.extract import AGENT_AUDIO_TABLE
+from assets.recordings.probe import encode_wav, read_audio
+from assets.retention.deletion import delete_object
+from assets.retention.ledger import StoredObject, alive_object, register
+from assets.transcripts.tables import AUDIO_REDACTIONS_SCHEMA, AUDIO_REDACTIONS_TABLE
+from orchestration.storage import ObjectStore
+from orchestration.warehouse import upsert
+
+
+@dataclass(frozen=True)
+class MuteInterval:
+    start_s: float
+    end_s: float
+    pii_kind: str
+
+
+def mute_intervals(
+    spans: Sequence[tuple[float, float, str]], padding_s: float, duration_s: float
+) -> list[MuteInterval]:
+    """Padded (start, end, kind) spans clipped to the audio, overlapping ones merged."""
+    padded = sorted(
+        (round(max(0.0, start - padding_s), 3), round(min(duration_s, end + padding_s), 3), kind)
+        for start, end, kind in spans
+        if end >= start
+    )
+    merged: list[MuteInterval] = []
+    for start, end, kind in padded:
+        if merged and start <= merged[-1].end_s:
+            last = merged[-1]
+            kinds = last.pii_kind if kind in last.pii_kind.split(",") else f"{last.pii_kind},{kind}"
+            merged[-1] = MuteInterval(last.start_s, max(last.end_s, end), kinds)
+        elif end > start:
+            merged.append(MuteInterval(start, end, kind))
+    return merged
+
+
+def mute(samples: np.ndarray, rate: int, intervals: Sequence[MuteInterval]) -> np.ndarray:
+    """A copy of ``samples`` (frames first) with every interval set to zero; nothing else
+    changes. Interval edges round outwards, so no sample of a span survives."""
+    out = np.array(samples, copy=True)
+    for interval in intervals:
+        first = max(0, math.floor(interval.start_s * rate))
+        last = min(len(out), math.ceil(interval.end_s * rate))
+        out[first:last] = 0
+    return out
+
+
+def muted_key_for(call_date: date, call_id: str) -> str:
+    return f"agent/{call_date.isoformat()}/{call_id}/agent.muted.wav"
+
+
+def replace_with_muted(
+    store: ObjectStore,
+    con: duckdb.DuckDBPyConnection,
+    call_id: str,
+    source_key: str,
+    spans: Sequence[tuple[float, float, str]],
+    padding_s: float,
+    now: datetime | None = None,
+) -> pl.DataFrame:
+    """Write the muted copy of ``source_key``, delete the original, record both; returns the
+    rows added to raw.audio_redactions."""
+    now = now or datetime.now(UTC)
+    source = alive_object(con, source_key)
+    if source is None:
+        raise ValueError(f"{source_key!r} is not an alive object in the retention ledger")
+    muted_key = muted_key_for(source["call_date"], call_id)
+    if muted_key == source_key:
+        raise ValueError(f"{source_key!r} is already the muted copy")
+    samples, rate = read_audio(store.get_bytes(source_key))
+    intervals = mute_intervals(spans, padding_s, len(samples) / rate)
+    data = encode_wav(mute(samples, rate, intervals), rate)
+    # Registered before it is written, so the ledger knows every object there is; the
+    # original's deadline carries over.
+    register(
+        con,
+        StoredObject(
+            object_key=muted_key,
+            call_id=call_id,
+            call_date=source["call_date"],
+            kind="agent_audio",  # still the agent audio; raw.audio_redactions says it is muted
+            object_class=source["object_class"],
+            legal_basis=source["legal_basis"],
+            purposes=list(source["purposes"]),
+            sha256=hashlib.sha256(data).hexdigest(),
+            size_bytes=len(data),
+            created_at=now,
+            deadline=source["deadline"],
+        ),
+    )
+    store.put_bytes(muted_key, data, content_type="audio/wav")
+    receipt = delete_object(
+        store, con, source_key, f"personal data muted: replaced by {muted_key}", now=now
+    )
+    con.execute(
+        f"update {AGENT_AUDIO_TABLE} set agent_key = ? where call_id = ?", [muted_key, call_id]
+    )
+    rows = pl.DataFrame(
+        [
+            {
+                "call_id": call_id,
+                "call_date": source["call_date"],
+                "source_key": source_key,
+                "muted_key": muted_key,
+                "span_index": i,
+                "pii_kind": interval.pii_kind,
+                "start_s": round(interval.start_s, 3),
+                "end_s": round(interval.end_s, 3),
+                "receipt_id": receipt.receipt_id,
+                "muted_at": now,
+            }
+            for i, interval in enumerate(intervals)
+        ],
+        schema=AUDIO_REDACTIONS_SCHEMA,
+    )
+    upsert(con, AUDIO_REDACTIONS_TABLE, rows, ["muted_key", "span_index"])
+    return rows
