@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from orchestration.isolate_cli import isolate as isolate_command
 from orchestration.settings import apply_embedded_defaults, write_dotenv
 
 app = typer.Typer(
@@ -533,6 +534,9 @@ def transcribe(
     }
     out.write_text(json.dumps(document, ensure_ascii=False, indent=2))
     console.print(f"wrote {out}: {len(result.words)} words, {len(spans)} personal-data span(s)")
+
+
+app.command(name="isolate")(isolate_command)
 
 
 @app.command()

@@ -77,11 +77,14 @@ def test_agent_only_passes_through(local_store, catalog, policy):
     assert local_store.stat(result.agent_key) is not None
 
 
-def test_mono_outbound_is_flagged_and_its_customer_voice_not_kept(local_store, catalog, policy):
+def test_mono_without_speech_keeps_nothing_and_its_customer_voice_goes(
+    local_store, catalog, policy
+):
     meta = metadata("mono-1", mode="mono")
     mixed = tone(300) + tone(900)
     result = ingest_and_process(local_store, catalog, policy, "mono-1", wav(mixed), meta)
-    assert result.status == "needs_isolation" and result.agent_key is None
+    # Tones are not speech: nothing to isolate, nothing kept.
+    assert result.status == "isolation_no_speech" and result.agent_key is None
     assert result.customer_audio_deleted
     assert local_store.stat(f"raw/{DAY}/mono-1/recording.wav") is None
 

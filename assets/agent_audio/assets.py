@@ -27,7 +27,8 @@ from orchestration.warehouse import ensure_table, upsert
     group_name="agent_audio",
     kinds={"s3", "duckdb"},
     description="Agent-only audio per call: stereo channel split, agent-only passthrough, mono "
-    "flagged for isolation. Customer audio without a basis to keep it is deleted at once.",
+    "isolated by the agent's voiceprint (enrolled from their own tracks). Customer audio "
+    "without a basis to keep it is deleted at once.",
 )
 def agent_audio(
     context: dg.AssetExecutionContext,
@@ -41,9 +42,11 @@ def agent_audio(
         # Creates the table on the first run, so reruns can see what was already done.
         ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
         recordings = con.sql(
-            f"select call_id, call_date, recording_mode, agent_channel, object_key, duration_s "
-            f"from {RECORDINGS_TABLE} where call_date >= '{start}' and call_date < '{end}' "
-            "order by call_id"
+            f"select call_id, call_date, recording_mode, agent_channel, object_key, duration_s, "
+            f"agent_id from {RECORDINGS_TABLE} "
+            f"where call_date >= '{start}' and call_date < '{end}' "
+            # Agent tracks first: they enrol the voiceprints the mono calls are isolated by.
+            "order by recording_mode = 'mono', call_id"
         ).pl()
         rows = []
         for i, recording in enumerate(recordings.iter_rows(named=True), 1):
@@ -51,6 +54,7 @@ def agent_audio(
             context.log.info(
                 f"[{i}/{recordings.height}] {result.call_id}: {result.status}"
                 + (", customer audio deleted" if result.customer_audio_deleted else "")
+                + (f" ({result.note})" if result.note else "")
             )
             row = result.as_row(recording["call_date"], datetime.now(UTC), recording["object_key"])
             upsert(
@@ -65,6 +69,6 @@ def agent_audio(
                 frame.filter(pl.col("agent_key").is_not_null())["duration_s"].sum() / 60, 2
             ),
             "by_status": dg.MetadataValue.json(dict(Counter(frame["status"].to_list()))),
-            "needs_isolation": frame.filter(pl.col("status") == "needs_isolation").height,
+            "isolation_review": frame.filter(pl.col("status") == "isolation_review").height,
         }
     )

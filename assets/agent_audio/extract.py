@@ -1,4 +1,5 @@
-"""Keep the agent's voice, and only that: channel split, passthrough, or a flag for isolation."""
+"""Keep the agent's voice, and only that: channel split, passthrough, or isolation of the agent
+from a mono mix by their voiceprint. Agent tracks enrol the agent's voiceprint as they pass."""
 
 from __future__ import annotations
 
@@ -9,6 +10,11 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
+from assets.agent_audio import isolation as iso
+from assets.agent_audio.embeddings import LazyEncoder
+from assets.agent_audio.segments import record_isolation
+from assets.agent_audio.voiceprint import NotEnoughSpeech, enrol
+from assets.agent_audio.voiceprints import Source, add_enrolment, load_voiceprint, needs_enrolment
 from assets.consent.basis import CONSENT
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.deletion import delete_object
@@ -20,8 +26,12 @@ AGENT_AUDIO_TABLE = "raw.agent_audio"
 
 EXTRACTED = "extracted"  # stereo: the agent's channel written on its own
 PASSTHROUGH = "passthrough"  # agent-only: the recording already is agent audio
-NEEDS_ISOLATION = "needs_isolation"  # mono: voices mixed; isolation comes from voiceprints
+NEEDS_ISOLATION = "needs_isolation"  # mono, from before isolation existed
 RAW_MISSING = "raw_missing"
+#: Outcomes that stand on a rerun; the mono ones come from assets.agent_audio.isolation.
+FINAL_STATUSES = (EXTRACTED, PASSTHROUGH, NEEDS_ISOLATION, iso.ISOLATED, iso.REVIEW, iso.NO_SPEECH)
+#: Outcomes tried again while the recording is still there (kept with consent).
+RETRY_STATUSES = (iso.NO_VOICEPRINT, iso.FAILED)
 
 AGENT_AUDIO_SCHEMA = pl.Schema(
     {
@@ -44,6 +54,8 @@ class AgentAudioResult:
     agent_key: str | None
     duration_s: float
     customer_audio_deleted: bool
+    #: What else happened (enrolment, isolation confidence, an error), for the run's log.
+    note: str | None = None
 
     def as_row(self, call_date, processed_at: datetime, source_key: str) -> dict:
         return {
@@ -68,9 +80,11 @@ def process_recording(
     policy: RetentionPolicy,
     recording: dict,
     now: datetime | None = None,
+    settings: iso.IsolationSettings | None = None,
 ) -> AgentAudioResult:
     """Write the agent's audio for one catalogued recording, then delete the customer's voice
-    unless valid consent allows keeping it."""
+    unless valid consent allows keeping it. Process a day's agent tracks before its mono calls,
+    so the agents they enrol are known when the mono calls are isolated."""
     now = now or datetime.now(UTC)
     call_id, mode, raw_key = (
         recording["call_id"],
@@ -83,7 +97,10 @@ def process_recording(
         [call_id],
     ).fetchone()
 
-    if previous and previous[0] in (EXTRACTED, PASSTHROUGH, NEEDS_ISOLATION):
+    note = None
+    if previous and (
+        previous[0] in FINAL_STATUSES or (previous[0] in RETRY_STATUSES and raw is None)
+    ):
         status, agent_key, duration = previous
     elif mode == "stereo" and (written := _written_earlier(store, con, recording)):
         # An earlier run wrote the agent's channel and stopped before recording it here (perhaps
@@ -115,13 +132,71 @@ def process_recording(
         )
         store.put_bytes(agent_key, data, content_type="audio/wav")
         status, duration = EXTRACTED, len(agent) / rate
+        note = _enrol_agent(store, con, policy, recording, agent, rate, agent_key, now)
     elif mode == "agent_only":
         status, agent_key, duration = PASSTHROUGH, raw_key, float(recording["duration_s"])
+        samples, rate = read_audio(store.get_bytes(raw_key))
+        note = _enrol_agent(store, con, policy, recording, samples, rate, raw_key, now)
     else:
-        status, agent_key, duration = NEEDS_ISOLATION, None, float(recording["duration_s"])
+        try:
+            status, agent_key, duration, note = _isolate_mono(
+                store, con, policy, recording, now, settings
+            )
+        except Exception as exc:  # the customer's voice must still go, whatever failed
+            status, agent_key, duration = iso.FAILED, None, float(recording["duration_s"])
+            note = f"isolation failed: {type(exc).__name__}: {exc}"
 
     deleted = _delete_customer_voice(store, con, raw, status, now)
-    return AgentAudioResult(call_id, status, agent_key, duration, deleted)
+    return AgentAudioResult(call_id, status, agent_key, duration, deleted, note)
+
+
+def _enrol_agent(store, con, policy, recording, samples, rate, source_key, now) -> str | None:
+    """Add this call's agent track to the agent's voiceprint, while it has too few calls."""
+    agent_id = recording.get("agent_id")
+    if not agent_id or not needs_enrolment(store, con, agent_id):
+        return None
+    try:
+        enrolment = enrol(samples, rate, LazyEncoder())
+    except NotEnoughSpeech as exc:
+        return f"not enrolled: {exc}"
+    source = Source(recording["call_id"], source_key, recording["call_date"])
+    add_enrolment(store, con, policy, agent_id, enrolment, source, now)
+    return f"voiceprint of {agent_id} enrolled from {enrolment.speech_s:.0f} s of speech"
+
+
+def _isolate_mono(store, con, policy, recording, now, settings):
+    """Isolate the agent in a mono mix; write their audio (others silent) and the segments."""
+    call_id, call_date = recording["call_id"], recording["call_date"]
+    samples, rate = read_audio(store.get_bytes(recording["object_key"]))
+    voiceprint = load_voiceprint(store, con, recording.get("agent_id"))
+    result = iso.isolate(samples, rate, voiceprint, LazyEncoder(), settings)
+    agent_key = None
+    if result.agent_audio is not None:
+        agent_key = agent_key_for(call_date, call_id)
+        data = encode_wav(result.agent_audio, rate)
+        register(
+            con,
+            StoredObject(
+                object_key=agent_key,
+                call_id=call_id,
+                call_date=call_date,
+                kind="agent_audio",
+                object_class="agent_audio",
+                legal_basis="contract",
+                purposes=policy.default_purposes,
+                sha256=hashlib.sha256(data).hexdigest(),
+                size_bytes=len(data),
+                created_at=now,
+                deadline=policy.deadline("agent_audio", "contract", now),
+            ),
+        )
+        store.put_bytes(agent_key, data, content_type="audio/wav")
+    record_isolation(con, call_id, call_date, result, now)
+    note = (
+        f"{result.speakers} voice(s), agent confidence {result.confidence:.2f}, "
+        f"{result.agent_seconds:.0f} s of agent speech kept"
+    )
+    return result.status, agent_key, len(samples) / rate, note
 
 
 def _written_earlier(
@@ -147,6 +222,8 @@ def _delete_customer_voice(
         return raw is None
     if status == EXTRACTED:
         reason = "customer voice deleted once the agent's channel was written"
+    elif status in (iso.ISOLATED, iso.REVIEW):
+        reason = "mono recording: customer voice deleted once the agent's speech was isolated"
     else:
         # Mixed audio cannot be split yet; keeping it "just in case" is not allowed.
         reason = "mono recording without a basis to keep the customer's voice: deleted at once"

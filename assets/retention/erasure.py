@@ -147,6 +147,12 @@ def execute_request(
                 store, con, call_id, outcome.request_id, decided_by
             )
             outcome.calls_erased.append(call_id)
+        if selector == "agent":
+            from assets.agent_audio.voiceprints import delete_voiceprint
+
+            # The voiceprint belongs to no call: it goes with the agent, held calls or not.
+            reason = f"erasure request {outcome.request_id}"
+            outcome.objects_deleted += delete_voiceprint(store, con, value, reason, decided_by)
         _anonymise(con, selector, value, outcome.calls_erased, keep_phone_hash)
     con.execute(
         f"insert into {REQUESTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

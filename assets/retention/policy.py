@@ -29,6 +29,7 @@ OBJECT_CLASSES = {
     "audit_log",
     "quarantine",
     "landing",
+    "voiceprint",
 }
 LEGAL_BASES = {
     "contract",

