@@ -58,6 +58,12 @@ def access_catalog(lydspor_state, local_store):
         "from raw.recordings where call_id in ('c2', 'c3')"
     )
     con.execute("create table main.fct_tracker_trends as select 'price' as tracker, 4 as hits")
+    con.execute(
+        "create table main.fct_nps_weekly as select * from (values ('overall', 'all', 10), "
+        "('team', 'sales', 40), ('team', 'support', -20), ('agent', 'a-ingrid', 50), "
+        "('agent', 'a-lars', 30), ('agent', 'a-sara', -20), ('tracker', 'price', -50)) "
+        "v(dimension, dimension_value, nps)"
+    )
     con.execute("create table main.tracker_phrases as select 'en' as language, 'price' as phrase")
     con.execute("create view main.stg_lydspor__calls as select * from raw.recordings")
     con.execute(
@@ -90,10 +96,12 @@ def test_agent_session_holds_only_their_own_calls(access_catalog):
         # A colleague's best call is shared with the whole team; never another team's.
         assert _rows(s, "select call_id from fct_best_practice_calls") == [("c2",)]
         assert _rows(s, "select * from tracker_phrases") == [("en", "price")]
+        # Grouped aggregates: only the agent's own group.
+        assert _rows(s, "select dimension_value from fct_nps_weekly") == [("a-ingrid",)]
         names = {t.name for t in s.tables}
         # Unscoped aggregates (could mix teams), internal models and compliance tables: absent.
         assert names == {"fct_call_coaching", "fct_agent_weeks", "fct_best_practice_calls",
-                         "tracker_phrases"}  # fmt: skip
+                         "tracker_phrases", "fct_nps_weekly"}  # fmt: skip
 
 
 def test_agent_cannot_reach_another_teams_calls_by_any_sql(access_catalog):
@@ -115,6 +123,12 @@ def test_team_lead_sees_their_team(access_catalog):
         assert sorted(_rows(s, "select agent_id from fct_agent_weeks")) == [
             ("a-ingrid",),
             ("a-lars",),
+        ]
+        # Their team's and agents' NPS groups; overall and per-tracker rows pool other teams.
+        assert sorted(_rows(s, "select dimension_value from fct_nps_weekly")) == [
+            ("a-ingrid",),
+            ("a-lars",),
+            ("sales",),
         ]
         assert not any(t.name.startswith("compliance.") for t in s.tables)
 

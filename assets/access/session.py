@@ -92,6 +92,19 @@ def _scope_filter(
     if principal.sees_all_teams:
         return "true", "all"
     own_calls_only = principal.role is Role.AGENT and table not in policy.agent_team_marts
+    if {"dimension", "dimension_value"} <= columns:
+        # Long-format aggregates (NPS by agent/team/tracker): only the principal's own groups;
+        # overall and per-tracker rows pool every team's calls.
+        if own_calls_only:
+            return (
+                "dimension = 'agent' and dimension_value = (select agent_id from scope_principal)",
+                "own calls",
+            )
+        return (
+            "(dimension = 'team' and dimension_value in (select team from scope_teams)) or "
+            "(dimension = 'agent' and dimension_value in (select agent_id from scope_calls))",
+            "team",
+        )
     if own_calls_only and "agent_id" in columns:
         return "agent_id = (select agent_id from scope_principal)", "own calls"
     if own_calls_only and "call_id" in columns:

@@ -17,8 +17,11 @@ calls as (
         and list_has_any(agent_purposes, {{ mart_purposes('fct_call_coaching') }})
 ),
 
+-- Only calls whose agent audio holds the agent alone (an isolation under review may not).
 turns as (
-    select * from {{ ref('int_agent_turns') }}
+    select turns.* from {{ ref('int_agent_turns') }} as turns
+    inner join calls on calls.call_id = turns.call_id
+    where calls.agent_audio_status in {{ usable_agent_audio_statuses() }}
 ),
 
 per_call as (
@@ -48,8 +51,9 @@ select
     round(per_call.longest_monologue_s, 2) as longest_monologue_s,
     round(per_call.agent_talk_s / nullif(calls.duration_s, 0), 3) as agent_talk_share,
     case
-        when calls.agent_audio_status not in ('extracted', 'passthrough')
-            then 'no agent-only audio: ' || coalesce(calls.agent_audio_status, 'not processed')
+        when calls.agent_audio_status not in {{ usable_agent_audio_statuses() }}
+            or calls.agent_audio_status is null
+            then {{ agent_audio_missing_reason('calls.agent_audio_status') }}
         when per_call.call_id is null then 'no agent speech transcribed'
     end as metrics_missing_reason,
     calls.agent_legal_basis as legal_basis,

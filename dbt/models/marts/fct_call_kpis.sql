@@ -24,9 +24,12 @@ turns as (
 ),
 
 -- Purpose limitation per track: the customer's words may allow fewer purposes than the agent's.
+-- Only calls whose agent audio holds the agent alone (an isolation under review may not).
 usable_turns as (
-    select * from turns
-    where list_has_any(purposes, {{ mart_purposes('fct_call_kpis') }})
+    select turns.* from turns
+    inner join calls on calls.call_id = turns.call_id
+    where list_has_any(turns.purposes, {{ mart_purposes('fct_call_kpis') }})
+        and calls.agent_audio_status in {{ usable_agent_audio_statuses() }}
 ),
 
 per_side as (
@@ -106,15 +109,17 @@ reasons as (
         calls.call_id,
         case
             when coalesce(per_side.agent_turns, 0) > 0 then null
-            when calls.agent_audio_status not in ('extracted', 'passthrough')
+            when calls.agent_audio_status not in {{ usable_agent_audio_statuses() }}
                 or calls.agent_audio_status is null
-                then 'no agent-only audio: ' || coalesce(calls.agent_audio_status, 'not processed')
+                then {{ agent_audio_missing_reason('calls.agent_audio_status') }}
             else 'no agent speech transcribed'
         end as agent_metrics_missing_reason,
         case
             when coalesce(per_side.customer_turns, 0) > 0 then null
             when calls.recording_mode = 'agent_only'
                 then 'customer not recorded: agent-only recording'
+            when calls.recording_mode = 'mono'
+                then 'customer not kept: mono recording (only the agent is isolated)'
             when calls.customer_legal_basis is distinct from 'consent'
                 or not coalesce(calls.customer_consent_valid, false)
                 then 'customer speech not kept: no valid consent ('
