@@ -125,8 +125,10 @@ notebook(
     "coaching",
     md(
         "# Coaching\n\nThe agent's own speech, per call and per agent: speech rate, talk "
-        "share and the longest monologue. Customer-side metrics exist only where the "
-        "customer consented; elsewhere they are null with a reason, never zero."
+        "share and the longest monologue; conversation KPIs per agent-week; onboarding "
+        "curves; the best calls to learn from and the lowest-scoring ones. Customer-side "
+        "metrics exist only where the customer consented; elsewhere they are null with a "
+        "reason, never zero."
     ),
     code(SETUP),
     code(
@@ -155,6 +157,188 @@ axes[1].scatter(usable["agent_talk_share"], usable["longest_monologue_s"])
 axes[1].set_xlabel("agent talk share of the call")
 axes[1].set_ylabel("longest monologue (s)")
 axes[1].set_title("monologues vs talk share")
+plt.tight_layout()"""
+    ),
+    md(
+        "## Conversation KPIs per agent and week\n\nTalk ratio, interactivity, patience, "
+        "interruptions and silence need both sides, so consent; the calls measured are counted."
+    ),
+    code(
+        """weeks = q('''
+    select agent_id, team, week_start, calls, calls_agent_measured, calls_both_measured,
+           speech_rate_wpm, question_rate_per_min, talk_ratio, interactivity_per_min,
+           patience_s, agent_interruptions_per_call, silence_share,
+           customer_metrics_missing_reason
+    from fct_agent_weekly_kpis order by agent_id, week_start
+''')
+display(weeks)
+kpis = ["speech_rate_wpm", "question_rate_per_min", "talk_ratio", "interactivity_per_min"]
+fig, axes = plt.subplots(1, len(kpis), figsize=(14, 3.2))
+for ax, kpi in zip(axes, kpis, strict=True):
+    rows = weeks.drop_nulls(kpi).sort(kpi)
+    ax.barh([f"{a} {d:%m-%d}" for a, d in zip(rows["agent_id"], rows["week_start"], strict=True)],
+            rows[kpi])
+    ax.set_title(kpi)
+    ax.tick_params(axis="y", labelsize=7)
+plt.tight_layout()"""
+    ),
+    md(
+        "## Onboarding: KPIs by tenure week\n\nWeek 0 is the agent's first week with calls; "
+        "new agents' curves can be read against the team's experienced agents."
+    ),
+    code(
+        """curves = q('''
+    select agent_id, tenure_week, calls, calls_agent_measured, speech_rate_wpm,
+           question_rate_per_min, call_score, success_rate
+    from fct_onboarding_curves order by agent_id, tenure_week
+''')
+display(curves)
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+for agent in sorted(curves["agent_id"].unique()):
+    rows = curves.filter(pl.col("agent_id") == agent)
+    axes[0].plot(rows["tenure_week"], rows["call_score"], marker="o", label=agent)
+    axes[1].plot(rows["tenure_week"], rows["speech_rate_wpm"], marker="o", label=agent)
+axes[0].set_title("call score (0-100)")
+axes[1].set_title("speech rate (wpm)")
+for ax in axes:
+    ax.set_xlabel("tenure week")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+axes[0].legend(fontsize=7)
+plt.tight_layout()"""
+    ),
+    md("## Best-practice library: the top calls per outcome, and why"),
+    code(
+        """q('''
+    select outcome, rank_in_outcome, call_id, agent_id, call_score, why_picked
+    from fct_best_practice_calls order by outcome, rank_in_outcome
+''')"""
+    ),
+    md("## Learning from mistakes: the lowest-scoring calls per team and week"),
+    code(
+        """q('''
+    select team, week_start, rank_in_team_week, call_id, agent_id, call_score, why_flagged
+    from fct_lowest_scoring_calls order by team, week_start, rank_in_team_week
+''')"""
+    ),
+)
+
+notebook(
+    "pain_points",
+    md(
+        "# Customer pain points\n\nTracker phrases (pains, objections, competitors, buying "
+        "signals; `dbt/seeds/tracker_phrases.csv`, five languages) found in the transcripts: "
+        "which share of calls hits each, per team and week, and each team's key pains. "
+        "Customer speech counts only where the customer consented to these purposes."
+    ),
+    code(SETUP),
+    md("## Share of calls with a hit, by tracker and team"),
+    code(
+        """weekly = q('''
+    select week_start, team, tracker_category, tracker, calls_searched, calls_with_hit, hits
+    from fct_tracker_weekly
+''')
+period = (
+    weekly.group_by("team", "tracker_category", "tracker")
+    .agg(pl.col("calls_with_hit").sum(), pl.col("calls_searched").sum())
+    .with_columns(call_share=(pl.col("calls_with_hit") / pl.col("calls_searched")).round(3))
+)
+hit = period.filter(pl.col("calls_with_hit") > 0).sort("call_share", descending=True)
+display(hit)
+teams = sorted(hit["team"].unique())
+colours = {"pain": "crimson", "objection": "darkorange", "competitor": "slategray",
+           "buying_signal": "seagreen"}
+fig, axes = plt.subplots(1, max(len(teams), 1), figsize=(6 * max(len(teams), 1), 3.5),
+                         squeeze=False)
+for ax, team in zip(axes[0], teams, strict=False):
+    rows = hit.filter(pl.col("team") == team).sort("call_share")
+    ax.barh(rows["tracker"], rows["call_share"],
+            color=[colours.get(c, "steelblue") for c in rows["tracker_category"]])
+    ax.set_title(f"{team} (colour: category)")
+    ax.set_xlabel("share of calls with a hit")
+    ax.set_xlim(0, 1)
+plt.tight_layout()"""
+    ),
+    md("## Trend per week of the most frequent trackers"),
+    code(
+        """trend = (
+    weekly.group_by("week_start", "tracker")
+    .agg(pl.col("calls_with_hit").sum(), pl.col("calls_searched").sum())
+    .with_columns(call_share=pl.col("calls_with_hit") / pl.col("calls_searched"))
+    .sort("week_start")
+)
+top = (
+    hit.group_by("tracker").agg(pl.col("calls_with_hit").sum())
+    .sort("calls_with_hit", descending=True).head(6)["tracker"]
+)
+fig, ax = plt.subplots(figsize=(8, 3.2))
+for tracker in top:
+    rows = trend.filter(pl.col("tracker") == tracker)
+    ax.plot([str(d) for d in rows["week_start"]], rows["call_share"], marker="o", label=tracker)
+ax.set_xlabel("week")
+ax.set_ylabel("share of calls with a hit")
+ax.legend(fontsize=7)
+plt.tight_layout()"""
+    ),
+    md("## Key pains per team"),
+    code(
+        """q('''
+    select team, pain_rank, tracker, calls_with_pain, calls_searched, call_share,
+           customer_hits, recent_call_share
+    from fct_team_key_pains order by team, pain_rank
+''')"""
+    ),
+    md("## The hits themselves: matched words and times, to listen to"),
+    code(
+        """q('''
+    select call_id, track, tracker_category, tracker, matched_words, start_s, end_s
+    from fct_tracker_hits order by call_id, start_s limit 25
+''')"""
+    ),
+)
+
+notebook(
+    "nps",
+    md(
+        "# NPS\n\nSurvey answers joined to their calls: NPS = % promoters (9-10) - % "
+        "detractors (0-6), by team, agent and tracker. A period's NPS is recomputed from the "
+        "counts, never averaged from weekly NPS."
+    ),
+    code(SETUP),
+    code(
+        """responses = q('''
+    select call_id, team, agent_id, outcome, nps_score, nps_class, trackers_hit
+    from fct_survey_responses order by call_id
+''')
+display(responses)
+colours = {"promoter": "seagreen", "passive": "goldenrod", "detractor": "crimson"}
+counts = responses.group_by("nps_score", "nps_class").len().sort("nps_score")
+fig, ax = plt.subplots(figsize=(7, 2.8))
+ax.bar(counts["nps_score"], counts["len"], color=[colours[c] for c in counts["nps_class"]])
+ax.set_xticks(range(11))
+ax.set_xlabel("score (colour: promoter, passive, detractor)")
+ax.set_ylabel("responses")
+plt.tight_layout()"""
+    ),
+    md("## NPS by team, agent and tracker over the whole period"),
+    code(
+        """groups = q('''
+    select dimension, dimension_value,
+           sum(responses) as responses, sum(promoters) as promoters,
+           sum(passives) as passives, sum(detractors) as detractors,
+           round(100.0 * (sum(promoters) - sum(detractors)) / sum(responses), 1) as nps
+    from fct_nps_weekly group by all order by dimension, nps desc
+''')
+display(groups)
+dimensions = [d for d in ("team", "agent", "tracker") if d in set(groups["dimension"])]
+fig, axes = plt.subplots(1, max(len(dimensions), 1), figsize=(5 * max(len(dimensions), 1), 3.2),
+                         squeeze=False)
+for ax, dimension in zip(axes[0], dimensions, strict=False):
+    rows = groups.filter(pl.col("dimension") == dimension).sort("nps")
+    ax.barh(rows["dimension_value"], rows["nps"],
+            color=["crimson" if v < 0 else "seagreen" for v in rows["nps"]])
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlim(-100, 100)
+    ax.set_title(f"NPS by {dimension}")
 plt.tight_layout()"""
     ),
 )
