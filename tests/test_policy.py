@@ -41,3 +41,11 @@ def test_bad_policy_file_names_the_field(tmp_path):
         load_policy(path)
     with pytest.raises(PolicyError, match="does not exist"):
         load_policy(tmp_path / "missing.yaml")
+
+
+def test_isolation_margin_is_configured_and_checked(policy, tmp_path):
+    assert policy.isolation.min_confidence == 0.9
+    bad = policy.model_dump(mode="json")
+    bad["isolation"] = {"min_confidence": 1.5}
+    with pytest.raises(ValueError, match="min_confidence"):
+        type(policy).model_validate(bad)

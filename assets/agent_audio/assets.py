@@ -7,6 +7,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.agent_audio import isolation as iso
 from assets.agent_audio.extract import (
     AGENT_AUDIO_SCHEMA,
     AGENT_AUDIO_TABLE,
@@ -37,6 +38,7 @@ def agent_audio(
     policy: PolicyResource,
 ) -> dg.MaterializeResult:
     store, tenant_policy = object_store.get_store(), policy.load()
+    settings = iso.IsolationSettings(min_confidence=tenant_policy.isolation.min_confidence)
     start, end = window_dates(context)
     with duckdb.get_connection() as con:
         # Creates the table on the first run, so reruns can see what was already done.
@@ -50,7 +52,7 @@ def agent_audio(
         ).pl()
         rows = []
         for i, recording in enumerate(recordings.iter_rows(named=True), 1):
-            result = process_recording(store, con, tenant_policy, recording)
+            result = process_recording(store, con, tenant_policy, recording, settings=settings)
             context.log.info(
                 f"[{i}/{recordings.height}] {result.call_id}: {result.status}"
                 + (", customer audio deleted" if result.customer_audio_deleted else "")

@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from assets.agent_audio.settings import IsolationPolicy
 from assets.recordings.dialers.base import AdapterDefaults
 from assets.transcripts.settings import TranscriptionSettings
 
@@ -87,6 +88,8 @@ class RetentionPolicy(BaseModel):
     windows: dict[str, dict[str, timedelta]]
     #: Languages, PII muting and verbal-consent evidence (see assets/transcripts/settings.py).
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
+    #: Agent isolation on mono recordings: the confidence margin.
+    isolation: IsolationPolicy = Field(default_factory=IsolationPolicy)
 
     @field_validator("windows", mode="before")
     @classmethod
