@@ -17,8 +17,7 @@ from assets.consent.assets import CONSENT_LINEAGE_TABLE
 from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
 from assets.retention.assets import RETENTION_STATE_TABLE
 from assets.retention.ledger import RETENTION_STATE_SCHEMA
-from assets.transcripts.assets import WORDS_TABLE
-from assets.transcripts.engine import WORDS_SCHEMA
+from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
 from orchestration.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_project
 from orchestration.warehouse import ensure_table
 
