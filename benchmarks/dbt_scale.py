@@ -37,8 +37,7 @@ from assets.recordings.ingest import RECORDINGS_SCHEMA, RECORDINGS_TABLE
 from assets.retention.assets import RETENTION_STATE_TABLE
 from assets.retention.ledger import RETENTION_STATE_SCHEMA
 from assets.retention.policy import load_policy
-from assets.transcripts.assets import WORDS_TABLE
-from assets.transcripts.engine import WORDS_SCHEMA
+from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
 from orchestration.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR
 from orchestration.warehouse import ensure_table
 

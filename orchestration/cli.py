@@ -166,7 +166,12 @@ def demo(
     table.add_row("customer audio objects deleted", str(summary.customer_objects_deleted))
     table.add_row("deletion receipts (verified)", str(summary.deletion_receipts))
     table.add_row("customer audio kept (consent)", str(summary.customer_objects_kept_with_consent))
+    table.add_row(
+        "mono calls isolated (mix deleted)",
+        f"{summary.mono_calls_isolated} of {summary.mono_calls}",
+    )
     table.add_row("transcribed words", str(summary.transcribed_words))
+    table.add_row("personal data muted in audio", f"{summary.audio_spans_muted} spans")
     for mart, rows in summary.mart_rows.items():
         table.add_row(f"mart {mart}", f"{rows} rows")
     table.add_row(
@@ -178,9 +183,8 @@ def demo(
     _report_run(outcome)
     _report_sweep(swept)
     console.print(
-        f"Next: query [bold]{database_path()}[/] with duckdb "
-        "(e.g. select * from fct_call_coaching), or run [bold]lydspor dev[/] "
-        "(dagster dev) for the UI."
+        'Next: [bold]lydspor query --as analyst "select * from fct_call_kpis"[/], '
+        "[bold]make notebooks[/] for the plots, or [bold]lydspor dev[/] (dagster dev) for the UI."
     )
     if not outcome.success:
         raise typer.Exit(1)

@@ -153,6 +153,10 @@ class Summary:
     customer_objects_kept_with_consent: int
     transcribed_words: int
     mart_rows: dict[str, int]
+    mono_calls: int = 0
+    mono_calls_isolated: int = 0
+    #: Personal-data spans silenced in kept agent audio.
+    audio_spans_muted: int = 0
     #: The dialers whose metadata the calls came with ("generic": lydspor's own record or a
     #: manifest), in name order.
     dialers: tuple[str, ...] = ()
@@ -211,6 +215,16 @@ def summarise(database: Path, start: date, end: date) -> Summary:
             ),
             transcribed_words=int(one(f"select count(*) from raw.transcript_words where {window}")),
             mart_rows=mart_rows,
+            mono_calls=int(
+                one(
+                    "select count(*) from raw.recordings "
+                    f"where recording_mode = 'mono' and {window}"
+                )
+            ),
+            mono_calls_isolated=int(
+                one(f"select count(*) from raw.agent_audio where status = 'isolated' and {window}")
+            ),
+            audio_spans_muted=int(one(f"select count(*) from raw.audio_redactions where {window}")),
             dialers=_dialers(con, window, [start, stop]),
         )
 

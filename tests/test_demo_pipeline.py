@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +67,11 @@ def test_summary_reports_calls_minutes_deletions_marts_and_checks(demo):
     ):
         assert label in out, label
     assert "succeeded" in out
+    mono = rows(con, "select count(*) from raw.recordings where recording_mode = 'mono'")[0][0]
+    isolated = rows(con, "select count(*) from raw.agent_audio where status = 'isolated'")[0][0]
+    assert re.search(rf"mono calls isolated \(mix deleted\)\s*│\s*{isolated} of {mono}", out)
+    muted = rows(con, "select count(*) from raw.audio_redactions")[0][0]
+    assert re.search(rf"personal data muted in audio\s*│\s*{muted} spans", out)
 
 
 def test_customer_voice_is_deleted_unless_consent_keeps_it(demo):
