@@ -11,31 +11,30 @@
 -- language, by either side, with the words as transcribed and when they were said. Words
 -- compare after normalise_token (case and surrounding punctuation ignored). Where phrases of
 -- one tracker overlap ("too expensive", "expensive") only the longest counts.
+-- Built for 50 M words: matching carries only keys and a phrase id; the words' text and times
+-- are fetched for the hits alone, at the end.
 with
 
 phrases as (
     select
+        row_number() over (order by language, tracker, phrase) as phrase_id,
         tracker_category,
         tracker,
         language,
         phrase,
         string_split(phrase, ' ') as phrase_tokens,
-        string_split(phrase, ' ')[1] as first_token,
         len(string_split(phrase, ' ')) as phrase_length
     from {{ ref('tracker_phrases') }}
 ),
 
--- The words as trackers compare them, and only the columns matching needs. The purposes are
--- checked on the hits (a track's words all carry its purposes), not on 50 M words.
-words as (
+-- The words as trackers compare them. The purposes are checked on the hits (a track's words
+-- all carry its purposes), not on 50 M words. The words are read where needed, never through
+-- a shared CTE: DuckDB materialises a CTE used twice, every column of 50 M rows.
+tokens as (
     select
         call_id,
-        call_date,
         track,
         word_index,
-        word,
-        start_s,
-        end_s,
         language,
         {{ normalise_token('word') }} as token
     from {{ ref('stg_lydspor__transcript_words') }}
@@ -44,68 +43,123 @@ words as (
 
 anchors as (
     select
-        words.*,
-        phrases.tracker_category,
-        phrases.tracker,
-        phrases.phrase,
-        phrases.phrase_tokens,
+        tokens.call_id,
+        tokens.track,
+        tokens.word_index,
+        phrases.phrase_id,
         phrases.phrase_length
-    from words
+    from tokens
     inner join phrases
-        on phrases.language = words.language and phrases.first_token = words.token
+        on phrases.language = tokens.language and phrases.phrase_tokens[1] = tokens.token
 ),
 
--- Every further token of a phrase must follow at the next word positions of the same track.
-followers as (
+-- A phrase of several words matches where each further token follows at the next positions.
+multi_word_matches as (
     select
         anchors.call_id,
         anchors.track,
         anchors.word_index,
-        anchors.phrase,
-        count(*) as matched,
-        max(words.end_s) as end_s,
-        string_agg(words.word, ' ' order by words.word_index) as words
+        anchors.phrase_id
     from (
         select *, unnest(range(1, phrase_length)) as offset_index from anchors
         where phrase_length > 1
     ) as anchors
-    inner join words
-        on words.call_id = anchors.call_id
-        and words.track = anchors.track
-        and words.word_index = anchors.word_index + anchors.offset_index
-        and words.token = anchors.phrase_tokens[anchors.offset_index + 1]
+    inner join phrases on phrases.phrase_id = anchors.phrase_id
+    inner join tokens
+        on tokens.call_id = anchors.call_id
+        and tokens.track = anchors.track
+        and tokens.word_index = anchors.word_index + anchors.offset_index
+        and tokens.token = phrases.phrase_tokens[anchors.offset_index + 1]
     group by all
+    having count(*) = any_value(anchors.phrase_length) - 1
 ),
 
 matches as (
+    select call_id, track, word_index, phrase_id from anchors where phrase_length = 1
+    union all
+    select call_id, track, word_index, phrase_id from multi_word_matches
+),
+
+matched as (
     select
-        anchors.*,
-        anchors.word_index + anchors.phrase_length - 1 as last_word_index,
-        coalesce(followers.end_s, anchors.end_s) as hit_end_s,
-        anchors.word || coalesce(' ' || followers.words, '') as matched_words
-    from anchors
-    left join followers
-        on followers.call_id = anchors.call_id
-        and followers.track = anchors.track
-        and followers.word_index = anchors.word_index
-        and followers.phrase = anchors.phrase
-    where anchors.phrase_length = 1 or followers.matched = anchors.phrase_length - 1
+        matches.*,
+        phrases.tracker_category,
+        phrases.tracker,
+        phrases.phrase,
+        phrases.phrase_length,
+        matches.word_index + phrases.phrase_length - 1 as last_word_index
+    from matches
+    inner join phrases on phrases.phrase_id = matches.phrase_id
+),
+
+-- Only a phrase of several words can cover another hit of its tracker.
+multi_word_hits as (
+    select * from matched where phrase_length > 1
 ),
 
 longest as (
-    select * from matches
+    select * from matched
     where not exists (
-        select 1 from matches as longer
-        where longer.call_id = matches.call_id
-            and longer.track = matches.track
-            and longer.tracker = matches.tracker
-            and longer.word_index <= matches.word_index
-            and longer.last_word_index >= matches.last_word_index
+        select 1 from multi_word_hits as longer
+        where longer.call_id = matched.call_id
+            and longer.track = matched.track
+            and longer.tracker = matched.tracker
+            and longer.word_index <= matched.word_index
+            and longer.last_word_index >= matched.last_word_index
             and (
-                longer.phrase_length > matches.phrase_length
-                or (longer.phrase_length = matches.phrase_length and longer.phrase < matches.phrase)
+                longer.phrase_length > matched.phrase_length
+                or (longer.phrase_length = matched.phrase_length and longer.phrase < matched.phrase)
             )
     )
+),
+
+-- The words of each hit as transcribed, and when they were said: one word for most hits, so
+-- only phrases of several words go through the aggregation.
+hit_words as (
+    select
+        longest.call_id,
+        longest.track,
+        longest.word_index,
+        longest.tracker,
+        longest.tracker_category,
+        longest.phrase,
+        words.call_date,
+        words.language,
+        words.start_s,
+        words.end_s,
+        words.word as matched_words
+    from longest
+    inner join (
+        select * from {{ ref('stg_lydspor__transcript_words') }} where {{ call_date_window() }}
+    ) as words
+        on words.call_id = longest.call_id
+        and words.track = longest.track
+        and words.word_index = longest.word_index
+    where longest.phrase_length = 1
+    union all
+    select
+        longest.call_id,
+        longest.track,
+        longest.word_index,
+        longest.tracker,
+        any_value(longest.tracker_category) as tracker_category,
+        any_value(longest.phrase) as phrase,
+        any_value(words.call_date) as call_date,
+        any_value(words.language) as language,
+        min(words.start_s) as start_s,
+        max(words.end_s) as end_s,
+        string_agg(words.word, ' ' order by words.word_index) as matched_words
+    from (
+        select *, unnest(range(word_index, last_word_index + 1)) as position from longest
+        where phrase_length > 1
+    ) as longest
+    inner join (
+        select * from {{ ref('stg_lydspor__transcript_words') }} where {{ call_date_window() }}
+    ) as words
+        on words.call_id = longest.call_id
+        and words.track = longest.track
+        and words.word_index = longest.position
+    group by longest.call_id, longest.track, longest.word_index, longest.tracker
 ),
 
 calls as (
@@ -120,24 +174,24 @@ bases as (
 )
 
 select
-    longest.call_id || ':' || longest.track || ':' || cast(longest.word_index as varchar) || ':'
-        || longest.tracker as hit_id,
-    longest.call_id,
-    longest.call_date,
-    cast(date_trunc('week', longest.call_date) as date) as week_start,
+    hit_words.call_id || ':' || hit_words.track || ':' || cast(hit_words.word_index as varchar)
+        || ':' || hit_words.tracker as hit_id,
+    hit_words.call_id,
+    hit_words.call_date,
+    cast(date_trunc('week', hit_words.call_date) as date) as week_start,
     calls.agent_id,
     calls.team,
-    longest.language,
-    longest.track,
-    longest.tracker_category,
-    longest.tracker,
-    longest.phrase,
-    longest.matched_words,
-    longest.word_index,
-    longest.start_s,
-    longest.hit_end_s as end_s,
+    hit_words.language,
+    hit_words.track,
+    hit_words.tracker_category,
+    hit_words.tracker,
+    hit_words.phrase,
+    hit_words.matched_words,
+    hit_words.word_index,
+    hit_words.start_s,
+    hit_words.end_s,
     bases.legal_basis,
     bases.purposes
-from longest
-inner join calls on calls.call_id = longest.call_id
-inner join bases on bases.call_id = longest.call_id and bases.track = longest.track
+from hit_words
+inner join calls on calls.call_id = hit_words.call_id
+inner join bases on bases.call_id = hit_words.call_id and bases.track = hit_words.track
