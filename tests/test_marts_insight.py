@@ -182,7 +182,9 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
     _insert(con, WORDS_TABLE, words)
 
 
-def _dbt(command: str, tmp_path: Path, mart_purposes: dict, *args: str) -> None:
+def _dbt(
+    command: str, tmp_path: Path, mart_purposes: dict, *args: str, check: bool = True
+) -> subprocess.CompletedProcess:
     done = subprocess.run(
         [
             *(DBT_EXECUTABLE, command, "--profiles-dir", str(DBT_PROJECT_DIR)),
@@ -196,7 +198,8 @@ def _dbt(command: str, tmp_path: Path, mart_purposes: dict, *args: str) -> None:
         text=True,
         timeout=600,
     )
-    assert done.returncode == 0, done.stdout[-4000:]
+    assert done.returncode == 0 or not check, done.stdout[-4000:]
+    return done
 
 
 @pytest.fixture
@@ -321,3 +324,37 @@ def test_policy_names_every_mart_as_the_macro_defaults_do(policy):
     }
     assert set(policy.mart_purposes) == marts
     assert defaults == policy.mart_purposes
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        None,  # the words as loaded: the test passes
+        # A repeat that fills the place of another word: count, min and max still fit.
+        "update {words} set word_index = 0 where call_id = 'c-both' and track = 'agent' "
+        "and word_index = 1",
+        # A word loaded twice.
+        "insert into {words} select * from {words} where call_id = 'c-both' and word_index = 2",
+        # A gap.
+        "delete from {words} where call_id = 'c-both' and track = 'customer' and word_index = 1",
+    ],
+)
+def test_word_key_test_catches_repeats_and_gaps(catalog, tmp_path, policy, damage):
+    _fill(catalog)
+    if damage:
+        catalog.execute(damage.format(words=WORDS_TABLE))
+    catalog.close()
+    _dbt("run", tmp_path, policy.mart_purposes, "--select", "stg_lydspor__transcript_words")
+    done = _dbt(
+        "test",
+        tmp_path,
+        policy.mart_purposes,
+        "--select",
+        "stg_lydspor__transcript_words,test_name:dense_index",
+        check=False,
+    )
+    if damage is None:
+        assert done.returncode == 0, done.stdout[-2000:]
+    else:
+        assert done.returncode != 0
+        assert re.search(r"FAIL \d+ dense_index_stg_lydspor__transcript_words", done.stdout)

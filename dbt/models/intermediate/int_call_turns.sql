@@ -8,9 +8,10 @@
 }}
 
 -- Speech turns per call and track (agent, customer) from word timings: a pause of turn_gap_s
--- or more starts a new turn. One sorted pass over the words marks where turns start and end
--- and keeps running counts; only those boundary words go through a second, small pass. A
--- table, rebuilt per call-date window, because every coaching mart reads it.
+-- or more starts a new turn. One sorted pass over the words finds where turns start and counts
+-- the questions so far; only the turn starts go through a second, small pass. word_index numbers
+-- a track's words 0..n-1 (tested), so a turn's words are counted by subtraction. A table,
+-- rebuilt per call-date window, because every coaching mart reads it.
 with
 
 -- Only what the sort needs: every extra byte per word costs at 50 M words. The words carry
@@ -32,43 +33,58 @@ words as (
 marked as (
     select
         *,
-        coalesce(start_s - lag(end_s) over by_track >= {{ var('turn_gap_s') }}, true)
-            as starts_turn,
-        coalesce(lead(start_s) over by_track - end_s >= {{ var('turn_gap_s') }}, true)
-            as ends_turn,
-        row_number() over by_track as word_position,
-        sum(is_question) over by_track as questions_so_far
+        lag(end_s) over by_track as previous_end_s,
+        sum(is_question) over by_track - is_question as questions_before
     from words
     window by_track as (partition by call_id, track order by word_index)
 ),
 
-boundaries as (
+-- What the last turn of a track runs to. Read apart from the words CTE: DuckDB would keep a
+-- CTE used twice in memory, every column of 50 M rows.
+track_ends as (
     select
-        *,
-        -- A turn that does not end on its first word ends on the next boundary word.
-        lead(end_s) over by_track as next_end_s,
-        lead(word_position) over by_track as next_word_position,
-        lead(questions_so_far) over by_track as next_questions_so_far
+        call_id,
+        track,
+        count(*) as words,
+        sum(cast(word like '%?' as integer)) as questions,
+        arg_max(end_s, word_index) as last_end_s
+    from {{ ref('stg_lydspor__transcript_words') }}
+    where {{ call_date_window() }}
+    group by call_id, track
+),
+
+-- A turn ends where the next one starts: its last word is the one before that start.
+starts as (
+    select
+        call_id,
+        call_date,
+        track,
+        word_index,
+        start_s,
+        questions_before,
+        row_number() over by_track as turn_index,
+        lead(previous_end_s) over by_track as next_previous_end_s,
+        lead(word_index) over by_track as next_word_index,
+        lead(questions_before) over by_track as next_questions_before
     from marked
-    where starts_turn or ends_turn
+    where previous_end_s is null or start_s - previous_end_s >= {{ var('turn_gap_s') }}
     window by_track as (partition by call_id, track order by word_index)
 ),
 
 turns as (
     select
-        call_id,
-        call_date,
-        track,
-        row_number() over (partition by call_id, track order by word_index) as turn_index,
-        start_s,
-        case when ends_turn then end_s else next_end_s end as end_s,
-        case when ends_turn then 1 else next_word_position - word_position + 1 end as word_count,
-        case
-            when ends_turn then is_question
-            else next_questions_so_far - questions_so_far + is_question
-        end as question_count
-    from boundaries
-    where starts_turn
+        starts.call_id,
+        starts.call_date,
+        starts.track,
+        starts.turn_index,
+        starts.start_s,
+        coalesce(starts.next_previous_end_s, track_ends.last_end_s) as end_s,
+        coalesce(starts.next_word_index, track_ends.words) - starts.word_index as word_count,
+        coalesce(starts.next_questions_before, track_ends.questions) - starts.questions_before
+            as question_count
+    from starts
+    inner join track_ends
+        on track_ends.call_id = starts.call_id and track_ends.track = starts.track
 ),
 
 bases as (

@@ -93,19 +93,17 @@ components as (
     where kpis.agent_metrics_missing_reason is null
 ),
 
+-- Unordered aggregation, then one small sort per call: DuckDB's ordered aggregates cost ten
+-- times as much at a million calls. A struct list sorts field by field: points, then label.
 scored as (
     select
         call_id,
         sum(earned) as score_points,
         sum(possible) as score_possible,
-        list(described order by possible desc, label) filter (where earned = possible)
-            as strengths,
-        list(described order by possible desc, label) filter (where earned < possible)
-            as weaknesses,
-        string_agg(
-            described || ' ' || cast(earned as varchar) || '/' || cast(possible as varchar),
-            '; ' order by possible desc, label
-        ) as score_explanation
+        list_sort(list({
+            'rank': -possible, 'label': label, 'described': described,
+            'earned': earned, 'possible': possible
+        })) as parts
     from components
     group by call_id
 )
@@ -123,9 +121,22 @@ select
     round(100.0 * scored.score_points / nullif(scored.score_possible, 0), 1) as call_score,
     cast(scored.score_points as integer) as score_points,
     cast(scored.score_possible as integer) as score_possible,
-    coalesce(scored.strengths, []::varchar[]) as strengths,
-    coalesce(scored.weaknesses, []::varchar[]) as weaknesses,
-    scored.score_explanation,
+    coalesce(
+        list_transform(list_filter(scored.parts, p -> p.earned = p.possible), p -> p.described),
+        []::varchar[]
+    ) as strengths,
+    coalesce(
+        list_transform(list_filter(scored.parts, p -> p.earned < p.possible), p -> p.described),
+        []::varchar[]
+    ) as weaknesses,
+    array_to_string(
+        list_transform(
+            scored.parts,
+            p -> p.described || ' ' || cast(p.earned as varchar) || '/'
+                || cast(p.possible as varchar)
+        ),
+        '; '
+    ) as score_explanation,
     kpis.agent_metrics_missing_reason as score_missing_reason,
     kpis.legal_basis,
     kpis.purposes

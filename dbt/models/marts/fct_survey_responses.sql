@@ -28,6 +28,8 @@ trackers_hit as (
     from {{ ref('fct_tracker_hits') }}
     where {{ call_date_window() }}
         and list_has_any(purposes, {{ mart_purposes('fct_survey_responses') }})
+        -- Only calls with an answer: most calls have none.
+        and call_id in (select call_id from responses)
     group by call_id
 )
 

@@ -11,8 +11,8 @@
 -- language, by either side, with the words as transcribed and when they were said. Words
 -- compare after normalise_token (case and surrounding punctuation ignored). Where phrases of
 -- one tracker overlap ("too expensive", "expensive") only the longest counts.
--- Built for 50 M words: matching carries only keys and a phrase id; the words' text and times
--- are fetched for the hits alone, at the end.
+-- Built for 50 M words: only words some phrase contains are matched, with keys and a phrase
+-- id; the words' text and times are fetched for the hits alone, at the end.
 with
 
 phrases as (
@@ -27,18 +27,25 @@ phrases as (
     from {{ ref('tracker_phrases') }}
 ),
 
--- The words as trackers compare them. The purposes are checked on the hits (a track's words
--- all carry its purposes), not on 50 M words. The words are read where needed, never through
--- a shared CTE: DuckDB materialises a CTE used twice, every column of 50 M rows.
+-- Every token some phrase of the language contains, and the first tokens of phrases of several
+-- words: a word outside the first set can be in no hit, and most words are outside it.
+phrase_vocabulary as (
+    select distinct language, unnest(phrase_tokens) as token from phrases
+),
+
+-- The words as trackers compare them, only those that can be in a hit. The purposes are checked
+-- on the hits (a track's words all carry its purposes), not on 50 M words. The words' text and
+-- times are fetched for the hits alone, at the end.
 tokens as (
-    select
-        call_id,
-        track,
-        word_index,
-        language,
-        {{ normalise_token('word') }} as token
-    from {{ ref('stg_lydspor__transcript_words') }}
-    where {{ call_date_window() }}
+    select words.call_id, words.track, words.word_index, words.language, words.token
+    from (
+        select call_id, track, word_index, language, {{ normalise_token('word') }} as token
+        from {{ ref('stg_lydspor__transcript_words') }}
+        where {{ call_date_window() }}
+    ) as words
+    semi join phrase_vocabulary
+        on phrase_vocabulary.language = words.language
+        and phrase_vocabulary.token = words.token
 ),
 
 anchors as (
@@ -53,31 +60,47 @@ anchors as (
         on phrases.language = tokens.language and phrases.phrase_tokens[1] = tokens.token
 ),
 
--- A phrase of several words matches where each further token follows at the next positions.
-multi_word_matches as (
-    select
-        anchors.call_id,
-        anchors.track,
-        anchors.word_index,
-        anchors.phrase_id
-    from (
-        select *, unnest(range(1, phrase_length)) as offset_index from anchors
-        where phrase_length > 1
-    ) as anchors
+-- A phrase of several words matches where each further token follows at the next positions:
+-- the second token first, which leaves few candidates, then the rest on those.
+bigram_matches as (
+    select anchors.call_id, anchors.track, anchors.word_index, anchors.phrase_id,
+        anchors.phrase_length
+    from anchors
     inner join phrases on phrases.phrase_id = anchors.phrase_id
     inner join tokens
         on tokens.call_id = anchors.call_id
         and tokens.track = anchors.track
-        and tokens.word_index = anchors.word_index + anchors.offset_index
-        and tokens.token = phrases.phrase_tokens[anchors.offset_index + 1]
+        and tokens.word_index = anchors.word_index + 1
+        and tokens.token = phrases.phrase_tokens[2]
+    where anchors.phrase_length > 1
+),
+
+longer_matches as (
+    select
+        candidates.call_id,
+        candidates.track,
+        candidates.word_index,
+        candidates.phrase_id
+    from (
+        select *, unnest(range(2, phrase_length)) as offset_index from bigram_matches
+        where phrase_length > 2
+    ) as candidates
+    inner join phrases on phrases.phrase_id = candidates.phrase_id
+    inner join tokens
+        on tokens.call_id = candidates.call_id
+        and tokens.track = candidates.track
+        and tokens.word_index = candidates.word_index + candidates.offset_index
+        and tokens.token = phrases.phrase_tokens[candidates.offset_index + 1]
     group by all
-    having count(*) = any_value(anchors.phrase_length) - 1
+    having count(*) = any_value(candidates.phrase_length) - 2
 ),
 
 matches as (
     select call_id, track, word_index, phrase_id from anchors where phrase_length = 1
     union all
-    select call_id, track, word_index, phrase_id from multi_word_matches
+    select call_id, track, word_index, phrase_id from bigram_matches where phrase_length = 2
+    union all
+    select call_id, track, word_index, phrase_id from longer_matches
 ),
 
 matched as (

@@ -3,26 +3,27 @@
 -- team-week, with zeros, so trends have no gaps.
 with
 
-searched as (
+-- Per searchable track first (a few per call, not one per turn), then per team-week.
+searched_tracks as (
     select
-        turns.call_id,
-        cast(date_trunc('week', turns.call_date) as date) as week_start,
-        any_value(calls.team) as team,
-        list_sort(list_distinct(flatten(list(turns.purposes)))) as purposes
-    from {{ ref('int_call_turns') }} as turns
-    inner join {{ ref('stg_lydspor__calls') }} as calls on calls.call_id = turns.call_id
-    where list_has_any(turns.purposes, {{ mart_purposes('fct_tracker_weekly') }})
-    group by turns.call_id, week_start
+        call_id,
+        any_value(call_date) as call_date,
+        any_value(purposes) as purposes
+    from {{ ref('int_call_turns') }}
+    where list_has_any(purposes, {{ mart_purposes('fct_tracker_weekly') }})
+    group by call_id, track
 ),
 
 team_weeks as (
     select
-        week_start,
-        team,
-        count(*) as calls_searched,
-        list_sort(list_distinct(flatten(list(purposes)))) as purposes
-    from searched
-    group by week_start, team
+        cast(date_trunc('week', searched_tracks.call_date) as date) as week_start,
+        calls.team,
+        count(distinct searched_tracks.call_id) as calls_searched,
+        list_sort(list_distinct(flatten(list(searched_tracks.purposes)))) as purposes
+    from searched_tracks
+    inner join {{ ref('stg_lydspor__calls') }} as calls
+        on calls.call_id = searched_tracks.call_id
+    group by all
 ),
 
 trackers as (
