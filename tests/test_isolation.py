@@ -83,6 +83,16 @@ def test_one_speaker_the_agent_is_kept(call, voiceprint):
     assert result.agent_seconds > 0.9 * speech
 
 
+def test_a_window_embeds_the_same_whatever_it_is_batched_with(call):
+    from assets.agent_audio.speech import Span
+
+    encoder = LazyEncoder()
+    short, long = Span(0.6, 1.4), Span(2.0, 6.0)
+    alone = encoder.embed(call.samples, [short])[0]
+    batched = encoder.embed(call.samples, [short, long, Span(0.6, 1.4)])
+    assert np.allclose(alone, batched[0], atol=1e-5) and np.allclose(alone, batched[2], atol=1e-5)
+
+
 def test_enrolment_needs_speech():
     with pytest.raises(NotEnoughSpeech):
         enrol(np.zeros(RATE, dtype=np.float32), RATE, LazyEncoder())
