@@ -76,11 +76,29 @@ def test_agent_without_voiceprint_keeps_nothing(call):
     assert result.segments and all(s.role == "other" for s in result.segments)
 
 
-def test_one_speaker_the_agent_is_kept(call, voiceprint):
+def test_a_lone_voice_is_flagged_not_kept(call, voiceprint):
+    # With no second voice, "the agent alone" cannot be told from "a customer who sounds
+    # like the agent": the call is flagged and nothing is kept.
     result = iso.isolate(call.enrolment, call.enrolment_rate, voiceprint, LazyEncoder())
-    assert result.status == iso.ISOLATED
-    speech = sum(s.end - s.start for s in result.segments)
-    assert result.agent_seconds > 0.9 * speech
+    assert result.status == iso.REVIEW and result.confidence < 0.9
+    assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
+
+
+def test_three_voices_leak_nothing():
+    case = MonoCase(
+        "three",
+        VoiceSpec("m6", pitch=40),
+        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m2", pitch=30, rate=165)),
+        turns=6,
+        seed=7,
+    )
+    three = render_mono_call(case)
+    voiceprint = enrol(three.enrolment, three.enrolment_rate, LazyEncoder()).embedding
+    result = iso.isolate(three.samples, three.rate, voiceprint, LazyEncoder())
+    assert result.status in (iso.ISOLATED, iso.REVIEW)
+    for turn in three.turns:
+        if turn.speaker != AGENT:
+            assert rms(result.agent_audio, three.rate, turn.start, turn.end) < 1e-3
 
 
 def test_a_window_embeds_the_same_whatever_it_is_batched_with(call):

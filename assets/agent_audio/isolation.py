@@ -49,9 +49,12 @@ class IsolationSettings:
     call_temperature: float = 0.02
     #: Clusters this close (cosine) to the voiceprint's nearest one are the agent's as well.
     agent_spread: float = 0.04
-    #: With a single voice there is no second cluster to compare: this similarity stands in
-    #: for "somebody else" (CAM++ scores of different voices rarely exceed it).
-    lone_voice_baseline: float = 0.45
+    #: The call confidence when no voice apart from the agent's is found. CAM++ puts some
+    #: voices (a colleague, a customer of the agent's sex and accent, a narrowband line) as
+    #: near the voiceprint as the agent's own calls, so "only the agent speaks" cannot be told
+    #: from "the customer sounds like the agent": below ``min_confidence``, such calls are
+    #: flagged for review and nothing is kept.
+    lone_voice_confidence: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -149,8 +152,9 @@ def _windows(spans: list[Span], length: float) -> list[Span]:
 
 def _call_confidence(to_print: np.ndarray, agent: int, settings: IsolationSettings) -> float:
     others = np.delete(to_print, agent)
-    rival = float(others.max()) if others.size else settings.lone_voice_baseline
-    return float(_sigmoid((to_print[agent] - rival) / settings.call_temperature))
+    if not others.size:
+        return settings.lone_voice_confidence
+    return float(_sigmoid((to_print[agent] - float(others.max())) / settings.call_temperature))
 
 
 @dataclass(frozen=True)
