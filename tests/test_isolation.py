@@ -101,6 +101,27 @@ def test_three_voices_leak_nothing():
             assert rms(result.agent_audio, three.rate, turn.start, turn.end) < 1e-3
 
 
+def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
+    case = MonoCase(
+        "barge-in",
+        VoiceSpec("m6", pitch=40),
+        (VoiceSpec("f3", pitch=52, rate=165),),
+        overlap_s=0.5,
+        turns=6,
+        seed=4,
+    )
+    barge = render_mono_call(case)
+    voiceprint = enrol(barge.enrolment, barge.enrolment_rate, LazyEncoder()).embedding
+    result = iso.isolate(barge.samples, barge.rate, voiceprint, LazyEncoder())
+    assert result.status == iso.ISOLATED
+    kept = [s for s in result.segments if s.role == "agent"]
+    for turn in barge.turns:
+        if turn.speaker != AGENT:
+            assert rms(result.agent_audio, barge.rate, turn.start, turn.end) < 1e-3
+    agent_s = sum(t.end - t.start for t in barge.turns if t.speaker == AGENT)
+    assert sum(s.end - s.start for s in kept) > 0.65 * agent_s
+
+
 def test_a_window_embeds_the_same_whatever_it_is_batched_with(call):
     from assets.agent_audio.speech import Span
 

@@ -196,12 +196,15 @@ def _lead(embeddings: np.ndarray, centres: np.ndarray, agent: int) -> np.ndarray
 
 
 def _refine(audio, windows, p_agent, encoder, model, settings):
-    """Windows neither clearly the agent nor clearly not: score shorter overlapping windows
-    inside them, so a voice change within a window is placed to a quarter second."""
+    """Windows not clearly the agent's: score shorter overlapping windows inside them, so a
+    voice change within a window is placed to half a second. Windows clearly someone else's
+    are looked at too: with a barge-in (or a pause too short for the VAD) a window holds the
+    end of the agent's turn and the customer's onset, and the voice that dominates it would
+    take the agent's part down with it."""
     unsure = [
         i
         for i, p in enumerate(p_agent)
-        if 0.05 < p < 0.95 and windows[i].duration > 1.5 * settings.refine_window_s
+        if p < 0.95 and windows[i].duration > 1.5 * settings.refine_window_s
     ]
     if not unsure:
         return windows, p_agent
