@@ -1,5 +1,5 @@
-"""Group speaker embeddings by voice: average-linkage agglomerative clustering on cosine
-distance, cut at the number of voices with the best silhouette."""
+"""Group speaker embeddings by voice: average-linkage agglomerative clustering on the cosine
+distance of call-centred embeddings, cut at the number of voices with the best silhouette."""
 
 from __future__ import annotations
 
