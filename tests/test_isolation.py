@@ -76,11 +76,60 @@ def test_agent_without_voiceprint_keeps_nothing(call):
     assert result.segments and all(s.role == "other" for s in result.segments)
 
 
-def test_one_speaker_the_agent_is_kept(call, voiceprint):
+def test_a_lone_voice_is_flagged_not_kept(call, voiceprint):
+    # With no second voice, "the agent alone" cannot be told from "a customer who sounds
+    # like the agent": the call is flagged and nothing is kept.
     result = iso.isolate(call.enrolment, call.enrolment_rate, voiceprint, LazyEncoder())
+    assert result.status == iso.REVIEW and result.confidence < 0.9
+    assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
+
+
+def test_three_voices_leak_nothing():
+    case = MonoCase(
+        "three",
+        VoiceSpec("m6", pitch=40),
+        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m2", pitch=30, rate=165)),
+        turns=6,
+        seed=7,
+    )
+    three = render_mono_call(case)
+    voiceprint = enrol(three.enrolment, three.enrolment_rate, LazyEncoder()).embedding
+    result = iso.isolate(three.samples, three.rate, voiceprint, LazyEncoder())
+    assert result.status in (iso.ISOLATED, iso.REVIEW)
+    for turn in three.turns:
+        if turn.speaker != AGENT:
+            assert rms(result.agent_audio, three.rate, turn.start, turn.end) < 1e-3
+
+
+def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
+    case = MonoCase(
+        "barge-in",
+        VoiceSpec("m6", pitch=40),
+        (VoiceSpec("f3", pitch=52, rate=165),),
+        overlap_s=0.5,
+        turns=6,
+        seed=4,
+    )
+    barge = render_mono_call(case)
+    voiceprint = enrol(barge.enrolment, barge.enrolment_rate, LazyEncoder()).embedding
+    result = iso.isolate(barge.samples, barge.rate, voiceprint, LazyEncoder())
     assert result.status == iso.ISOLATED
-    speech = sum(s.end - s.start for s in result.segments)
-    assert result.agent_seconds > 0.9 * speech
+    kept = [s for s in result.segments if s.role == "agent"]
+    for turn in barge.turns:
+        if turn.speaker != AGENT:
+            assert rms(result.agent_audio, barge.rate, turn.start, turn.end) < 1e-3
+    agent_s = sum(t.end - t.start for t in barge.turns if t.speaker == AGENT)
+    assert sum(s.end - s.start for s in kept) > 0.65 * agent_s
+
+
+def test_a_window_embeds_the_same_whatever_it_is_batched_with(call):
+    from assets.agent_audio.speech import Span
+
+    encoder = LazyEncoder()
+    short, long = Span(0.6, 1.4), Span(2.0, 6.0)
+    alone = encoder.embed(call.samples, [short])[0]
+    batched = encoder.embed(call.samples, [short, long, Span(0.6, 1.4)])
+    assert np.allclose(alone, batched[0], atol=1e-5) and np.allclose(alone, batched[2], atol=1e-5)
 
 
 def test_enrolment_needs_speech():

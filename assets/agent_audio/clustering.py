@@ -1,5 +1,5 @@
-"""Group speaker embeddings by voice: average-linkage agglomerative clustering on cosine
-distance, cut at the number of voices with the best silhouette."""
+"""Group speaker embeddings by voice: average-linkage agglomerative clustering on the cosine
+distance of call-centred embeddings, cut at the number of voices with the best silhouette."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def cluster_voices(embeddings: np.ndarray, weights: np.ndarray | None = None) ->
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     if n < MIN_WINDOWS:
         return np.zeros(n, dtype=int)
-    labels = _agglomerative(embeddings)
+    labels = _agglomerative(_centred(embeddings, weights))
     return _relabel(_absorb_minor(embeddings, labels, weights))
 
 
@@ -32,6 +32,14 @@ def centroids(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray) -
         centre = (embeddings[members] * weights[members, None]).sum(axis=0)
         rows.append(centre / max(np.linalg.norm(centre), 1e-9))
     return np.stack(rows)
+
+
+def _centred(embeddings: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The rows less the call's mean, re-normalised: what every window shares (the line, the
+    room, the codec) is taken out, so the cosine sees the voices' differences."""
+    mean = (embeddings * weights[:, None]).sum(axis=0) / weights.sum()
+    centred = embeddings - mean
+    return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
 
 
 def _agglomerative(embeddings: np.ndarray) -> np.ndarray:

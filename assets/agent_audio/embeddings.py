@@ -62,15 +62,17 @@ class SpeakerEncoder:
                     piece = _pad_reflect(torch, piece, int(MIN_SPAN_S / _FRAME_SHIFT_S))
                 # Per-window mean normalisation, as the model was trained.
                 pieces.append(piece - piece.mean(dim=0, keepdim=True))
+            # Batches hold windows of one length only: CAM++ pools statistics over every
+            # frame, so zero padding would pull a short window's embedding towards silence.
             out = []
-            order = sorted(range(len(pieces)), key=lambda i: pieces[i].shape[0])
-            for b in range(0, len(order), _BATCH):
-                batch_ids = order[b : b + _BATCH]
-                longest = max(pieces[i].shape[0] for i in batch_ids)
-                batch = torch.zeros(len(batch_ids), longest, 80)
-                for row, i in enumerate(batch_ids):
-                    batch[row, : pieces[i].shape[0]] = pieces[i]
-                out.append((batch_ids, self._model(batch)))
+            by_length: dict[int, list[int]] = {}
+            for i, piece in enumerate(pieces):
+                by_length.setdefault(piece.shape[0], []).append(i)
+            for ids in by_length.values():
+                for b in range(0, len(ids), _BATCH):
+                    batch_ids = ids[b : b + _BATCH]
+                    batch = torch.stack([pieces[i] for i in batch_ids])
+                    out.append((batch_ids, self._model(batch)))
             vectors = np.zeros((len(spans), EMBEDDING_DIM), dtype=np.float32)
             for batch_ids, emb in out:
                 vectors[batch_ids] = emb.numpy()
