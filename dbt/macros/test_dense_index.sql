@@ -13,7 +13,8 @@ groups as (
         count(*) as rows_in_group,
         min({{ column_name }}) as lowest,
         max({{ column_name }}) as highest,
-        sum(hash({{ column_name }})) as hash_sum
+        -- As bigint on both sides: a hash depends on the value's type.
+        sum(hash(cast({{ column_name }} as bigint))) as hash_sum
     from {{ model }}
     group by {{ group_by | join(', ') }}
 )
@@ -23,7 +24,7 @@ from groups
 where lowest <> {{ start }}
     or highest <> {{ start }} + rows_in_group - 1
     or hash_sum <> (
-        select sum(hash(cast(i as integer)))
+        select sum(hash(cast(i as bigint)))
         from range({{ start }}, {{ start }} + rows_in_group) as numbers(i)
     )
 {% endtest %}
