@@ -225,13 +225,18 @@ def _refine(audio, windows, p_agent, encoder, model, settings):
             subs.append(Span(float(s), float(min(w.end, s + size))))
             owners.append(i)
     sub_p = model.probability(encoder.embed(audio, subs))
+    # Grouped once: half the windows of a call are refined, so no scan of every sub-window
+    # per window.
+    scored: dict[int, list[tuple[Span, float]]] = {}
+    for owner, sub, q in zip(owners, subs, sub_p, strict=True):
+        scored.setdefault(owner, []).append((sub, q))
     new_windows, new_p = [], []
     for i, (w, p) in enumerate(zip(windows, p_agent, strict=True)):
-        if i not in set(unsure):
+        if i not in scored:
             new_windows.append(w)
             new_p.append(p)
             continue
-        mine = [(subs[j], sub_p[j]) for j in range(len(subs)) if owners[j] == i]
+        mine = scored[i]
         edges = [*np.arange(w.start, w.end, step).tolist(), w.end]
         for a, b in itertools.pairwise(edges):
             covering = [q for s, q in mine if s.start < b and s.end > a]
