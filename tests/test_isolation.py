@@ -84,6 +84,19 @@ def test_a_lone_voice_is_flagged_not_kept(call, voiceprint):
     assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
 
 
+def _isolated(case: MonoCase):
+    """A generated mono call and its isolation, the agent enrolled from their own sample."""
+    mono = render_mono_call(case)
+    voiceprint = enrol(mono.enrolment, mono.enrolment_rate, LazyEncoder()).embedding
+    return mono, iso.isolate(mono.samples, mono.rate, voiceprint, LazyEncoder())
+
+
+def _assert_others_silent(mono, result) -> None:
+    for turn in mono.turns:
+        if turn.speaker != AGENT:
+            assert rms(result.agent_audio, mono.rate, turn.start, turn.end) < 1e-3
+
+
 def test_three_voices_leak_nothing():
     case = MonoCase(
         "three",
@@ -92,13 +105,9 @@ def test_three_voices_leak_nothing():
         turns=6,
         seed=7,
     )
-    three = render_mono_call(case)
-    voiceprint = enrol(three.enrolment, three.enrolment_rate, LazyEncoder()).embedding
-    result = iso.isolate(three.samples, three.rate, voiceprint, LazyEncoder())
+    three, result = _isolated(case)
     assert result.status in (iso.ISOLATED, iso.REVIEW)
-    for turn in three.turns:
-        if turn.speaker != AGENT:
-            assert rms(result.agent_audio, three.rate, turn.start, turn.end) < 1e-3
+    _assert_others_silent(three, result)
 
 
 def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
@@ -110,14 +119,10 @@ def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
         turns=6,
         seed=4,
     )
-    barge = render_mono_call(case)
-    voiceprint = enrol(barge.enrolment, barge.enrolment_rate, LazyEncoder()).embedding
-    result = iso.isolate(barge.samples, barge.rate, voiceprint, LazyEncoder())
+    barge, result = _isolated(case)
     assert result.status == iso.ISOLATED
     kept = [s for s in result.segments if s.role == "agent"]
-    for turn in barge.turns:
-        if turn.speaker != AGENT:
-            assert rms(result.agent_audio, barge.rate, turn.start, turn.end) < 1e-3
+    _assert_others_silent(barge, result)
     agent_s = sum(t.end - t.start for t in barge.turns if t.speaker == AGENT)
     assert sum(s.end - s.start for s in kept) > 0.65 * agent_s
 
