@@ -12,7 +12,8 @@
 -- compare after normalise_token (case and surrounding punctuation ignored). Where phrases of
 -- one tracker overlap ("too expensive", "expensive") only the longest counts.
 -- Built for 50 M words: only words some phrase contains are matched, with keys and a phrase
--- id; the words' text and times are fetched for the hits alone, at the end.
+-- id; multi-word phrases start from adjacent pairs of words that can begin one; the words' text
+-- and times are fetched for the hits alone, in one pass at the end.
 with
 
 phrases as (
@@ -27,54 +28,80 @@ phrases as (
     from {{ ref('tracker_phrases') }}
 ),
 
--- Every token some phrase of the language contains, and the first tokens of phrases of several
--- words: a word outside the first set can be in no hit, and most words are outside it.
-phrase_vocabulary as (
-    select distinct language, unnest(phrase_tokens) as token from phrases
+-- The roles a token can play: a phrase of one word, the first word of a longer phrase, or a
+-- phrase's second word. A word with none of them can be in no hit, and most words have none.
+token_roles as (
+    select
+        language,
+        token,
+        bool_or(phrase_length = 1 and position = 1) as is_single,
+        bool_or(phrase_length > 1 and position = 1) as is_first,
+        bool_or(position = 2) as is_second
+    from (
+        select
+            language,
+            phrase_length,
+            unnest(phrase_tokens) as token,
+            unnest(range(1, phrase_length + 1)) as position
+        from phrases
+    ) as phrase_words
+    group by language, token
 ),
 
--- The words as trackers compare them, only those that can be in a hit. The purposes are checked
--- on the hits (a track's words all carry its purposes), not on 50 M words. The words' text and
--- times are fetched for the hits alone, at the end.
+-- The words as trackers compare them, only those with a role, and the roles. The purposes are
+-- checked on the hits (a track's words all carry its purposes), not on 50 M words.
 tokens as (
-    select words.call_id, words.track, words.word_index, words.language, words.token
+    select
+        words.call_id,
+        words.track,
+        words.word_index,
+        words.language,
+        words.token,
+        token_roles.is_single,
+        token_roles.is_first,
+        token_roles.is_second
     from (
         select call_id, track, word_index, language, {{ normalise_token('word') }} as token
         from {{ ref('stg_lydspor__transcript_words') }}
         where {{ call_date_window() }}
     ) as words
-    semi join phrase_vocabulary
-        on phrase_vocabulary.language = words.language
-        and phrase_vocabulary.token = words.token
+    inner join token_roles
+        on token_roles.language = words.language
+        and token_roles.token = words.token
 ),
 
-anchors as (
-    select
-        tokens.call_id,
-        tokens.track,
-        tokens.word_index,
-        phrases.phrase_id,
-        phrases.phrase_length
+single_word_matches as (
+    select tokens.call_id, tokens.track, tokens.word_index, phrases.phrase_id
     from tokens
     inner join phrases
-        on phrases.language = tokens.language and phrases.phrase_tokens[1] = tokens.token
+        on phrases.language = tokens.language
+        and phrases.phrase_tokens[1] = tokens.token
+        and phrases.phrase_length = 1
+    where tokens.is_single
 ),
 
--- A phrase of several words matches where each further token follows at the next positions:
--- the second token first, which leaves few candidates, then the rest on those.
+-- A phrase of several words starts at an adjacent pair: a word that can begin one, then a word
+-- that can come second. Joining those two small sets is far cheaper than matching every first
+-- word's phrases against all tokens; the pair then picks its phrases.
 bigram_matches as (
-    select anchors.call_id, anchors.track, anchors.word_index, anchors.phrase_id,
-        anchors.phrase_length
-    from anchors
-    inner join phrases on phrases.phrase_id = anchors.phrase_id
-    inner join tokens
-        on tokens.call_id = anchors.call_id
-        and tokens.track = anchors.track
-        and tokens.word_index = anchors.word_index + 1
-        and tokens.token = phrases.phrase_tokens[2]
-    where anchors.phrase_length > 1
+    select
+        firsts.call_id,
+        firsts.track,
+        firsts.word_index,
+        phrases.phrase_id,
+        phrases.phrase_length
+    from (select * from tokens where is_first) as firsts
+    inner join (select * from tokens where is_second) as seconds
+        on seconds.call_id = firsts.call_id
+        and seconds.track = firsts.track
+        and seconds.word_index = firsts.word_index + 1
+    inner join phrases
+        on phrases.language = firsts.language
+        and phrases.phrase_tokens[1] = firsts.token
+        and phrases.phrase_tokens[2] = seconds.token
 ),
 
+-- Phrases of three words or more: each further token must follow at the next positions.
 longer_matches as (
     select
         candidates.call_id,
@@ -96,7 +123,7 @@ longer_matches as (
 ),
 
 matches as (
-    select call_id, track, word_index, phrase_id from anchors where phrase_length = 1
+    select call_id, track, word_index, phrase_id from single_word_matches
     union all
     select call_id, track, word_index, phrase_id from bigram_matches where phrase_length = 2
     union all
@@ -106,6 +133,7 @@ matches as (
 matched as (
     select
         matches.*,
+        phrases.language,
         phrases.tracker_category,
         phrases.tracker,
         phrases.phrase,
@@ -120,25 +148,38 @@ multi_word_hits as (
     select * from matched where phrase_length > 1
 ),
 
-longest as (
-    select * from matched
-    where not exists (
-        select 1 from multi_word_hits as longer
-        where longer.call_id = matched.call_id
-            and longer.track = matched.track
-            and longer.tracker = matched.tracker
-            and longer.word_index <= matched.word_index
-            and longer.last_word_index >= matched.last_word_index
-            and (
-                longer.phrase_length > matched.phrase_length
-                or (longer.phrase_length = matched.phrase_length and longer.phrase < matched.phrase)
-            )
-    )
+-- The hits a longer phrase of their tracker covers, found from the few multi-word hits'
+-- positions rather than by testing every hit against them.
+covered as (
+    select distinct matched.call_id, matched.track, matched.word_index, matched.phrase_id
+    from (
+        select *, unnest(range(word_index, last_word_index + 1)) as position
+        from multi_word_hits
+    ) as longer
+    inner join matched
+        on matched.call_id = longer.call_id
+        and matched.track = longer.track
+        and matched.word_index = longer.position
+        and matched.tracker = longer.tracker
+    where matched.last_word_index <= longer.last_word_index
+        and (
+            longer.phrase_length > matched.phrase_length
+            or (longer.phrase_length = matched.phrase_length and longer.phrase < matched.phrase)
+        )
 ),
 
--- The words of each hit as transcribed, and when they were said: one word for most hits, so
--- only phrases of several words go through the aggregation.
-hit_words as (
+longest as (
+    select * from matched
+    anti join covered
+        on covered.call_id = matched.call_id
+        and covered.track = matched.track
+        and covered.word_index = matched.word_index
+        and covered.phrase_id = matched.phrase_id
+),
+
+-- Each hit's words as transcribed and their times, one join for all hits: most hits are one
+-- word, so only phrases of several words go through the aggregation below.
+hit_positions as (
     select
         longest.call_id,
         longest.track,
@@ -146,47 +187,58 @@ hit_words as (
         longest.tracker,
         longest.tracker_category,
         longest.phrase,
-        words.call_date,
-        words.language,
+        longest.phrase_length,
+        longest.language,
+        longest.position,
         words.start_s,
         words.end_s,
-        words.word as matched_words
-    from longest
-    inner join (
-        select * from {{ ref('stg_lydspor__transcript_words') }} where {{ call_date_window() }}
-    ) as words
-        on words.call_id = longest.call_id
-        and words.track = longest.track
-        and words.word_index = longest.word_index
-    where longest.phrase_length = 1
-    union all
-    select
-        longest.call_id,
-        longest.track,
-        longest.word_index,
-        longest.tracker,
-        any_value(longest.tracker_category) as tracker_category,
-        any_value(longest.phrase) as phrase,
-        any_value(words.call_date) as call_date,
-        any_value(words.language) as language,
-        min(words.start_s) as start_s,
-        max(words.end_s) as end_s,
-        string_agg(words.word, ' ' order by words.word_index) as matched_words
+        words.word
     from (
         select *, unnest(range(word_index, last_word_index + 1)) as position from longest
-        where phrase_length > 1
     ) as longest
     inner join (
-        select * from {{ ref('stg_lydspor__transcript_words') }} where {{ call_date_window() }}
+        select call_id, track, word_index, start_s, end_s, word
+        from {{ ref('stg_lydspor__transcript_words') }}
+        where {{ call_date_window() }}
     ) as words
         on words.call_id = longest.call_id
         and words.track = longest.track
         and words.word_index = longest.position
-    group by longest.call_id, longest.track, longest.word_index, longest.tracker
+),
+
+hit_words as (
+    select
+        call_id,
+        track,
+        word_index,
+        tracker,
+        tracker_category,
+        phrase,
+        language,
+        start_s,
+        end_s,
+        word as matched_words
+    from hit_positions
+    where phrase_length = 1
+    union all
+    select
+        call_id,
+        track,
+        word_index,
+        tracker,
+        any_value(tracker_category) as tracker_category,
+        any_value(phrase) as phrase,
+        any_value(language) as language,
+        min(start_s) as start_s,
+        max(end_s) as end_s,
+        string_agg(word, ' ' order by position) as matched_words
+    from hit_positions
+    where phrase_length > 1
+    group by call_id, track, word_index, tracker
 ),
 
 calls as (
-    select call_id, agent_id, team from {{ ref('stg_lydspor__calls') }}
+    select call_id, call_date, agent_id, team from {{ ref('stg_lydspor__calls') }}
     where {{ call_date_window() }}
 ),
 
@@ -200,8 +252,8 @@ select
     hit_words.call_id || ':' || hit_words.track || ':' || cast(hit_words.word_index as varchar)
         || ':' || hit_words.tracker as hit_id,
     hit_words.call_id,
-    hit_words.call_date,
-    cast(date_trunc('week', hit_words.call_date) as date) as week_start,
+    calls.call_date,
+    cast(date_trunc('week', calls.call_date) as date) as week_start,
     calls.agent_id,
     calls.team,
     hit_words.language,
