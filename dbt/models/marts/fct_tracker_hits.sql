@@ -12,8 +12,8 @@
 -- compare after normalise_token (case and surrounding punctuation ignored). Where phrases of
 -- one tracker overlap ("too expensive", "expensive") only the longest counts.
 -- Built for 50 M words: only words some phrase contains are matched, with keys and a phrase
--- id; multi-word phrases start from adjacent pairs of words that can begin one; the words' text
--- and times are fetched for the hits alone, in one pass at the end.
+-- id, carrying their text and times; phrases of several words start from adjacent pairs of
+-- words that can begin one.
 with
 
 phrases as (
@@ -28,8 +28,9 @@ phrases as (
     from {{ ref('tracker_phrases') }}
 ),
 
--- The roles a token can play: a phrase of one word, the first word of a longer phrase, or a
--- phrase's second word. A word with none of them can be in no hit, and most words have none.
+-- Every token some phrase of the language contains, and whether it can be a phrase of one
+-- word, begin a longer phrase, or come second in one. A word that is no phrase token can be in
+-- no hit.
 token_roles as (
     select
         language,
@@ -48,8 +49,8 @@ token_roles as (
     group by language, token
 ),
 
--- The words as trackers compare them, only those with a role, and the roles. The purposes are
--- checked on the hits (a track's words all carry its purposes), not on 50 M words.
+-- The words as trackers compare them, only phrase tokens, with their roles, text and times. The
+-- purposes are checked on the hits (a track's words all carry its purposes), not on 50 M words.
 tokens as (
     select
         words.call_id,
@@ -59,9 +60,20 @@ tokens as (
         words.token,
         token_roles.is_single,
         token_roles.is_first,
-        token_roles.is_second
+        token_roles.is_second,
+        words.word,
+        words.start_s,
+        words.end_s
     from (
-        select call_id, track, word_index, language, {{ normalise_token('word') }} as token
+        select
+            call_id,
+            track,
+            word_index,
+            language,
+            word,
+            start_s,
+            end_s,
+            {{ normalise_token('word') }} as token
         from {{ ref('stg_lydspor__transcript_words') }}
         where {{ call_date_window() }}
     ) as words
@@ -71,7 +83,14 @@ tokens as (
 ),
 
 single_word_matches as (
-    select tokens.call_id, tokens.track, tokens.word_index, phrases.phrase_id
+    select
+        tokens.call_id,
+        tokens.track,
+        tokens.word_index,
+        phrases.phrase_id,
+        tokens.word,
+        tokens.start_s,
+        tokens.end_s
     from tokens
     inner join phrases
         on phrases.language = tokens.language
@@ -123,11 +142,12 @@ longer_matches as (
 ),
 
 matches as (
-    select call_id, track, word_index, phrase_id from single_word_matches
+    select call_id, track, word_index, phrase_id, word, start_s, end_s from single_word_matches
     union all
-    select call_id, track, word_index, phrase_id from bigram_matches where phrase_length = 2
+    select call_id, track, word_index, phrase_id, null, null, null from bigram_matches
+    where phrase_length = 2
     union all
-    select call_id, track, word_index, phrase_id from longer_matches
+    select call_id, track, word_index, phrase_id, null, null, null from longer_matches
 ),
 
 matched as (
@@ -177,35 +197,8 @@ longest as (
         and covered.phrase_id = matched.phrase_id
 ),
 
--- Each hit's words as transcribed and their times, one join for all hits: most hits are one
--- word, so only phrases of several words go through the aggregation below.
-hit_positions as (
-    select
-        longest.call_id,
-        longest.track,
-        longest.word_index,
-        longest.tracker,
-        longest.tracker_category,
-        longest.phrase,
-        longest.phrase_length,
-        longest.language,
-        longest.position,
-        words.start_s,
-        words.end_s,
-        words.word
-    from (
-        select *, unnest(range(word_index, last_word_index + 1)) as position from longest
-    ) as longest
-    inner join (
-        select call_id, track, word_index, start_s, end_s, word
-        from {{ ref('stg_lydspor__transcript_words') }}
-        where {{ call_date_window() }}
-    ) as words
-        on words.call_id = longest.call_id
-        and words.track = longest.track
-        and words.word_index = longest.position
-),
-
+-- Each hit's words as transcribed and their times: a hit of one word has them already; a
+-- phrase of several words takes its words from the tokens (each of them is a phrase token).
 hit_words as (
     select
         call_id,
@@ -218,23 +211,31 @@ hit_words as (
         start_s,
         end_s,
         word as matched_words
-    from hit_positions
+    from longest
     where phrase_length = 1
     union all
     select
-        call_id,
-        track,
-        word_index,
-        tracker,
-        any_value(tracker_category) as tracker_category,
-        any_value(phrase) as phrase,
-        any_value(language) as language,
-        min(start_s) as start_s,
-        max(end_s) as end_s,
-        string_agg(word, ' ' order by position) as matched_words
-    from hit_positions
-    where phrase_length > 1
-    group by call_id, track, word_index, tracker
+        longest.call_id,
+        longest.track,
+        longest.word_index,
+        longest.tracker,
+        any_value(longest.tracker_category) as tracker_category,
+        any_value(longest.phrase) as phrase,
+        any_value(longest.language) as language,
+        min(tokens.start_s) as start_s,
+        max(tokens.end_s) as end_s,
+        string_agg(tokens.word, ' ' order by tokens.word_index) as matched_words
+    from (
+        select * exclude (word, start_s, end_s),
+            unnest(range(word_index, last_word_index + 1)) as position
+        from longest
+        where phrase_length > 1
+    ) as longest
+    inner join tokens
+        on tokens.call_id = longest.call_id
+        and tokens.track = longest.track
+        and tokens.word_index = longest.position
+    group by longest.call_id, longest.track, longest.word_index, longest.tracker
 ),
 
 calls as (
