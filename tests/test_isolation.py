@@ -84,6 +84,41 @@ def test_a_lone_voice_is_flagged_not_kept(call, voiceprint):
     assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
 
 
+def test_a_cluster_that_does_not_stand_apart_scores_near_zero(call):
+    from assets.agent_audio.clustering import ONE_VOICE_SILHOUETTE, cluster_silhouette
+    from assets.agent_audio.speech import speech_spans, to_model_rate
+
+    audio = to_model_rate(call.samples, call.rate)
+    windows = iso._windows(speech_spans(audio), 3.0)
+    embeddings = LazyEncoder().embed(audio, windows)
+    weights = np.array([w.duration for w in windows])
+    by_voice = np.array([_speaker_at(call, w) == AGENT for w in windows], dtype=int)
+    assert cluster_silhouette(embeddings, by_voice, weights, 1) > 2 * ONE_VOICE_SILHOUETTE
+    # The same windows dealt out in turn: each "cluster" holds both voices.
+    mixed = np.arange(len(windows)) % 2
+    assert cluster_silhouette(embeddings, mixed, weights, 1) < ONE_VOICE_SILHOUETTE
+
+
+def test_an_agent_cluster_that_does_not_stand_apart_is_flagged(call, voiceprint):
+    # The two voices are found, the agent's cluster is nearest the voiceprint by a wide
+    # margin; asked for more separation than the call has, the call goes to review.
+    strict = iso.IsolationSettings(min_agent_silhouette=0.99)
+    result = iso.isolate(call.samples, call.rate, voiceprint, LazyEncoder(), strict)
+    assert result.speakers == 2
+    assert result.status == iso.REVIEW and result.confidence < 0.9
+    assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
+
+
+def _speaker_at(mono, span) -> str:
+    """Who speaks most of ``span``."""
+    overlap: dict[str, float] = {}
+    for turn in mono.turns:
+        shared = min(turn.end, span.end) - max(turn.start, span.start)
+        if shared > 0:
+            overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
+    return max(overlap, key=overlap.get) if overlap else ""
+
+
 def _isolated(case: MonoCase):
     """A generated mono call and its isolation, the agent enrolled from their own sample."""
     mono = render_mono_call(case)

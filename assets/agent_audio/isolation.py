@@ -16,7 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from assets.agent_audio.clustering import centroids, cluster_voices
+from assets.agent_audio.clustering import (
+    ONE_VOICE_SILHOUETTE,
+    centroids,
+    cluster_silhouette,
+    cluster_voices,
+)
 from assets.agent_audio.speech import Span, speech_spans, to_model_rate
 
 AGENT, OTHER = "agent", "other"
@@ -61,6 +66,12 @@ class IsolationSettings:
     #: from "the customer sounds like the agent": below ``min_confidence``, such calls are
     #: flagged for review and nothing is kept.
     lone_voice_confidence: float = 0.5
+    #: The agent's cluster must stand apart from the others at least as well as any split of
+    #: the call must to count as more than one voice: a cluster whose windows are, on average,
+    #: as near a neighbouring cluster as their own (a narrowband line where CAM++ scatters both
+    #: voices over several clusters, and the ones nearest the voiceprint are merged) is no
+    #: better evidence than a lone voice, whatever its centre's margin.
+    min_agent_silhouette: float = ONE_VOICE_SILHOUETTE
 
 
 @dataclass(frozen=True)
@@ -132,6 +143,11 @@ def isolate(
     to_print = centres @ voiceprint
     agent = int(np.argmax(to_print))
     call_conf = _call_confidence(to_print, agent, settings)
+    if (
+        centres.shape[0] > 1
+        and cluster_silhouette(embeddings, labels, weights, agent) < settings.min_agent_silhouette
+    ):
+        call_conf = min(call_conf, settings.lone_voice_confidence)
 
     model = _WindowModel.fit(embeddings, labels, centres, agent)
     p_agent = model.probability(embeddings)
