@@ -162,6 +162,34 @@ def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
     assert sum(s.end - s.start for s in kept) > 0.65 * agent_s
 
 
+def test_a_sure_agent_window_yields_only_where_a_shorter_view_is_sure_of_another_voice():
+    from assets.agent_audio.speech import Span
+
+    class ByStart:  # "embeds" a span as its start; the model reads a probability off it
+        def embed(self, audio, spans):
+            return np.array([[s.start] for s in spans])
+
+    views = {2.0: 1e-6}  # the last second is someone else, surely; the rest less sure
+
+    class Model:
+        def probability(self, embeddings):
+            return np.array([views.get(float(e[0]), 0.6) for e in embeddings])
+
+    windows = [Span(0.0, 3.0)]
+    cells, p = iso._refine(
+        None, windows, np.array([0.999]), ByStart(), Model(), iso.IsolationSettings()
+    )
+    by_cell = {(round(c.start, 2), round(c.end, 2)): q for c, q in zip(cells, p, strict=True)}
+    assert by_cell[(2.0, 2.5)] == by_cell[(2.5, 3.0)] == 1e-6
+    # A one-second view only less sure than the window does not cost the agent their speech.
+    assert all(by_cell[(a, a + 0.5)] == 0.999 for a in (0.0, 0.5, 1.0, 1.5))
+    # An unsure window still takes the least agent-like view everywhere.
+    _, unsure = iso._refine(
+        None, windows, np.array([0.8]), ByStart(), Model(), iso.IsolationSettings()
+    )
+    assert unsure.max() == 0.6
+
+
 def test_a_window_embeds_the_same_whatever_it_is_batched_with(call):
     from assets.agent_audio.speech import Span
 

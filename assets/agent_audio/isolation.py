@@ -46,6 +46,10 @@ class IsolationSettings:
     #: Windows the model is unsure of are looked at again in these shorter steps.
     refine_window_s: float = 1.0
     refine_step_s: float = 0.5
+    #: Windows with a lower agent probability than this are the "unsure" ones: their refined
+    #: cells take the least agent-like shorter view. In the surer windows a shorter view
+    #: counts only where it is as sure of someone else as the window was of the agent.
+    refine_below: float = 0.95
     #: Halvings of the refined cells at a change of voice with no pause between (0.5 s ->
     #: 0.25 s -> 0.125 s): each costs one short embedding per change.
     sharpen_steps: int = 2
@@ -224,25 +228,28 @@ def _refine(audio, windows, p_agent, encoder, model, settings):
     voice change within a window is placed to half a second. Windows clearly someone else's
     are looked at too: with a barge-in (or a pause too short for the VAD) a window holds the
     end of the agent's turn and the customer's onset, and the voice that dominates it would
-    take the agent's part down with it."""
-    unsure = [
-        i
-        for i, p in enumerate(p_agent)
-        if p < 0.95 and windows[i].duration > 1.5 * settings.refine_window_s
-    ]
-    if not unsure:
+    take the agent's part down with it.
+
+    Windows clearly the agent's are looked at as well: the agent is often the louder voice, so a
+    customer's short reply or the onset of a barge-in inside an agent window leaves its
+    embedding agent-like. There a shorter view overrules the window only where it is as sure
+    of someone else as the window was of the agent (``q < 1 - p``): a one-second view of the
+    agent is noisier than three seconds of it, and a merely less sure view must not cost the
+    agent their speech."""
+    long_enough = [i for i, w in enumerate(windows) if w.duration > 1.5 * settings.refine_window_s]
+    if not long_enough:
         return windows, p_agent
+    sure = {i for i in long_enough if p_agent[i] >= settings.refine_below}
     step, size = settings.refine_step_s, settings.refine_window_s
     subs, owners = [], []
-    for i in unsure:
+    for i in long_enough:
         w = windows[i]
         starts = np.arange(w.start, max(w.start, w.end - size) + 1e-6, step)
         for s in starts:
             subs.append(Span(float(s), float(min(w.end, s + size))))
             owners.append(i)
     sub_p = model.probability(encoder.embed(audio, subs))
-    # Grouped once: half the windows of a call are refined, so no scan of every sub-window
-    # per window.
+    # Grouped once: every long window is refined, so no scan of every sub-window per window.
     scored: dict[int, list[tuple[Span, float]]] = {}
     for owner, sub, q in zip(owners, subs, sub_p, strict=True):
         scored.setdefault(owner, []).append((sub, q))
@@ -258,7 +265,8 @@ def _refine(audio, windows, p_agent, encoder, model, settings):
             covering = [q for s, q in mine if s.start < b and s.end > a]
             new_windows.append(Span(a, b))
             # The least agent-like view wins: a customer's voice must not slip through.
-            new_p.append(min(covering) if covering else p)
+            q = min(covering) if covering else p
+            new_p.append(q if i not in sure or q < 1 - p else p)
     return new_windows, np.array(new_p)
 
 
