@@ -84,6 +84,41 @@ def test_a_lone_voice_is_flagged_not_kept(call, voiceprint):
     assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
 
 
+def test_a_cluster_that_does_not_stand_apart_scores_near_zero(call):
+    from assets.agent_audio.clustering import ONE_VOICE_SILHOUETTE, cluster_silhouette
+    from assets.agent_audio.speech import speech_spans, to_model_rate
+
+    audio = to_model_rate(call.samples, call.rate)
+    windows = iso._windows(speech_spans(audio), 3.0)
+    embeddings = LazyEncoder().embed(audio, windows)
+    weights = np.array([w.duration for w in windows])
+    by_voice = np.array([_speaker_at(call, w) == AGENT for w in windows], dtype=int)
+    assert cluster_silhouette(embeddings, by_voice, weights, 1) > 2 * ONE_VOICE_SILHOUETTE
+    # The same windows dealt out in turn: each "cluster" holds both voices.
+    mixed = np.arange(len(windows)) % 2
+    assert cluster_silhouette(embeddings, mixed, weights, 1) < ONE_VOICE_SILHOUETTE
+
+
+def test_an_agent_cluster_that_does_not_stand_apart_is_flagged(call, voiceprint):
+    # The two voices are found, the agent's cluster is nearest the voiceprint by a wide
+    # margin; asked for more separation than the call has, the call goes to review.
+    strict = iso.IsolationSettings(min_agent_silhouette=0.99)
+    result = iso.isolate(call.samples, call.rate, voiceprint, LazyEncoder(), strict)
+    assert result.speakers == 2
+    assert result.status == iso.REVIEW and result.confidence < 0.9
+    assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
+
+
+def _speaker_at(mono, span) -> str:
+    """Who speaks most of ``span``."""
+    overlap: dict[str, float] = {}
+    for turn in mono.turns:
+        shared = min(turn.end, span.end) - max(turn.start, span.start)
+        if shared > 0:
+            overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
+    return max(overlap, key=overlap.get) if overlap else ""
+
+
 def _isolated(case: MonoCase):
     """A generated mono call and its isolation, the agent enrolled from their own sample."""
     mono = render_mono_call(case)
@@ -125,6 +160,34 @@ def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
     _assert_others_silent(barge, result)
     agent_s = sum(t.end - t.start for t in barge.turns if t.speaker == AGENT)
     assert sum(s.end - s.start for s in kept) > 0.65 * agent_s
+
+
+def test_a_sure_agent_window_yields_only_where_a_shorter_view_is_sure_of_another_voice():
+    from assets.agent_audio.speech import Span
+
+    class ByStart:  # "embeds" a span as its start; the model reads a probability off it
+        def embed(self, audio, spans):
+            return np.array([[s.start] for s in spans])
+
+    views = {2.0: 1e-6}  # the last second is someone else, surely; the rest less sure
+
+    class Model:
+        def probability(self, embeddings):
+            return np.array([views.get(float(e[0]), 0.6) for e in embeddings])
+
+    windows = [Span(0.0, 3.0)]
+    cells, p = iso._refine(
+        None, windows, np.array([0.999]), ByStart(), Model(), iso.IsolationSettings()
+    )
+    by_cell = {(round(c.start, 2), round(c.end, 2)): q for c, q in zip(cells, p, strict=True)}
+    assert by_cell[(2.0, 2.5)] == by_cell[(2.5, 3.0)] == 1e-6
+    # A one-second view only less sure than the window does not cost the agent their speech.
+    assert all(by_cell[(a, a + 0.5)] == 0.999 for a in (0.0, 0.5, 1.0, 1.5))
+    # An unsure window still takes the least agent-like view everywhere.
+    _, unsure = iso._refine(
+        None, windows, np.array([0.8]), ByStart(), Model(), iso.IsolationSettings()
+    )
+    assert unsure.max() == 0.6
 
 
 def test_a_window_embeds_the_same_whatever_it_is_batched_with(call):

@@ -34,6 +34,21 @@ def centroids(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray) -
     return np.stack(rows)
 
 
+def cluster_silhouette(
+    embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray, cluster: int
+) -> float:
+    """How well one cluster's windows sit apart from the others' (their mean silhouette,
+    weighted by duration, on the call-centred embeddings the clustering saw): about 0 when the
+    cluster is no nearer to itself than to its neighbour, 1 when it is tight and far away."""
+    from sklearn.metrics import silhouette_samples
+
+    if labels.max() < 1:
+        return 0.0
+    members = labels == cluster
+    scores = silhouette_samples(_centred(embeddings, weights), labels, metric="cosine")
+    return float(np.average(scores[members], weights=weights[members]))
+
+
 def _centred(embeddings: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The rows less the call's mean, re-normalised: what every window shares (the line, the
     room, the codec) is taken out, so the cosine sees the voices' differences."""

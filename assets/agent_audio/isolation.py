@@ -16,7 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from assets.agent_audio.clustering import centroids, cluster_voices
+from assets.agent_audio.clustering import (
+    ONE_VOICE_SILHOUETTE,
+    centroids,
+    cluster_silhouette,
+    cluster_voices,
+)
 from assets.agent_audio.speech import Span, speech_spans, to_model_rate
 
 AGENT, OTHER = "agent", "other"
@@ -41,6 +46,10 @@ class IsolationSettings:
     #: Windows the model is unsure of are looked at again in these shorter steps.
     refine_window_s: float = 1.0
     refine_step_s: float = 0.5
+    #: Windows with a lower agent probability than this are the "unsure" ones: their refined
+    #: cells take the least agent-like shorter view. In the surer windows a shorter view
+    #: counts only where it is as sure of someone else as the window was of the agent.
+    refine_below: float = 0.95
     #: Halvings of the refined cells at a change of voice with no pause between (0.5 s ->
     #: 0.25 s -> 0.125 s): each costs one short embedding per change.
     sharpen_steps: int = 2
@@ -61,6 +70,12 @@ class IsolationSettings:
     #: from "the customer sounds like the agent": below ``min_confidence``, such calls are
     #: flagged for review and nothing is kept.
     lone_voice_confidence: float = 0.5
+    #: The agent's cluster must stand apart from the others at least as well as any split of
+    #: the call must to count as more than one voice: a cluster whose windows are, on average,
+    #: as near a neighbouring cluster as their own (a narrowband line where CAM++ scatters both
+    #: voices over several clusters, and the ones nearest the voiceprint are merged) is no
+    #: better evidence than a lone voice, whatever its centre's margin.
+    min_agent_silhouette: float = ONE_VOICE_SILHOUETTE
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,11 @@ def isolate(
     to_print = centres @ voiceprint
     agent = int(np.argmax(to_print))
     call_conf = _call_confidence(to_print, agent, settings)
+    if (
+        centres.shape[0] > 1
+        and cluster_silhouette(embeddings, labels, weights, agent) < settings.min_agent_silhouette
+    ):
+        call_conf = min(call_conf, settings.lone_voice_confidence)
 
     model = _WindowModel.fit(embeddings, labels, centres, agent)
     p_agent = model.probability(embeddings)
@@ -208,25 +228,28 @@ def _refine(audio, windows, p_agent, encoder, model, settings):
     voice change within a window is placed to half a second. Windows clearly someone else's
     are looked at too: with a barge-in (or a pause too short for the VAD) a window holds the
     end of the agent's turn and the customer's onset, and the voice that dominates it would
-    take the agent's part down with it."""
-    unsure = [
-        i
-        for i, p in enumerate(p_agent)
-        if p < 0.95 and windows[i].duration > 1.5 * settings.refine_window_s
-    ]
-    if not unsure:
+    take the agent's part down with it.
+
+    Windows clearly the agent's are looked at as well: the agent is often the louder voice, so a
+    customer's short reply or the onset of a barge-in inside an agent window leaves its
+    embedding agent-like. There a shorter view overrules the window only where it is as sure
+    of someone else as the window was of the agent (``q < 1 - p``): a one-second view of the
+    agent is noisier than three seconds of it, and a merely less sure view must not cost the
+    agent their speech."""
+    long_enough = [i for i, w in enumerate(windows) if w.duration > 1.5 * settings.refine_window_s]
+    if not long_enough:
         return windows, p_agent
+    sure = {i for i in long_enough if p_agent[i] >= settings.refine_below}
     step, size = settings.refine_step_s, settings.refine_window_s
     subs, owners = [], []
-    for i in unsure:
+    for i in long_enough:
         w = windows[i]
         starts = np.arange(w.start, max(w.start, w.end - size) + 1e-6, step)
         for s in starts:
             subs.append(Span(float(s), float(min(w.end, s + size))))
             owners.append(i)
     sub_p = model.probability(encoder.embed(audio, subs))
-    # Grouped once: half the windows of a call are refined, so no scan of every sub-window
-    # per window.
+    # Grouped once: every long window is refined, so no scan of every sub-window per window.
     scored: dict[int, list[tuple[Span, float]]] = {}
     for owner, sub, q in zip(owners, subs, sub_p, strict=True):
         scored.setdefault(owner, []).append((sub, q))
@@ -242,7 +265,8 @@ def _refine(audio, windows, p_agent, encoder, model, settings):
             covering = [q for s, q in mine if s.start < b and s.end > a]
             new_windows.append(Span(a, b))
             # The least agent-like view wins: a customer's voice must not slip through.
-            new_p.append(min(covering) if covering else p)
+            q = min(covering) if covering else p
+            new_p.append(q if i not in sure or q < 1 - p else p)
     return new_windows, np.array(new_p)
 
 
