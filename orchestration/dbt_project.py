@@ -11,6 +11,10 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
 #: The venv's dbt, so an unactivated venv (or a bare `.venv/bin/lydspor`) works.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
+#: What a production `dbt build` leaves out: the unit tests, which CI runs (they test the
+#: models' logic on fixed inputs, so rerunning them on every partition only costs time).
+PRODUCTION_BUILD_EXCLUDES = ("--exclude-resource-type", "unit_test")
+
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
 

@@ -18,7 +18,12 @@ from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
 from assets.retention.assets import RETENTION_STATE_TABLE
 from assets.retention.ledger import RETENTION_STATE_SCHEMA
 from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
-from orchestration.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_project
+from orchestration.dbt_project import (
+    DBT_EXECUTABLE,
+    DBT_PROJECT_DIR,
+    PRODUCTION_BUILD_EXCLUDES,
+    dbt_project,
+)
 from orchestration.warehouse import ensure_table
 
 DAY = date(2026, 11, 2)  # a Monday
@@ -358,3 +363,18 @@ def test_word_key_test_catches_repeats_and_gaps(catalog, tmp_path, policy, damag
     else:
         assert done.returncode != 0
         assert re.search(r"FAIL \d+ dense_index_stg_lydspor__transcript_words", done.stdout)
+
+
+def test_dbt_unit_tests_pass(catalog, tmp_path, policy):
+    """The models' unit tests (one per metric), which production builds leave out, run here."""
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    unit_tests = [uid for uid in manifest.get("unit_tests", {}) if uid.startswith("unit_test.")]
+    assert len(unit_tests) >= 15
+    _fill(catalog)
+    catalog.close()
+    # Unit tests read their inputs' column types from the warehouse: empty models suffice.
+    _dbt("build", tmp_path, policy.mart_purposes, "--empty", *PRODUCTION_BUILD_EXCLUDES)
+    done = _dbt("test", tmp_path, policy.mart_purposes, "--select", "test_type:unit")
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    passed = {r["unique_id"] for r in results if r["status"] == "pass"}
+    assert passed == set(unit_tests), done.stdout[-4000:]
