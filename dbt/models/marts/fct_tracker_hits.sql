@@ -13,7 +13,7 @@
 -- one tracker overlap ("too expensive", "expensive") only the longest counts.
 -- Built for 50 M words: only words some phrase contains are matched, with keys and a phrase
 -- id, carrying their text and times; phrases of several words start from adjacent pairs of
--- words that can begin one.
+-- words that can begin one, and each hit is joined to its track's call and basis once.
 with
 
 phrases as (
@@ -29,15 +29,16 @@ phrases as (
 ),
 
 -- Every token some phrase of the language contains, and whether it can be a phrase of one
--- word, begin a longer phrase, or come second in one. A word that is no phrase token can be in
--- no hit.
+-- word, begin a longer phrase, come second in one, or come third or later. A word that is no
+-- phrase token can be in no hit.
 token_roles as (
     select
         language,
         token,
         bool_or(phrase_length = 1 and position = 1) as is_single,
         bool_or(phrase_length > 1 and position = 1) as is_first,
-        bool_or(position = 2) as is_second
+        bool_or(position = 2) as is_second,
+        bool_or(position > 2) as is_later
     from (
         select
             language,
@@ -61,6 +62,7 @@ tokens as (
         token_roles.is_single,
         token_roles.is_first,
         token_roles.is_second,
+        token_roles.is_later,
         words.word,
         words.start_s,
         words.end_s
@@ -101,23 +103,42 @@ single_word_matches as (
 
 -- A phrase of several words starts at an adjacent pair: a word that can begin one, then a word
 -- that can come second. Joining those two small sets is far cheaper than matching every first
--- word's phrases against all tokens; the pair then picks its phrases.
-bigram_matches as (
+-- word's phrases against all tokens; the pair then picks its phrases. Materialized, so the
+-- pairs are found before the phrases are looked up: left to itself the planner gives every
+-- first word its phrases before pairing, which makes four times the rows.
+pairs as materialized (
     select
         firsts.call_id,
         firsts.track,
         firsts.word_index,
-        phrases.phrase_id,
-        phrases.phrase_length
+        firsts.language,
+        firsts.token,
+        seconds.token as second_token,
+        firsts.word || ' ' || seconds.word as words,
+        firsts.start_s,
+        seconds.end_s
     from (select * from tokens where is_first) as firsts
     inner join (select * from tokens where is_second) as seconds
         on seconds.call_id = firsts.call_id
         and seconds.track = firsts.track
         and seconds.word_index = firsts.word_index + 1
+),
+
+bigram_matches as (
+    select
+        pairs.call_id,
+        pairs.track,
+        pairs.word_index,
+        phrases.phrase_id,
+        phrases.phrase_length,
+        pairs.words,
+        pairs.start_s,
+        pairs.end_s
+    from pairs
     inner join phrases
-        on phrases.language = firsts.language
-        and phrases.phrase_tokens[1] = firsts.token
-        and phrases.phrase_tokens[2] = seconds.token
+        on phrases.language = pairs.language
+        and phrases.phrase_tokens[1] = pairs.token
+        and phrases.phrase_tokens[2] = pairs.second_token
 ),
 
 -- Phrases of three words or more: each further token must follow at the next positions.
@@ -126,28 +147,30 @@ longer_matches as (
         candidates.call_id,
         candidates.track,
         candidates.word_index,
-        candidates.phrase_id
+        candidates.phrase_id,
+        any_value(candidates.words) as words,
+        any_value(candidates.start_s) as start_s
     from (
         select *, unnest(range(2, phrase_length)) as offset_index from bigram_matches
         where phrase_length > 2
     ) as candidates
     inner join phrases on phrases.phrase_id = candidates.phrase_id
-    inner join tokens
+    inner join (select * from tokens where is_later) as tokens
         on tokens.call_id = candidates.call_id
         and tokens.track = candidates.track
         and tokens.word_index = candidates.word_index + candidates.offset_index
         and tokens.token = phrases.phrase_tokens[candidates.offset_index + 1]
-    group by all
+    group by candidates.call_id, candidates.track, candidates.word_index, candidates.phrase_id
     having count(*) = any_value(candidates.phrase_length) - 2
 ),
 
 matches as (
     select call_id, track, word_index, phrase_id, word, start_s, end_s from single_word_matches
     union all
-    select call_id, track, word_index, phrase_id, null, null, null from bigram_matches
+    select call_id, track, word_index, phrase_id, words, start_s, end_s from bigram_matches
     where phrase_length = 2
     union all
-    select call_id, track, word_index, phrase_id, null, null, null from longer_matches
+    select call_id, track, word_index, phrase_id, words, start_s, null from longer_matches
 ),
 
 matched as (
@@ -197,8 +220,9 @@ longest as (
         and covered.phrase_id = matched.phrase_id
 ),
 
--- Each hit's words as transcribed and their times: a hit of one word has them already; a
--- phrase of several words takes its words from the tokens (each of them is a phrase token).
+-- Each hit's words as transcribed and their times: a hit of one or two words has them
+-- already (from its word or pair); a longer phrase adds its third and later words, which are
+-- tokens that can come third or later.
 hit_words as (
     select
         call_id,
@@ -212,7 +236,7 @@ hit_words as (
         end_s,
         word as matched_words
     from longest
-    where phrase_length = 1
+    where phrase_length <= 2
     union all
     select
         longest.call_id,
@@ -222,16 +246,16 @@ hit_words as (
         any_value(longest.tracker_category) as tracker_category,
         any_value(longest.phrase) as phrase,
         any_value(longest.language) as language,
-        min(tokens.start_s) as start_s,
+        any_value(longest.start_s) as start_s,
         max(tokens.end_s) as end_s,
-        string_agg(tokens.word, ' ' order by tokens.word_index) as matched_words
+        any_value(longest.word) || ' '
+            || string_agg(tokens.word, ' ' order by tokens.word_index) as matched_words
     from (
-        select * exclude (word, start_s, end_s),
-            unnest(range(word_index, last_word_index + 1)) as position
+        select *, unnest(range(word_index + 2, last_word_index + 1)) as position
         from longest
-        where phrase_length > 1
+        where phrase_length > 2
     ) as longest
-    inner join tokens
+    inner join (select * from tokens where is_later) as tokens
         on tokens.call_id = longest.call_id
         and tokens.track = longest.track
         and tokens.word_index = longest.position
@@ -243,20 +267,25 @@ calls as (
     where {{ call_date_window() }}
 ),
 
-bases as (
-    select call_id, track, legal_basis, purposes from {{ ref('stg_lydspor__track_bases') }}
-    where {{ call_date_window() }}
-        and list_has_any(purposes, {{ mart_purposes('fct_tracker_hits') }})
+-- Each track the mart may hold, with its call's date, agent and team: joined once per track
+-- (a million), so each of millions of hits takes one lookup instead of two.
+tracks as (
+    select bases.call_id, bases.track, bases.legal_basis, bases.purposes,
+        calls.call_date, calls.agent_id, calls.team
+    from {{ ref('stg_lydspor__track_bases') }} as bases
+    inner join calls on calls.call_id = bases.call_id
+    where {{ call_date_window('bases.call_date') }}
+        and list_has_any(bases.purposes, {{ mart_purposes('fct_tracker_hits') }})
 )
 
 select
     hit_words.call_id || ':' || hit_words.track || ':' || cast(hit_words.word_index as varchar)
         || ':' || hit_words.tracker as hit_id,
     hit_words.call_id,
-    calls.call_date,
-    cast(date_trunc('week', calls.call_date) as date) as week_start,
-    calls.agent_id,
-    calls.team,
+    tracks.call_date,
+    cast(date_trunc('week', tracks.call_date) as date) as week_start,
+    tracks.agent_id,
+    tracks.team,
     hit_words.language,
     hit_words.track,
     hit_words.tracker_category,
@@ -266,8 +295,7 @@ select
     hit_words.word_index,
     hit_words.start_s,
     hit_words.end_s,
-    bases.legal_basis,
-    bases.purposes
+    tracks.legal_basis,
+    tracks.purposes
 from hit_words
-inner join calls on calls.call_id = hit_words.call_id
-inner join bases on bases.call_id = hit_words.call_id and bases.track = hit_words.track
+inner join tracks on tracks.call_id = hit_words.call_id and tracks.track = hit_words.track
