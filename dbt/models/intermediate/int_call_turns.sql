@@ -83,13 +83,21 @@ turns as (
     from track_turns
 ),
 
-unnested as (
-    select call_id, call_date, track, unnest(turns, recursive := true)
-    from turns
-),
-
 bases as (
     select call_id, track, legal_basis, purposes from {{ ref('stg_lydspor__track_bases') }}
+),
+
+-- The basis joins each track (a million) before its turns are unnested (six million).
+unnested as (
+    select
+        turns.call_id,
+        turns.call_date,
+        turns.track,
+        bases.legal_basis,
+        bases.purposes,
+        unnest(turns.turns, recursive := true)
+    from turns
+    left join bases on bases.call_id = turns.call_id and bases.track = turns.track
 )
 
 select
@@ -103,7 +111,6 @@ select
     turns.end_s - turns.start_s as duration_s,
     cast(turns.word_count as integer) as word_count,
     cast(turns.question_count as integer) as question_count,
-    bases.legal_basis,
-    bases.purposes
+    turns.legal_basis,
+    turns.purposes
 from unnested as turns
-left join bases on bases.call_id = turns.call_id and bases.track = turns.track
