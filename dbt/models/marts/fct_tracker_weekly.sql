@@ -3,15 +3,14 @@
 -- team-week, with zeros, so trends have no gaps.
 with
 
--- Per searchable track first (a few per call, not one per turn), then per team-week.
+-- Per searchable track first (a few per call, not one per turn), then per team-week. A track
+-- with words has exactly one first turn (turn_index is 1, 2, ... per track, tested), which
+-- carries the track's date and purposes: a filter instead of grouping six million turns.
 searched_tracks as (
-    select
-        call_id,
-        any_value(call_date) as call_date,
-        any_value(purposes) as purposes
+    select call_id, call_date, purposes
     from {{ ref('int_call_turns') }}
-    where list_has_any(purposes, {{ mart_purposes('fct_tracker_weekly') }})
-    group by call_id, track
+    where turn_index = 1
+        and list_has_any(purposes, {{ mart_purposes('fct_tracker_weekly') }})
 ),
 
 team_weeks as (
