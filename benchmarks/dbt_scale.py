@@ -11,8 +11,9 @@ timings make turns of eight words, the two sides taking turns; a word in every v
 a tracker now and then.
 
 Target: build < 60 s on 2 cores. Run: ``uv run python benchmarks/dbt_scale.py [--calls 1000000]
-[--agent-words 48] [--customer-words 38] [--keep PATH] [--generate-only] [--reuse PATH]``
-(``--reuse`` rebuilds, with ``--full-refresh``, a database kept by an earlier ``--keep``).
+[--agent-words 48] [--customer-words 38] [--keep PATH] [--generate-only] [--reuse PATH]
+[--repeat N]`` (``--reuse`` rebuilds, with ``--full-refresh``, a database kept by an earlier
+``--keep``; ``--repeat`` builds N times and reports the fastest).
 """
 
 from __future__ import annotations
@@ -252,6 +253,13 @@ def main() -> None:
     parser.add_argument(
         "--reuse", type=Path, help="skip generation: rebuild (full refresh) this kept database"
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="build this many times (full refresh after the first) and report the fastest, "
+        "as timeit does: on a shared machine the slower runs measure the neighbours",
+    )
     args = parser.parse_args()
 
     scratch = Path(tempfile.mkdtemp(prefix="lydspor-dbt-scale-"))
@@ -267,7 +275,19 @@ def main() -> None:
                 print(f"  {table:<22} {rows:>12,}")
         if args.generate_only:
             return
-        elapsed, cpu, results = build(path, scratch, full_refresh=args.reuse is not None)
+        # A fresh target folder per build: dbt parses the project in full each time, as a
+        # partitioned run does (its window vars change), instead of reusing the first parse.
+        runs = [
+            build(path, scratch / f"build-{attempt}", args.reuse is not None or attempt > 0)
+            for attempt in range(max(args.repeat, 1))
+        ]
+        if len(runs) > 1:
+            print(
+                "dbt builds: "
+                + ", ".join(f"{wall:.1f} s wall / {cpu:.0f} CPU s" for wall, cpu, _ in runs)
+                + "; the fastest:"
+            )
+        elapsed, cpu, results = min(runs, key=lambda run: run[0])
         nodes = results["results"]
         # On a shared machine the wall time includes waiting for the CPU; the CPU seconds do
         # not, and on 2 free cores the wall time is at least half of them.
