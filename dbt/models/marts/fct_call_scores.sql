@@ -24,12 +24,22 @@ calls as (
     where {{ call_date_window() }}
 ),
 
+-- Each band's text is the same for every call: written once per seed row, not per call.
 targets as (
-    select * from {{ ref('kpi_targets') }}
+    select
+        *,
+        ' (target '
+            || case
+                when min_value is null then '<= ' || printf('%g', max_value)
+                when max_value is null then '>= ' || printf('%g', min_value)
+                else printf('%g', min_value) || '-' || printf('%g', max_value)
+            end || ')' as band_text
+    from {{ ref('kpi_targets') }}
 ),
 
 outcomes as (
-    select * from {{ ref('outcome_points') }}
+    select *, 'outcome ' || outcome || ' (' || outcome_class || ')' as described
+    from {{ ref('outcome_points') }}
 ),
 
 measured as (
@@ -73,12 +83,8 @@ components as (
                 then targets.points
             else 0
         end as earned,
-        targets.label || ' ' || printf('%g', round(kpi_value, 2)) || ' (target '
-            || case
-                when targets.min_value is null then '<= ' || printf('%g', targets.max_value)
-                when targets.max_value is null then '>= ' || printf('%g', targets.min_value)
-                else printf('%g', targets.min_value) || '-' || printf('%g', targets.max_value)
-            end || ')' as described
+        targets.label || ' ' || printf('%g', round(kpi_value, 2)) || targets.band_text
+            as described
     from kpi_values
     inner join targets on targets.kpi = kpi_values.kpi
     union all
@@ -87,7 +93,7 @@ components as (
         'outcome' as label,
         (select max(points) from outcomes) as possible,
         outcomes.points as earned,
-        'outcome ' || kpis.outcome || ' (' || outcomes.outcome_class || ')' as described
+        outcomes.described
     from kpis
     inner join outcomes on outcomes.outcome = kpis.outcome
     where kpis.agent_metrics_missing_reason is null
