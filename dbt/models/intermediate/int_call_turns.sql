@@ -14,9 +14,9 @@
 -- window, because every coaching mart reads it.
 with
 
--- Only what the cut needs: every extra byte per word costs at 50 M words. The words carry
--- their track's basis and purposes (the transcripts asset copies them from the consent
--- lineage), so the turns take them from there, once per track.
+-- Only what the cut needs: every extra byte per word costs at 50 M words. A turn's basis and
+-- purposes are its track's (stg_lydspor__track_bases; per call in fct_calls): the marts filter
+-- on those per track or per call, not on six million copies written here.
 tracks as (
     select
         call_id,
@@ -83,34 +83,21 @@ turns as (
     from track_turns
 ),
 
-bases as (
-    select call_id, track, legal_basis, purposes from {{ ref('stg_lydspor__track_bases') }}
-),
-
--- The basis joins each track (a million) before its turns are unnested (six million).
 unnested as (
-    select
-        turns.call_id,
-        turns.call_date,
-        turns.track,
-        bases.legal_basis,
-        bases.purposes,
-        unnest(turns.turns, recursive := true)
+    select call_id, call_date, track, unnest(turns, recursive := true)
     from turns
-    left join bases on bases.call_id = turns.call_id and bases.track = turns.track
 )
 
+-- The key is call_id, track, turn_index (tested as a dense index per track): no six million
+-- concatenated ids to build and store.
 select
-    turns.call_id || ':' || turns.track || ':' || cast(turns.turn_index as varchar) as turn_id,
-    turns.call_id,
-    turns.call_date,
-    turns.track,
-    cast(turns.turn_index as integer) as turn_index,
-    turns.start_s,
-    turns.end_s,
-    turns.end_s - turns.start_s as duration_s,
-    cast(turns.word_count as integer) as word_count,
-    cast(turns.question_count as integer) as question_count,
-    turns.legal_basis,
-    turns.purposes
-from unnested as turns
+    call_id,
+    call_date,
+    track,
+    cast(turn_index as integer) as turn_index,
+    start_s,
+    end_s,
+    end_s - start_s as duration_s,
+    cast(word_count as integer) as word_count,
+    cast(question_count as integer) as question_count
+from unnested

@@ -13,7 +13,10 @@
 with
 
 calls as (
-    select * from {{ ref('fct_calls') }}
+    select
+        *,
+        list_has_any(customer_purposes, {{ mart_purposes('fct_call_kpis') }}) as customer_allowed
+    from {{ ref('fct_calls') }}
     where {{ call_date_window() }}
         and list_has_any(agent_purposes, {{ mart_purposes('fct_call_kpis') }})
 ),
@@ -24,11 +27,13 @@ turns as (
 ),
 
 -- Purpose limitation per track: the customer's words may allow fewer purposes than the agent's.
--- Only calls whose agent audio holds the agent alone (an isolation under review may not).
+-- A track's purposes are its basis's, which fct_calls carries per call (the agent's already
+-- checked above): one test per call, not per turn. Only calls whose agent audio holds the
+-- agent alone (an isolation under review may not).
 usable_turns as (
     select turns.* from turns
     inner join calls on calls.call_id = turns.call_id
-    where list_has_any(turns.purposes, {{ mart_purposes('fct_call_kpis') }})
+    where (turns.track = 'agent' or calls.customer_allowed)
         and calls.agent_audio_status in {{ usable_agent_audio_statuses() }}
 ),
 
@@ -46,13 +51,6 @@ per_side as (
         max(duration_s) filter (where track = 'customer') as longest_customer_story_s
     from usable_turns
     group by call_id
-),
-
-customer_withheld as (
-    select distinct call_id
-    from turns
-    where track = 'customer'
-        and not list_has_any(purposes, {{ mart_purposes('fct_call_kpis') }})
 ),
 
 both_sides as (
@@ -124,14 +122,12 @@ reasons as (
                 or not coalesce(calls.customer_consent_valid, false)
                 then 'customer speech not kept: no valid consent ('
                     || coalesce(calls.customer_legal_basis, 'no basis') || ')'
-            when customer_withheld.call_id is not null
-                or not list_has_any(calls.customer_purposes, {{ mart_purposes('fct_call_kpis') }})
+            when not calls.customer_allowed
                 then 'customer consent does not cover this mart''s purposes'
             else 'no customer speech transcribed'
         end as customer_metrics_missing_reason
     from calls
     left join per_side on per_side.call_id = calls.call_id
-    left join customer_withheld on customer_withheld.call_id = calls.call_id
 ),
 
 measured as (

@@ -5,12 +5,15 @@ with
 
 -- Per searchable track first (a few per call, not one per turn), then per team-week. A track
 -- with words has exactly one first turn (turn_index is 1, 2, ... per track, tested), which
--- carries the track's date and purposes: a filter instead of grouping six million turns.
+-- carries the track's date: a filter instead of grouping six million turns. Its purposes are
+-- the track's basis's.
 searched_tracks as (
-    select call_id, call_date, purposes
-    from {{ ref('int_call_turns') }}
-    where turn_index = 1
-        and list_has_any(purposes, {{ mart_purposes('fct_tracker_weekly') }})
+    select turns.call_id, turns.call_date, bases.purposes
+    from {{ ref('int_call_turns') }} as turns
+    inner join {{ ref('stg_lydspor__track_bases') }} as bases
+        on bases.call_id = turns.call_id and bases.track = turns.track
+    where turns.turn_index = 1
+        and list_has_any(bases.purposes, {{ mart_purposes('fct_tracker_weekly') }})
 ),
 
 team_weeks as (
