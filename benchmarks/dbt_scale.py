@@ -283,6 +283,8 @@ def main() -> None:
         "as timeit does: on a shared machine the slower runs measure the neighbours",
     )
     args = parser.parse_args()
+    if not 0 <= args.tracker_share <= 1:
+        parser.error("--tracker-share is a share of the words: between 0 and 1")
 
     scratch = Path(tempfile.mkdtemp(prefix="lydspor-dbt-scale-"))
     path = args.reuse or args.keep or scratch / "scale.duckdb"
