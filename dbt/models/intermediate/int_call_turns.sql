@@ -17,21 +17,36 @@ with
 -- Only what the cut needs: every extra byte per word costs at 50 M words. A turn's basis and
 -- purposes are its track's (stg_lydspor__track_bases; per call in fct_calls): the marts filter
 -- on those per track or per call, not on six million copies written here.
-tracks as (
+gathered as (
     select
         call_id,
         track,
         any_value(call_date) as call_date,
-        -- A struct list sorts on its first field: the word's position.
-        list_sort(list({
+        list({
             'word_index': word_index,
             'start_s': start_s,
             'end_s': end_s,
             'is_question': cast(word like '%?' as integer)
-        })) as words
+        }) as words
     from {{ ref('stg_lydspor__transcript_words') }}
     where {{ call_date_window() }}
     group by call_id, track
+),
+
+-- list() keeps a track's words in the order they were read, nearly always the order they were
+-- written (0, 1, ... per track: word_index is tested dense from 0). Only a list out of that
+-- order is sorted (a struct list sorts on its first field, the position): checking is cheaper
+-- than sorting a million lists, and CASE sorts only the rows that need it.
+tracks as (
+    select
+        call_id,
+        track,
+        call_date,
+        case
+            when list_bool_and(list_transform(words, (w, k) -> w.word_index = k - 1)) then words
+            else list_sort(words)
+        end as words
+    from gathered
 ),
 
 -- The position (1-based) of each turn's first word.
