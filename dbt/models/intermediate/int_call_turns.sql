@@ -8,7 +8,7 @@
 }}
 
 -- Speech turns per call and track (agent, customer) from word timings: a pause of turn_gap_s
--- or more starts a new turn. Each track's words are gathered into one list and sorted there
+-- or more starts a new turn. Each track's words are gathered into one list, in order
 -- (a few dozen words each): far cheaper than a window sorting all 50 M words by call, track and
 -- position. The turns are cut within the list and unnested. A table, rebuilt per call-date
 -- window, because every coaching mart reads it.
