@@ -176,17 +176,19 @@ select
     cast(word_index // 8 as integer) as segment_index,
     case
         when hash(call_id, track, word_index, 'tracker') % 1000 < {tracker_permille}
-            then vocabulary.words[
-                cast(1 + hash(call_id, track, word_index) % vocabulary.size as integer)
-            ]
-        else 'w' || cast(hash(call_id, track, word_index) % 500 as varchar)
-            || case when hash(call_id, track, word_index) % 20 = 0 then '?' else '' end
+            then vocabulary.words[cast(1 + word_hash % vocabulary.size as integer)]
+        else 'w' || cast(word_hash % 500 as varchar)
+            || case when word_hash % 20 = 0 then '?' else '' end
     end as word,
     -- Turns of eight words, one every 8 s per side; the customer's start 4 s later.
     (word_index // 8) * 8.0 + offset_s + (word_index % 8) * 0.35 as start_s,
     (word_index // 8) * 8.0 + offset_s + (word_index % 8) * 0.35 + 0.3 as end_s,
     0.9 as probability, tracks.language, legal_basis, purposes
-from (select *, unnest(range(words)) as word_index from tracks) as tracks
+from (
+    -- One hash per word picks its vocabulary, its ordinary word and whether it asks.
+    select *, hash(call_id, track, word_index) as word_hash
+    from (select *, unnest(range(words)) as word_index from tracks)
+) as tracks
 inner join vocabulary on vocabulary.language = tracks.language;
 """
 
