@@ -162,6 +162,75 @@ def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
     assert sum(s.end - s.start for s in kept) > 0.65 * agent_s
 
 
+def test_a_phone_line_call_with_similar_voices_is_isolated():
+    # 8 kHz, 300-3400 Hz, two male voices of one accent: before the VAD and the speaker
+    # embeddings were told the band ends at 4 kHz, CAM++ scattered both voices over four or
+    # more clusters and the call went to review with nothing kept.
+    case = MonoCase(
+        "phone line",
+        VoiceSpec("m3", pitch=45),
+        (VoiceSpec("m1", pitch=48, rate=165),),
+        rate=8000,
+        seed=5,
+    )
+    line, result = _isolated(case)
+    assert result.status == iso.ISOLATED
+    _assert_others_silent(line, result)
+    agent_s = sum(t.end - t.start for t in line.turns if t.speaker == AGENT)
+    assert result.agent_seconds > 0.4 * agent_s
+
+
+def test_a_narrowband_embedding_ignores_what_lies_above_the_band(call):
+    from assets.agent_audio.speech import Span, to_model_rate
+
+    audio = to_model_rate(call.samples, call.rate)
+    t = np.arange(audio.size) / RATE
+    # Content above 4 kHz that an 8 kHz line could never carry: a 6 kHz whistle.
+    whistled = (audio + 0.05 * np.sin(2 * np.pi * 6000 * t)).astype(np.float32)
+    spans = [Span(0.5, 3.0), Span(3.0, 5.5)]
+    encoder = LazyEncoder()
+
+    def cosines(top_hz):
+        a = encoder.embed(audio, spans, top_hz=top_hz)
+        return (a * encoder.embed(whistled, spans, top_hz=top_hz)).sum(axis=1)
+
+    assert cosines(4000).min() > 0.9999  # the whistle's bins are not heard
+    assert cosines(None).max() < 0.995  # heard over the full band
+
+
+def test_phone_band_speech_is_found_with_the_narrowband_threshold(call):
+    from assets.agent_audio.speech import speech_spans, to_model_rate
+    from assets.recordings.samples.mono_calls import _telephone_band
+
+    line = _telephone_band(call.samples.astype(np.float64), call.rate, 8000)
+    audio = to_model_rate(line.astype(np.float32), 8000)
+    speech_s = sum(t.end - t.start for t in call.turns)
+
+    def found(spans) -> float:
+        return sum(s.duration for s in spans)
+
+    narrow = found(speech_spans(audio, top_hz=4000))
+    assert narrow > 0.85 * speech_s
+    assert narrow > found(speech_spans(audio))  # the full-band threshold hears less of it
+
+
+def test_a_short_agent_island_inside_other_speech_is_silenced():
+    seg = iso.Segment
+    segments = [
+        seg(0.0, 2.0, iso.OTHER, 0.9),
+        seg(2.0, 2.3, iso.AGENT, 0.95),  # hemmed in: silenced, merged with its neighbours
+        seg(2.5, 4.0, iso.OTHER, 0.9),
+        seg(4.0, 4.3, iso.AGENT, 0.95),  # as short, but a long pause follows: kept
+        seg(5.0, 6.0, iso.OTHER, 0.9),
+        seg(6.0, 6.7, iso.AGENT, 0.95),  # long enough: kept
+        seg(6.7, 8.0, iso.OTHER, 0.9),
+    ]
+    out = iso._drop_islands(segments, shortest=0.5, gap=0.4)
+    kept = [(s.start, s.end) for s in out if s.role == iso.AGENT]
+    assert kept == [(4.0, 4.3), (6.0, 6.7)]
+    assert (out[0].start, out[0].end, out[0].role) == (0.0, 2.3, iso.OTHER)
+
+
 def test_a_sure_agent_window_yields_only_where_a_shorter_view_is_sure_of_another_voice():
     from assets.agent_audio.speech import Span
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assets.agent_audio.embeddings import normalise_rows
-from assets.agent_audio.speech import Span, speech_spans, to_model_rate
+from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 
 #: Enough of one recording to know a voice; more only costs time.
 MAX_ENROL_SPEECH_S = 30.0
@@ -30,9 +30,10 @@ class Enrolment:
 def enrol(samples: np.ndarray, rate: int, encoder) -> Enrolment:
     """The voiceprint of the one voice in ``samples`` (an agent-only track or sample)."""
     audio = to_model_rate(samples, rate)
+    top_hz = band_top_hz(rate)
     windows: list[Span] = []
     total = 0.0
-    for span in speech_spans(audio):
+    for span in speech_spans(audio, top_hz=top_hz):
         start = span.start
         while start < span.end and total < MAX_ENROL_SPEECH_S:
             end = min(span.end, start + ENROL_WINDOW_S)
@@ -44,7 +45,11 @@ def enrol(samples: np.ndarray, rate: int, encoder) -> Enrolment:
         raise NotEnoughSpeech(
             f"{total:.1f} s of speech; at least {MIN_ENROL_SPEECH_S:.0f} s are needed to enrol"
         )
-    vectors = encoder.embed(audio, windows)
+    # A narrowband track (an 8 kHz line) is embedded as isolation embeds such calls.
+    if top_hz is not None:
+        vectors = encoder.embed(audio, windows, top_hz=top_hz)
+    else:
+        vectors = encoder.embed(audio, windows)
     weights = np.array([w.duration for w in windows])[:, None]
     mean = normalise_rows((vectors * weights).sum(axis=0, keepdims=True))[0]
     return Enrolment(mean, round(total, 2), len(windows))
