@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -162,10 +163,12 @@ def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
     assert sum(s.end - s.start for s in kept) > 0.65 * agent_s
 
 
-def test_a_phone_line_call_with_similar_voices_is_isolated():
+@pytest.mark.parametrize("stored_rate", [8000, 44_100])
+def test_a_phone_line_call_with_similar_voices_is_isolated(stored_rate):
     # 8 kHz, 300-3400 Hz, two male voices of one accent: before the VAD and the speaker
     # embeddings were told the band ends at 4 kHz, CAM++ scattered both voices over four or
-    # more clusters and the call went to review with nothing kept.
+    # more clusters and the call went to review with nothing kept. A dialer may store such a
+    # call at a higher rate: the empty band is found in the audio then.
     case = MonoCase(
         "phone line",
         VoiceSpec("m3", pitch=45),
@@ -173,7 +176,11 @@ def test_a_phone_line_call_with_similar_voices_is_isolated():
         rate=8000,
         seed=5,
     )
-    line, result = _isolated(case)
+    line = render_mono_call(case)
+    samples = resample(line.samples.astype(np.float64), 8000, stored_rate).astype(np.float32)
+    line = replace(line, samples=samples, rate=stored_rate)
+    voiceprint = enrol(line.enrolment, line.enrolment_rate, LazyEncoder()).embedding
+    result = iso.isolate(line.samples, line.rate, voiceprint, LazyEncoder())
     assert result.status == iso.ISOLATED
     _assert_others_silent(line, result)
     agent_s = sum(t.end - t.start for t in line.turns if t.speaker == AGENT)
@@ -196,6 +203,20 @@ def test_a_narrowband_embedding_ignores_what_lies_above_the_band(call):
 
     assert cosines(4000).min() > 0.9999  # the whistle's bins are not heard
     assert cosines(None).max() < 0.995  # heard over the full band
+
+
+def test_the_band_of_a_recording_is_read_from_its_rate_or_its_audio(call):
+    from assets.agent_audio.speech import band_top_hz, to_model_rate
+    from assets.recordings.samples.mono_calls import _telephone_band
+
+    assert band_top_hz(np.zeros(8000, np.float32), 8000) == 4000
+    assert band_top_hz(np.zeros(11_025, np.float32), 11_025) == 5512.5
+    full = to_model_rate(call.samples, call.rate)
+    assert band_top_hz(full, RATE) is None  # speech fills the band
+    line = _telephone_band(call.samples.astype(np.float64), call.rate, 8000)
+    stored = resample(line, 8000, 44_100).astype(np.float32)  # an 8 kHz call kept at 44.1 kHz
+    assert band_top_hz(to_model_rate(stored, 44_100), 44_100) == 4000
+    assert band_top_hz(np.zeros(RATE, np.float32), RATE) is None  # silence: nothing to judge
 
 
 def test_phone_band_speech_is_found_with_the_narrowband_threshold(call):

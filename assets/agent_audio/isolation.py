@@ -130,7 +130,7 @@ def isolate(
     """Agent-only audio and a segment table for one mono recording (any rate)."""
     settings = settings or IsolationSettings()
     audio = to_model_rate(samples, rate)
-    top_hz = band_top_hz(rate)
+    top_hz = band_top_hz(audio, rate)
     spans = speech_spans(audio, top_hz=top_hz)
     if not spans:
         return Isolation(NO_SPEECH, 0.0, (), 0, None)

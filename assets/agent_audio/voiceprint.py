@@ -30,7 +30,7 @@ class Enrolment:
 def enrol(samples: np.ndarray, rate: int, encoder) -> Enrolment:
     """The voiceprint of the one voice in ``samples`` (an agent-only track or sample)."""
     audio = to_model_rate(samples, rate)
-    top_hz = band_top_hz(rate)
+    top_hz = band_top_hz(audio, rate)
     windows: list[Span] = []
     total = 0.0
     for span in speech_spans(audio, top_hz=top_hz):
