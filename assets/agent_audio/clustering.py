@@ -4,9 +4,9 @@ of voices that gives the best (cosine) silhouette.
 K-means rather than average-linkage agglomerative clustering: where the voices are one
 direction among many (a phone line's 8 kHz audio), average linkage cut the windows into five
 or six small clusters that each held both voices, and the call had to go to review; k-means
-split the same windows by voice (the agent's cluster held none of the customer's). On the
-full-band benchmark calls both give the same clusters, except Norwegian, where k-means put
-one more agent window with the agent."""
+split the same windows into the two voices. On the full-band benchmark calls both give the
+same clusters, except Norwegian, where k-means put one more agent window (two of 38) with the
+customer."""
 
 from __future__ import annotations
 

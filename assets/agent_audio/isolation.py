@@ -62,9 +62,9 @@ class IsolationSettings:
     guard_s: float = 0.2
     #: A pause this short between two kept agent segments is kept too (breaths, commas).
     bridge_s: float = 0.4
-    #: A kept stretch shorter than this with someone else's speech right before and after it
-    #: (within ``bridge_s``) is silenced: inside a customer's turn, such an island is far more
-    #: often a mis-scored piece of the customer than a word of the agent's.
+    #: A kept stretch shorter than this with someone else's speech right before or after it
+    #: (within ``bridge_s``) is silenced: at the edge of or inside a customer's turn, such an
+    #: island is far more often a mis-scored piece of the customer than a word of the agent's.
     min_island_s: float = 0.5
     #: Softness of the call-level decision: how much nearer the agent's cluster must be.
     call_temperature: float = 0.02
@@ -410,16 +410,19 @@ def _bridge(segments: list[Segment], gap: float) -> list[Segment]:
 
 
 def _drop_islands(segments: list[Segment], shortest: float, gap: float) -> list[Segment]:
-    """Short agent segments hemmed in by other speech become "other" (then merged)."""
+    """Short agent segments right next to other speech become "other" (then merged)."""
+
+    def next_to_other(seg: Segment, neighbour: Segment | None) -> bool:
+        if neighbour is None or neighbour.role != OTHER:
+            return False
+        return max(neighbour.start - seg.end, seg.start - neighbour.end) <= gap
+
     out = list(segments)
-    for i in range(1, len(out) - 1):
-        before, seg, after = out[i - 1], out[i], out[i + 1]
-        hemmed = (
-            before.role == after.role == OTHER
-            and seg.start - before.end <= gap
-            and after.start - seg.end <= gap
-        )
-        if seg.role == AGENT and hemmed and seg.end - seg.start < shortest:
+    for i, seg in enumerate(segments):
+        before = segments[i - 1] if i > 0 else None
+        after = segments[i + 1] if i + 1 < len(segments) else None
+        beside_other = next_to_other(seg, before) or next_to_other(seg, after)
+        if seg.role == AGENT and seg.end - seg.start < shortest and beside_other:
             out[i] = Segment(seg.start, seg.end, OTHER, 1 - seg.confidence)
     return _merge_roles(out)
 
