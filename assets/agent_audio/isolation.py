@@ -22,6 +22,7 @@ from assets.agent_audio.clustering import (
     cluster_silhouette,
     cluster_voices,
 )
+from assets.agent_audio.embeddings import in_band
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 
 AGENT, OTHER = "agent", "other"
@@ -139,7 +140,7 @@ def isolate(
         table = tuple(Segment(s.start, s.end, OTHER, 0.0) for s in spans)
         return Isolation(NO_VOICEPRINT, 0.0, table, 0, None)
 
-    encoder = encoder if top_hz is None else _InBand(encoder, top_hz)
+    encoder = in_band(encoder, top_hz)
     windows = _windows(spans, settings.window_s)
     embeddings = encoder.embed(audio, windows)
     weights = np.array([w.duration for w in windows])
@@ -174,17 +175,6 @@ def isolate(
     return Isolation(
         status, call_conf, tuple(segments), int(centres.shape[0]), _mask(samples, rate, kept)
     )
-
-
-@dataclass(frozen=True)
-class _InBand:
-    """The encoder, told where a narrowband recording's content ends (see ``embed``)."""
-
-    encoder: object
-    top_hz: float
-
-    def embed(self, audio: np.ndarray, spans: list[Span]) -> np.ndarray:
-        return self.encoder.embed(audio, spans, top_hz=self.top_hz)
 
 
 def _windows(spans: list[Span], length: float) -> list[Span]:
@@ -395,15 +385,19 @@ def _merge(cells: list[_Cell]) -> list[Segment]:
     return segments
 
 
-def _bridge(segments: list[Segment], gap: float) -> list[Segment]:
-    """Join agent segments separated only by a short pause (no one else speaks in it)."""
+def _bridge(
+    segments: list[Segment], gap: float, roles: tuple[str, ...] = (AGENT,)
+) -> list[Segment]:
+    """Join neighbouring segments of one role (one of ``roles``) at most ``gap`` seconds apart,
+    confidence weighted by duration. By default: agent segments separated only by a short
+    pause (no one else speaks in it)."""
     out: list[Segment] = []
     for seg in segments:
         last = out[-1] if out else None
-        if last and last.role == seg.role == AGENT and seg.start - last.end <= gap:
+        if last and last.role == seg.role in roles and seg.start - last.end <= gap:
             a, b = last.end - last.start, seg.end - seg.start
-            conf = (last.confidence * a + seg.confidence * b) / (a + b)
-            out[-1] = Segment(last.start, seg.end, AGENT, conf)
+            conf = (last.confidence * a + seg.confidence * b) / max(a + b, 1e-9)
+            out[-1] = Segment(last.start, seg.end, seg.role, conf)
         else:
             out.append(seg)
     return out
@@ -424,21 +418,7 @@ def _drop_islands(segments: list[Segment], shortest: float, gap: float) -> list[
         beside_other = next_to_other(seg, before) or next_to_other(seg, after)
         if seg.role == AGENT and seg.end - seg.start < shortest and beside_other:
             out[i] = Segment(seg.start, seg.end, OTHER, 1 - seg.confidence)
-    return _merge_roles(out)
-
-
-def _merge_roles(segments: list[Segment]) -> list[Segment]:
-    """Touching segments of one role become one (confidence weighted by duration)."""
-    out: list[Segment] = []
-    for seg in segments:
-        last = out[-1] if out else None
-        if last and last.role == seg.role and seg.start - last.end <= 1e-6:
-            a, b = last.end - last.start, seg.end - seg.start
-            conf = (last.confidence * a + seg.confidence * b) / max(a + b, 1e-9)
-            out[-1] = Segment(last.start, seg.end, seg.role, conf)
-        else:
-            out.append(seg)
-    return out
+    return _bridge(out, 1e-6, roles=(AGENT, OTHER))  # touching segments of one role: one
 
 
 def _mask(samples: np.ndarray, rate: int, kept: list[Segment]) -> np.ndarray:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assets.agent_audio.embeddings import normalise_rows
+from assets.agent_audio.embeddings import in_band, normalise_rows
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 
 #: Enough of one recording to know a voice; more only costs time.
@@ -46,10 +46,7 @@ def enrol(samples: np.ndarray, rate: int, encoder) -> Enrolment:
             f"{total:.1f} s of speech; at least {MIN_ENROL_SPEECH_S:.0f} s are needed to enrol"
         )
     # A narrowband track (an 8 kHz line) is embedded as isolation embeds such calls.
-    if top_hz is not None:
-        vectors = encoder.embed(audio, windows, top_hz=top_hz)
-    else:
-        vectors = encoder.embed(audio, windows)
+    vectors = in_band(encoder, top_hz).embed(audio, windows)
     weights = np.array([w.duration for w in windows])[:, None]
     mean = normalise_rows((vectors * weights).sum(axis=0, keepdims=True))[0]
     return Enrolment(mean, round(total, 2), len(windows))
