@@ -133,16 +133,37 @@ def _assert_others_silent(mono, result) -> None:
             assert rms(result.agent_audio, mono.rate, turn.start, turn.end) < 1e-3
 
 
-def test_three_voices_leak_nothing():
+def test_a_third_voice_is_silenced_and_the_agent_kept():
+    """A 47 s call; in calls of about 40 s the few windows sometimes cluster into four groups,
+    and the call goes to review (nothing kept) instead."""
     case = MonoCase(
         "three",
+        VoiceSpec("m6", pitch=40),
+        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m1", pitch=48, rate=165)),
+        turns=12,
+        seed=1,  # each other voice speaks at least twice
+    )
+    three, result = _isolated(case)
+    assert result.status == iso.ISOLATED
+    assert {t.speaker for t in three.turns} == {AGENT, "other0", "other1"}
+    _assert_others_silent(three, result)
+    agent_s = sum(t.end - t.start for t in three.turns if t.speaker == AGENT)
+    assert result.agent_seconds > 0.8 * agent_s
+
+
+def test_a_short_call_with_a_third_voice_like_the_agents_keeps_none_of_it():
+    """CAM++ scores this third voice as the agent's; in a short call the two make one cluster
+    that does not stand apart, so the call goes to review (a full-length one keeps the voice:
+    see the benchmark's edge cases)."""
+    case = MonoCase(
+        "sound-alike",
         VoiceSpec("m6", pitch=40),
         (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m2", pitch=30, rate=165)),
         turns=6,
         seed=7,
     )
     three, result = _isolated(case)
-    assert result.status in (iso.ISOLATED, iso.REVIEW)
+    assert result.status == iso.REVIEW
     _assert_others_silent(three, result)
 
 
