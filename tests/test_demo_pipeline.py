@@ -100,6 +100,19 @@ def test_customer_voice_is_deleted_unless_consent_keeps_it(demo):
     assert receipts == sum(status.values())
 
 
+def test_retention_state_finds_every_alive_object_in_the_store(demo):
+    _, con = demo
+    missing = rows(
+        con, "select object_key from raw.retention_state where deleted_at is null and not in_store"
+    )
+    assert missing == []
+    voiceprints = rows(
+        con,
+        "select count(*) from raw.retention_state where object_class = 'voiceprint' and in_store",
+    )[0][0]
+    assert voiceprints > 0, "the demo enrols its agents"
+
+
 def test_transcripts_follow_consent_and_match_the_speech(demo):
     _, con = demo
     customer_calls = {

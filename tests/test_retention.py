@@ -16,6 +16,7 @@ from assets.retention.holds import HoldError, place_hold, release_hold
 from assets.retention.ledger import StoredObject, register
 from assets.retention.lineage import call_lineage, period_report
 from assets.retention.report import render_report
+from assets.retention.state import reconcile
 from assets.retention.sweep import sweep
 from assets.retention.tables import ensure_compliance_tables
 from orchestration.warehouse import ensure_table
@@ -80,6 +81,24 @@ def test_sweep_deletes_what_is_due_and_nothing_else(engine):
     assert receipt[0] and "retention deadline" in receipt[1]
     assert [e.action for e in audit.entries(con)] == ["delete"]
     assert sweep(store, con, NOW).deleted == []  # idempotent
+
+
+def test_retention_state_finds_objects_kept_outside_the_dated_prefixes(engine):
+    """A voiceprint is dated by the call it was enrolled from but kept under voiceprints/:
+    the state must see it in the store, and see it gone when it is."""
+    store, con, _ = engine
+    plant(store, con, "voiceprints/agent-a.json", None, NOW + timedelta(days=30), "voiceprint")
+    plant(store, con, "voiceprints/agent-b.json", None, NOW + timedelta(days=30), "voiceprint")
+    plant(store, con, "raw/2026-11-02/kept/recording.wav", "kept", NOW + timedelta(days=1))
+    store.remove("voiceprints/agent-b.json")  # lost behind the ledger's back
+    state = reconcile(store, con, DAY, DAY + timedelta(days=1))
+    in_store = dict(zip(state["object_key"], state["in_store"], strict=True))
+    assert in_store == {
+        "raw/2026-11-02/kept/recording.wav": True,
+        "voiceprints/agent-a.json": True,
+        "voiceprints/agent-b.json": False,
+    }
+    assert state["in_ledger"].all()
 
 
 def test_legal_hold_keeps_objects_until_released(engine):

@@ -51,6 +51,10 @@ def reconcile(
                         }
                     )
         day += timedelta(days=1)
+    # Objects kept outside the dated prefixes (an agent's voiceprint, dated by the call it was
+    # enrolled from) cannot be listed per day: each is looked up on its own.
+    undated = [k for k in known if k.split("/", 1)[0] not in DATED_PREFIXES]
+    in_store.update(k for k in undated if store.stat(k) is not None)
     registered = ledger.with_columns(
         in_store=pl.col("object_key").is_in(list(in_store)),
         in_ledger=pl.lit(True),
