@@ -3,6 +3,7 @@
     uv run python benchmarks/isolation_benchmark.py            # all cases, about 2 min each
     uv run python benchmarks/isolation_benchmark.py --quick    # short calls
     uv run python benchmarks/isolation_benchmark.py --long     # adds a 30-minute call
+    uv run python benchmarks/isolation_benchmark.py --seeds 3  # each case with 3 seeds
 
 Scoring, on a 10 ms grid: speech is any time inside a turn. Where the customer (anyone but the
 agent) speaks, even over the agent, the right label is "other": that audio must not be kept.
@@ -156,10 +157,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short calls (about 50 s each)")
     parser.add_argument("--long", action="store_true", help="add the 30-minute call")
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="render each case with this many seeds (its own, then +10, +20, ...): other "
+        "words, turn order and pauses for the same voices",
+    )
     args = parser.parse_args()
-    length = (lambda c: c) if args.quick else (lambda c: replace(c, turns=36))
-    cases = [length(c) for c in CASES] + ([LONG] if args.long else [])
-    edge_cases = [length(c) for c in EDGE_CASES]
+    sized = (lambda c: c) if args.quick else (lambda c: replace(c, turns=36))
+    seeds = range(0, 10 * args.seeds, 10)
+    cases = [_seeded(sized(c), s) for c in CASES for s in seeds] + ([LONG] if args.long else [])
+    edge_cases = [_seeded(sized(c), s) for c in EDGE_CASES for s in seeds]
 
     started = time.perf_counter()
     encoder = shared_encoder(threads=2)
@@ -177,6 +186,12 @@ def main() -> None:
     print("edge cases, outside the targets (voices CAM++ scores as the agent's):")
     edge = _run(edge_cases, encoder)
     _total("ALL with the edge cases", tally + edge)
+
+
+def _seeded(case: MonoCase, offset: int) -> MonoCase:
+    if not offset:
+        return case
+    return replace(case, name=f"{case.name} +{offset}", seed=case.seed + offset)
 
 
 def _run(cases: list[MonoCase], encoder) -> Tally:
