@@ -86,7 +86,7 @@ class IsolationSettings:
     #: Below this silhouette the agent's cluster may still be one voice cut in two: a cluster
     #: holding only the agent, split by k-means, scores 0.10-0.18, and a call where a customer
     #: who sounds like the agent to CAM++ is mixed into both clusters scored up to 0.186 (and
-    #: passed at confidence 0.92-0.97, keeping 60-73 % of the customer's speech). There, only
+    #: passed at confidence 0.93-0.97, keeping 60-73 % of the customer's speech). There, only
     #: a decisive voiceprint margin (``decisive_confidence``) lets the call pass; the 8 kHz
     #: benchmark call (0.187, confidence 1.00) does. Set from these measurements, just above
     #: the highest sound-alike call: an error here sends a call to review, which keeps nothing.
