@@ -151,6 +151,20 @@ def test_a_third_voice_is_silenced_and_the_agent_kept():
     assert result.agent_seconds > 0.8 * agent_s
 
 
+def test_a_third_voice_that_speaks_little_does_not_hide_in_the_agents_cluster():
+    """The third voice has three windows; the call's best split is the woman against both men,
+    which had kept that voice with the agent (42 % of the others' speech, at confidence 1.00)."""
+    case = MonoCase(
+        "rare third voice",
+        VoiceSpec("m6", pitch=40),
+        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m1", pitch=48, rate=165)),
+        seed=27,
+    )
+    call, result = _isolated(case)
+    assert result.status == iso.ISOLATED and result.speakers == 3
+    _assert_others_silent(call, result)
+
+
 def test_a_customer_who_sounds_like_the_agent_sends_the_call_to_review():
     """CAM++ scores this voice as the agent's (the benchmark's edge case "customer like the
     agent"). Here k-means cuts the two voices' windows into two clusters that each hold both

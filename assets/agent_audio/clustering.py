@@ -32,6 +32,35 @@ def cluster_voices(embeddings: np.ndarray, weights: np.ndarray | None = None) ->
     return _relabel(_absorb_minor(embeddings, labels, weights))
 
 
+def reveal_hidden_voice(
+    embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray, anchor: np.ndarray, gap: float
+) -> np.ndarray:
+    """``labels`` with one more cluster where the clustering with one voice more cuts the
+    cluster nearest ``anchor`` (the voiceprint) and one of its parts lies more than ``gap``
+    (cosine) further from the anchor than another: that part is a voice of its own.
+
+    A voice that speaks little can hide in the agent's cluster: the call's silhouette prefers
+    the big split (a woman's voice against two men's) to a third cluster of three windows."""
+    from sklearn.cluster import KMeans
+
+    k = int(labels.max()) + 1
+    if k + 1 > MAX_SPEAKERS or embeddings.shape[0] <= k + 1:
+        return labels
+    points = _centred(embeddings, weights).astype(np.float64)
+    finer = KMeans(n_clusters=k + 1, n_init=10, random_state=0).fit_predict(points)
+    nearest = labels == int(np.argmax(centroids(embeddings, labels, weights) @ anchor))
+    inside = [j for j in range(k + 1) if nearest[finer == j].mean() > 0.5]
+    if len(inside) < 2:
+        return labels
+    to_anchor = centroids(embeddings, finer, weights)[inside] @ anchor
+    far = [j for j, t in zip(inside, to_anchor, strict=True) if t < to_anchor.max() - gap]
+    if not far:
+        return labels
+    out = labels.copy()
+    out[nearest & np.isin(finer, far)] = k
+    return out
+
+
 def centroids(embeddings: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> np.ndarray:
     rows = []
     for label in range(labels.max() + 1):
