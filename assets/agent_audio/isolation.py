@@ -93,7 +93,7 @@ class IsolationSettings:
     #: the highest sound-alike call: an error here sends a call to review, which keeps nothing.
     #: A part of the agent's cluster (in the clustering with one voice more) this much further
     #: from the voiceprint than another part is someone else. Parts of clusters holding only
-    #: the agent differ by up to 0.09 in the benchmark's 48 calls (8 kHz, ~50 s); a third voice
+    #: the agent differ by up to 0.09 in 47 benchmark calls (8 kHz, ~50 s); a third voice
     #: of three windows hidden in the agent's cluster, by 0.18.
     hidden_voice_gap: float = 0.12
     clear_agent_silhouette: float = 0.19
