@@ -84,6 +84,11 @@ class IsolationSettings:
     #: voices over several clusters, and the ones nearest the voiceprint are merged) is no
     #: better evidence than a lone voice, whatever its centre's margin.
     min_agent_silhouette: float = ONE_VOICE_SILHOUETTE
+    #: A part of the agent's cluster (in the clustering with one voice more) this much further
+    #: from the voiceprint than another part is someone else. Parts of clusters holding only
+    #: the agent differ by up to 0.09 in 47 benchmark calls (8 kHz, ~50 s); a third voice
+    #: of three windows hidden in the agent's cluster, by 0.18.
+    hidden_voice_gap: float = 0.12
     #: Below this silhouette the agent's cluster may still be one voice cut in two: a cluster
     #: holding only the agent, split by k-means, scores 0.10-0.18, and a call where a customer
     #: who sounds like the agent to CAM++ is mixed into both clusters scored up to 0.186 (and
@@ -91,11 +96,6 @@ class IsolationSettings:
     #: a decisive voiceprint margin (``decisive_confidence``) lets the call pass; the 8 kHz
     #: benchmark call (0.187, confidence 1.00) does. Set from these measurements, just above
     #: the highest sound-alike call: an error here sends a call to review, which keeps nothing.
-    #: A part of the agent's cluster (in the clustering with one voice more) this much further
-    #: from the voiceprint than another part is someone else. Parts of clusters holding only
-    #: the agent differ by up to 0.09 in 47 benchmark calls (8 kHz, ~50 s); a third voice
-    #: of three windows hidden in the agent's cluster, by 0.18.
-    hidden_voice_gap: float = 0.12
     clear_agent_silhouette: float = 0.19
     decisive_confidence: float = 0.99
 
