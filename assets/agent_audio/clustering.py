@@ -41,13 +41,10 @@ def reveal_hidden_voice(
 
     A voice that speaks little can hide in the agent's cluster: the call's silhouette prefers
     the big split (a woman's voice against two men's) to a third cluster of three windows."""
-    from sklearn.cluster import KMeans
-
     k = int(labels.max()) + 1
     if k + 1 > MAX_SPEAKERS or embeddings.shape[0] <= k + 1:
         return labels
-    points = _centred(embeddings, weights).astype(np.float64)
-    finer = KMeans(n_clusters=k + 1, n_init=10, random_state=0).fit_predict(points)
+    finer = _k_means_labels(_centred(embeddings, weights), k + 1)
     nearest = labels == int(np.argmax(centroids(embeddings, labels, weights) @ anchor))
     inside = [j for j in range(k + 1) if nearest[finer == j].mean() > 0.5]
     if len(inside) < 2:
@@ -93,16 +90,23 @@ def _centred(embeddings: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return centred / np.maximum(np.linalg.norm(centred, axis=1, keepdims=True), 1e-9)
 
 
-def _k_means(embeddings: np.ndarray) -> np.ndarray:
+def _k_means_labels(embeddings: np.ndarray, k: int) -> np.ndarray:
+    """``k`` clusters of the (call-centred) rows; the one k-means every caller uses."""
     from sklearn.cluster import KMeans
+
+    # Fixed seed and several starts: the same call always gets the same clusters.
+    return KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(
+        embeddings.astype(np.float64)
+    )
+
+
+def _k_means(embeddings: np.ndarray) -> np.ndarray:
     from sklearn.metrics import silhouette_score
 
     n = embeddings.shape[0]
-    points = embeddings.astype(np.float64)
     best, best_labels = ONE_VOICE_SILHOUETTE, np.zeros(n, dtype=int)
     for k in range(2, min(MAX_SPEAKERS, n - 1) + 1):
-        # Fixed seed and several starts: the same call always gets the same clusters.
-        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(points)
+        labels = _k_means_labels(embeddings, k)
         if len(set(labels)) < 2:
             continue
         score = silhouette_score(embeddings, labels, metric="cosine")

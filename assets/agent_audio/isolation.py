@@ -205,9 +205,8 @@ def _windows(spans: list[Span], length: float) -> list[Span]:
 def _weighed_by_separation(call_conf: float, apart: float, settings: IsolationSettings) -> float:
     """The call confidence, capped where the agent's cluster does not stand apart (its mean
     silhouette ``apart``) well enough to be sure it is a voice of its own."""
-    if apart < settings.min_agent_silhouette:
-        return min(call_conf, settings.lone_voice_confidence)
-    if apart < settings.clear_agent_silhouette and call_conf < settings.decisive_confidence:
+    unclear = apart < settings.clear_agent_silhouette and call_conf < settings.decisive_confidence
+    if apart < settings.min_agent_silhouette or unclear:
         return min(call_conf, settings.lone_voice_confidence)
     return call_conf
 
