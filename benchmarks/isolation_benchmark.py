@@ -165,6 +165,8 @@ def main() -> None:
         "words, turn order and pauses for the same voices",
     )
     args = parser.parse_args()
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1, not {args.seeds}")
     sized = (lambda c: c) if args.quick else (lambda c: replace(c, turns=36))
     seeds = range(0, 10 * args.seeds, 10)
     cases = [_seeded(sized(c), s) for c in CASES for s in seeds] + ([LONG] if args.long else [])
