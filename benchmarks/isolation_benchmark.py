@@ -4,6 +4,7 @@
     uv run python benchmarks/isolation_benchmark.py --quick    # short calls
     uv run python benchmarks/isolation_benchmark.py --long     # adds a 30-minute call
     uv run python benchmarks/isolation_benchmark.py --seeds 3  # each case with 3 seeds
+    uv run python benchmarks/isolation_benchmark.py --why      # where the lost agent speech was
 
 Scoring, on a 10 ms grid: speech is any time inside a turn. Where the customer (anyone but the
 agent) speaks, even over the agent, the right label is "other": that audio must not be kept.
@@ -12,6 +13,10 @@ agent audio; agent loss is agent-only speech missing from it. RTF is isolation w
 call length; the model is loaded, and run once on a throwaway call, before timing (the
 pipeline shares one loaded encoder across calls, so torch's first-call warm-up is not a
 per-call cost). Torch runs on 2 threads.
+
+With ``--why``, each call's lost agent speech is split by where it was: outside the speech the
+VAD found (pauses inside a turn, onsets and ends of words), in a short speech span (one window,
+scored by a single embedding), or in a longer span.
 
 The targets apply to CASES (and the 30-minute call); EDGE_CASES are printed after them with
 their outcome, and a last line totals everything.
@@ -27,11 +32,15 @@ import numpy as np
 
 from assets.agent_audio.embeddings import shared_encoder
 from assets.agent_audio.isolation import AGENT, ISOLATED, isolate
+from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 from assets.agent_audio.voiceprint import enrol
 from assets.recordings.samples.mono_calls import MonoCall, MonoCase, render_mono_call
 from assets.recordings.samples.tts import VoiceSpec
 
 GRID_S = 0.01
+#: A speech span this short is one window, which isolation scores with a single embedding
+#: (longer windows are looked at again in shorter views).
+SHORT_SPAN_S = 1.5
 
 CASES = (
     MonoCase("distinct voices", VoiceSpec("f2", pitch=50), (VoiceSpec("m3", pitch=42, rate=165),)),
@@ -112,14 +121,8 @@ LONG = MonoCase(
 
 
 def score(call: MonoCall, segments) -> dict[str, float]:
-    n = int(np.ceil(call.samples.size / call.rate / GRID_S)) + 1
-    agent, other, kept = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-    for turn in call.turns:
-        target = agent if turn.speaker == AGENT else other
-        target[int(turn.start / GRID_S) : int(turn.end / GRID_S)] = True
-    for seg in segments:
-        if seg.role == AGENT:
-            kept[int(seg.start / GRID_S) : int(seg.end / GRID_S)] = True
+    agent, other = _speakers(call)
+    kept = _kept(call, segments)
     agent_only = agent & ~other
     speech = agent | other
     right = (agent_only & kept) | (other & ~kept)
@@ -131,6 +134,45 @@ def score(call: MonoCall, segments) -> dict[str, float]:
         "agent_s": agent_only.sum() * GRID_S,
         "lost_s": (agent_only & ~kept).sum() * GRID_S,
     }
+
+
+def lost_by_place(call: MonoCall, segments, spans: list[Span]) -> dict[str, float]:
+    """Seconds of agent-only speech missing from the agent audio, by where they were: outside
+    every speech span ``spans`` (the VAD's), inside a span of at most ``SHORT_SPAN_S``, inside
+    a longer one."""
+    n = _grid_size(call)
+    short, long = np.zeros(n, bool), np.zeros(n, bool)
+    for span in spans:
+        target = short if span.duration <= SHORT_SPAN_S else long
+        target[int(span.start / GRID_S) : int(span.end / GRID_S)] = True
+    agent, other = _speakers(call)
+    lost = agent & ~other & ~_kept(call, segments)
+    return {
+        "outside speech": (lost & ~short & ~long).sum() * GRID_S,
+        "short spans": (lost & short).sum() * GRID_S,
+        "longer spans": (lost & long & ~short).sum() * GRID_S,
+    }
+
+
+def _grid_size(call: MonoCall) -> int:
+    return int(np.ceil(call.samples.size / call.rate / GRID_S)) + 1
+
+
+def _speakers(call: MonoCall) -> tuple[np.ndarray, np.ndarray]:
+    """Where the agent speaks, and where anyone else does, on the grid."""
+    agent, other = np.zeros(_grid_size(call), bool), np.zeros(_grid_size(call), bool)
+    for turn in call.turns:
+        target = agent if turn.speaker == AGENT else other
+        target[int(turn.start / GRID_S) : int(turn.end / GRID_S)] = True
+    return agent, other
+
+
+def _kept(call: MonoCall, segments) -> np.ndarray:
+    kept = np.zeros(_grid_size(call), bool)
+    for seg in segments:
+        if seg.role == AGENT:
+            kept[int(seg.start / GRID_S) : int(seg.end / GRID_S)] = True
+    return kept
 
 
 @dataclass
@@ -164,6 +206,12 @@ def main() -> None:
         help="render each case with this many seeds (its own, then +10, +20, ...): other "
         "words, turn order and pauses for the same voices",
     )
+    parser.add_argument(
+        "--why",
+        action="store_true",
+        help="under each call, where its lost agent speech was: outside the speech the VAD "
+        "found, in short spans (one window), in longer spans",
+    )
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, not {args.seeds}")
@@ -182,11 +230,11 @@ def main() -> None:
     header = f"{'case':28} {'len s':>6} {'outcome':>8} {'spk':>3} {'conf':>5} {'right %':>8} "
     header += f"{'leak s':>7} {'leak %':>7} {'lost %':>7} {'RTF':>6} {'CPU RTF':>7}"
     print(header)
-    tally = _run(cases, encoder)
+    tally = _run(cases, encoder, args.why)
     _total("ALL", tally)
     print(_verdict(tally))
     print("edge cases, outside the targets (voices CAM++ scores as the agent's):")
-    edge = _run(edge_cases, encoder)
+    edge = _run(edge_cases, encoder, args.why)
     _total("ALL with the edge cases", tally + edge)
 
 
@@ -196,7 +244,7 @@ def _seeded(case: MonoCase, offset: int) -> MonoCase:
     return replace(case, name=f"{case.name} +{offset}", seed=case.seed + offset)
 
 
-def _run(cases: list[MonoCase], encoder) -> Tally:
+def _run(cases: list[MonoCase], encoder, why: bool = False) -> Tally:
     tally = Tally()
     for case in cases:
         call = render_mono_call(case)
@@ -206,6 +254,10 @@ def _run(cases: list[MonoCase], encoder) -> Tally:
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
         length = call.samples.size / call.rate
         s = score(call, result.segments)
+        if why:
+            audio = to_model_rate(call.samples, call.rate)
+            spans = speech_spans(audio, top_hz=band_top_hz(audio, call.rate))
+            s |= {f"lost in {k}": v for k, v in lost_by_place(call, result.segments, spans).items()}
         tally.add(s, wall, cpu, length)
         outcome = "isolated" if result.status == ISOLATED else result.status.split("_")[-1]
         print(
@@ -214,7 +266,19 @@ def _run(cases: list[MonoCase], encoder) -> Tally:
             f"{s['leak_s']:7.2f} {100 * s['leak_s'] / s['other_s']:7.2f} "
             f"{100 * s['lost_s'] / s['agent_s']:7.2f} {wall / length:6.3f} {cpu / length:7.3f}"
         )
+        if why:
+            print(_lost_where(s))
     return tally
+
+
+def _lost_where(seconds: dict[str, float]) -> str:
+    """The ``--why`` line: lost agent speech by place (keys set in ``_run``)."""
+    places = ", ".join(
+        f"{key.removeprefix('lost in ')} {v:.1f} s"
+        for key, v in seconds.items()
+        if key.startswith("lost in ")
+    )
+    return f"{'':4}lost {seconds['lost_s']:.1f} of {seconds['agent_s']:.1f} s: {places}"
 
 
 def _verdict(tally: Tally) -> str:
@@ -236,6 +300,8 @@ def _total(label: str, tally: Tally) -> None:
         f"{100 * t['leak_s'] / t['other_s']:7.2f} {100 * t['lost_s'] / t['agent_s']:7.2f} "
         f"{tally.wall / tally.audio:6.3f} {tally.cpu / tally.audio:7.3f}"
     )
+    if any(key.startswith("lost in ") for key in t):
+        print(_lost_where(t))
 
 
 if __name__ == "__main__":

@@ -19,3 +19,35 @@ def test_benchmark_script_starts(script):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "usage" in done.stdout.lower()
+
+
+def _isolation_benchmark():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "benchmarks" / "isolation_benchmark.py"
+    spec = importlib.util.spec_from_file_location("isolation_benchmark", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_isolation_benchmark_says_where_lost_agent_speech_was():
+    import numpy as np
+
+    from assets.agent_audio.isolation import AGENT, OTHER, Segment
+    from assets.agent_audio.speech import Span
+    from assets.recordings.samples.mono_calls import MonoCall, Turn
+
+    bench = _isolation_benchmark()
+    turns = (Turn(AGENT, 0.0, 3.0), Turn("other0", 3.5, 5.0), Turn(AGENT, 6.0, 7.0))
+    call = MonoCall(None, np.zeros(8 * 16_000, np.float32), 16_000, turns, np.zeros(1))
+    spans = [Span(0.1, 2.9), Span(3.5, 5.0), Span(6.0, 7.0)]  # the VAD's; the last is short
+    kept = [Segment(0.1, 2.0, AGENT, 0.99), Segment(2.0, 7.0, OTHER, 0.9)]
+    places = bench.lost_by_place(call, kept, spans)
+    assert places == pytest.approx(
+        {"outside speech": 0.2, "short spans": 1.0, "longer spans": 0.9}, abs=0.011
+    )
+    scored = bench.score(call, kept)
+    assert scored["lost_s"] == pytest.approx(sum(places.values()), abs=0.011)
+    assert scored["leak_s"] == 0 and scored["agent_s"] == pytest.approx(4.0, abs=0.011)
