@@ -302,23 +302,6 @@ def test_a_short_agent_island_next_to_other_speech_is_silenced():
     assert (out[-1].start, out[-1].end, out[-1].role) == (8.2, 8.5, iso.OTHER)
 
 
-def test_kept_agent_speech_reaches_a_little_into_the_silence_around_it():
-    seg = iso.Segment
-    segments = [
-        seg(0.0, 1.0, iso.OTHER, 0.9),
-        seg(1.6, 3.0, iso.AGENT, 0.95),  # 0.6 s and 0.9 s of silence around it: 0.1 s each way
-        seg(3.9, 5.0, iso.OTHER, 0.9),
-        seg(5.0, 5.8, iso.AGENT, 0.95),  # touches the other voice: no reach on that side
-        seg(5.95, 6.5, iso.OTHER, 0.9),
-        seg(7.0, 7.96, iso.AGENT, 0.95),  # 0.04 s before the recording ends
-    ]
-    out = iso._padded(segments, pad=0.1, share=1 / 3, length=8.0)
-    kept = [(round(s.start, 3), round(s.end, 3)) for s in out if s.role == iso.AGENT]
-    # A third of a short pause at most: the other speaker's faint onset may lie in the rest.
-    assert kept == [(1.5, 3.1), (5.0, 5.85), (6.9, 7.973)]
-    assert [s for s in out if s.role == iso.OTHER] == [s for s in segments if s.role == iso.OTHER]
-
-
 def test_a_sure_agent_window_yields_only_where_a_shorter_view_is_sure_of_another_voice():
     from assets.agent_audio.speech import Span
 

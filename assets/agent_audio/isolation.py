@@ -68,16 +68,6 @@ class IsolationSettings:
     #: (within ``bridge_s``) is silenced: at the edge of or inside a customer's turn, such an
     #: island is far more often a mis-scored piece of the customer than a word of the agent's.
     min_island_s: float = 0.5
-    #: Kept agent speech reaches this far into the silence on either side, and at most
-    #: ``edge_share`` of the way to the next speech: the VAD's spans end where the voice fades,
-    #: so the onsets and ends of words (a final consonant, a trailing vowel) lie just outside
-    #: them, and clipped they cost the transcript words. The share keeps the reach off the
-    #: other speaker's side of a pause, where their own faint onset may lie. Over the
-    #: benchmark's three seeds, at 0.1 s: agent loss 2.72 -> 1.87 %, leak 0.47 -> 0.51 %
-    #: (only in calls that leaked before: the pad lengthens a kept stretch that already ran
-    #: into a barge-in).
-    edge_pad_s: float = 0.1
-    edge_share: float = 1 / 3
     #: Softness of the call-level decision: how much nearer the agent's cluster must be.
     call_temperature: float = 0.02
     #: Clusters this close (cosine) to the voiceprint's nearest one are the agent's as well.
@@ -194,8 +184,6 @@ def isolate(
     cells = _guarded(_cells(windows, p_agent * call_conf, settings), settings.guard_s)
     segments = _bridge(_merge(cells), settings.bridge_s)
     segments = _drop_islands(segments, settings.min_island_s, settings.bridge_s)
-    length = samples.shape[0] / rate
-    segments = _padded(segments, settings.edge_pad_s, settings.edge_share, length)
     kept = [s for s in segments if s.role == AGENT]
     status = ISOLATED if call_conf >= settings.min_confidence else REVIEW
     return Isolation(
@@ -454,22 +442,6 @@ def _drop_islands(segments: list[Segment], shortest: float, gap: float) -> list[
         if seg.role == AGENT and seg.end - seg.start < shortest and beside_other:
             out[i] = Segment(seg.start, seg.end, OTHER, 1 - seg.confidence)
     return _bridge(out, 1e-6, roles=(AGENT, OTHER))  # touching segments of one role: one
-
-
-def _padded(segments: list[Segment], pad: float, share: float, length: float) -> list[Segment]:
-    """Agent segments reaching ``pad`` seconds into the silence on either side, at most
-    ``share`` of the way to the neighbouring segment (or to the recording's start or end)."""
-    out = []
-    for i, seg in enumerate(segments):
-        if seg.role != AGENT:
-            out.append(seg)
-            continue
-        before = segments[i - 1].end if i > 0 else 0.0
-        after = segments[i + 1].start if i + 1 < len(segments) else length
-        start = seg.start - min(pad, share * max(0.0, seg.start - before))
-        end = seg.end + min(pad, share * max(0.0, after - seg.end))
-        out.append(Segment(start, end, seg.role, seg.confidence))
-    return out
 
 
 def _mask(samples: np.ndarray, rate: int, kept: list[Segment]) -> np.ndarray:
