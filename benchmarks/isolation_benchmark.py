@@ -5,6 +5,7 @@
     uv run python benchmarks/isolation_benchmark.py --long     # adds a 30-minute call
     uv run python benchmarks/isolation_benchmark.py --seeds 3  # each case with 3 seeds
     uv run python benchmarks/isolation_benchmark.py --why      # where the lost agent speech was
+    uv run python benchmarks/isolation_benchmark.py --wer      # what it costs the transcript
 
 Scoring, on a 10 ms grid: speech is any time inside a turn. Where the customer (anyone but the
 agent) speaks, even over the agent, the right label is "other": that audio must not be kept.
@@ -17,6 +18,11 @@ per-call cost). Torch runs on 2 threads.
 With ``--why``, each call's lost agent speech is split by where it was: outside the speech the
 VAD found (pauses inside a turn, onsets and ends of words), in a short speech span (one window,
 scored by a single embedding), or in a longer span.
+
+With ``--wer``, the agent audio is transcribed as the pipeline transcribes it (faster-whisper,
+the bundled model) and scored against the agent's lines (word error rate), beside the same for
+the agent's true turns cut from the mix: the difference is what isolation costs the transcript.
+A call sent to review keeps nothing, so all its words count as missed.
 
 The targets apply to CASES (and the 30-minute call); EDGE_CASES are printed after them with
 their outcome, and a last line totals everything.
@@ -212,6 +218,12 @@ def main() -> None:
         help="under each call, where its lost agent speech was: outside the speech the VAD "
         "found, in short spans (one window), in longer spans",
     )
+    parser.add_argument(
+        "--wer",
+        action="store_true",
+        help="transcribe the agent audio and the agent's true turns (the pipeline's engine) and "
+        "print their word error rates against the agent's lines",
+    )
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1, not {args.seeds}")
@@ -230,12 +242,22 @@ def main() -> None:
     header = f"{'case':28} {'len s':>6} {'outcome':>8} {'spk':>3} {'conf':>5} {'right %':>8} "
     header += f"{'leak s':>7} {'leak %':>7} {'lost %':>7} {'RTF':>6} {'CPU RTF':>7}"
     print(header)
-    tally = _run(cases, encoder, args.why)
+    tally, heard = _run(cases, encoder, args.why, keep_audio=args.wer)
     _total("ALL", tally)
     print(_verdict(tally))
     print("edge cases, outside the targets (voices CAM++ scores as the agent's):")
-    edge = _run(edge_cases, encoder, args.why)
+    edge, edge_heard = _run(edge_cases, encoder, args.why, keep_audio=args.wer)
     _total("ALL with the edge cases", tally + edge)
+    if args.wer:
+        # Transcribed once every call is timed: the transcriber's threads stay busy a while
+        # after each transcript and would slow the isolation of the next call.
+        transcriber = _transcriber()
+        print("transcripts of the agent audio, against the agent's lines:")
+        targets = _transcribe(heard, transcriber)
+        print(f"{'ALL':28} {_word_errors(targets)}")
+        edges = _transcribe(edge_heard, transcriber)
+        both = {key: targets[key] + edges[key] for key in targets}
+        print(f"{'ALL with the edge cases':28} {_word_errors(both)}")
 
 
 def _seeded(case: MonoCase, offset: int) -> MonoCase:
@@ -244,8 +266,49 @@ def _seeded(case: MonoCase, offset: int) -> MonoCase:
     return replace(case, name=f"{case.name} +{offset}", seed=case.seed + offset)
 
 
-def _run(cases: list[MonoCase], encoder, why: bool = False) -> Tally:
+def _transcriber():
+    """The pipeline's engine and verified, bundled model."""
+    from pathlib import Path
+
+    from assets.transcripts.engine import build_engine
+    from assets.transcripts.model_store import assemble_bundled_model
+
+    models = Path(__file__).resolve().parent.parent / "data" / "state" / "models"
+    return build_engine("faster-whisper", str(assemble_bundled_model(models)))
+
+
+def words_wrong(call: MonoCall, agent_audio: np.ndarray | None, transcriber) -> dict[str, float]:
+    """Word errors (substitutions, deletions, insertions) of the transcripts of ``agent_audio``
+    (None: nothing kept) and of the agent's true turns, against the agent's lines."""
+    import jiwer
+    from sample_speech_wer import normalise
+
+    from assets.recordings.samples.generator import resample
+
+    said = normalise(" ".join(text for speaker, text in call.lines if speaker == AGENT))
+    truth = np.zeros_like(call.samples)
+    for turn in call.turns:
+        if turn.speaker == AGENT:
+            a, b = int(turn.start * call.rate), int(turn.end * call.rate)
+            truth[a:b] = call.samples[a:b]
+    errors = {}
+    for name, audio in (("wer_errors", agent_audio), ("wer_errors_truth", truth)):
+        heard = ""
+        if audio is not None:
+            heard = transcriber.transcribe(resample(audio, call.rate, 16_000), call.case.language)
+            heard = normalise(heard.text)
+        out = jiwer.process_words(said, heard)
+        errors[name] = float(out.substitutions + out.deletions + out.insertions)
+    return errors | {"wer_words": float(len(said.split()))}
+
+
+def _run(
+    cases: list[MonoCase], encoder, why: bool = False, keep_audio: bool = False
+) -> tuple[Tally, list]:
+    """Each case isolated, scored and printed; the tally, and (``keep_audio``) each call with
+    its agent audio."""
     tally = Tally()
+    kept = []
     for case in cases:
         call = render_mono_call(case)
         voiceprint = enrol(call.enrolment, call.enrolment_rate, encoder).embedding
@@ -258,6 +321,8 @@ def _run(cases: list[MonoCase], encoder, why: bool = False) -> Tally:
             audio = to_model_rate(call.samples, call.rate)
             spans = speech_spans(audio, top_hz=band_top_hz(audio, call.rate))
             s |= {f"lost in {k}": v for k, v in lost_by_place(call, result.segments, spans).items()}
+        if keep_audio:
+            kept.append((case.name, call, result.agent_audio))
         tally.add(s, wall, cpu, length)
         outcome = "isolated" if result.status == ISOLATED else result.status.split("_")[-1]
         print(
@@ -268,7 +333,24 @@ def _run(cases: list[MonoCase], encoder, why: bool = False) -> Tally:
         )
         if why:
             print(_lost_where(s))
-    return tally
+    return tally, kept
+
+
+def _transcribe(kept: list, transcriber) -> dict[str, float]:
+    """Each call's word errors printed; their sums returned."""
+    total: dict[str, float] = {}
+    for name, call, audio in kept:
+        errors = words_wrong(call, audio, transcriber)
+        print(f"{name:28} {_word_errors(errors)}")
+        total = {key: total.get(key, 0.0) + value for key, value in errors.items()}
+    return total
+
+
+def _word_errors(counts: dict[str, float]) -> str:
+    """The ``--wer`` figures (keys set by ``words_wrong``)."""
+    isolated = 100 * counts["wer_errors"] / counts["wer_words"]
+    truth = 100 * counts["wer_errors_truth"] / counts["wer_words"]
+    return f"WER {isolated:.1f} % (the agent's true turns: {truth:.1f} %)"
 
 
 def _lost_where(seconds: dict[str, float]) -> str:

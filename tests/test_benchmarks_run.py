@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = sorted((Path(__file__).resolve().parent.parent / "benchmarks").glob("*.py"))
+BENCHMARK_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARKS = sorted(BENCHMARK_DIR.glob("*.py"))
 
 
 @pytest.mark.parametrize("script", BENCHMARKS, ids=[p.stem for p in BENCHMARKS])
@@ -24,7 +25,7 @@ def test_benchmark_script_starts(script):
 def _isolation_benchmark():
     import importlib.util
 
-    path = Path(__file__).resolve().parent.parent / "benchmarks" / "isolation_benchmark.py"
+    path = BENCHMARK_DIR / "isolation_benchmark.py"
     spec = importlib.util.spec_from_file_location("isolation_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # its dataclasses look their module up there
@@ -51,3 +52,37 @@ def test_the_isolation_benchmark_says_where_lost_agent_speech_was():
     scored = bench.score(call, kept)
     assert scored["lost_s"] == pytest.approx(sum(places.values()), abs=0.011)
     assert scored["leak_s"] == 0 and scored["agent_s"] == pytest.approx(4.0, abs=0.011)
+
+
+def test_the_isolation_benchmark_counts_the_agent_words_a_transcript_got_wrong(monkeypatch):
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from assets.agent_audio.isolation import AGENT
+    from assets.recordings.samples.mono_calls import MonoCall, MonoCase, Turn
+    from assets.recordings.samples.tts import VoiceSpec
+
+    monkeypatch.syspath_prepend(str(BENCHMARK_DIR))  # it scores words as sample_speech_wer does
+    bench = _isolation_benchmark()
+    samples = np.zeros(3 * 16_000, np.float32)
+    samples[:16_000] = 0.1  # the agent's turn; the customer's is silent here
+    call = MonoCall(
+        MonoCase("t", VoiceSpec("f2"), (VoiceSpec("m3"),), language="en"),
+        samples,
+        16_000,
+        (Turn(AGENT, 0.0, 1.0), Turn("other0", 1.5, 2.0)),
+        np.zeros(1),
+        lines=((AGENT, "Hello, this is Maria."), ("other0", "Hi.")),
+    )
+    languages = []
+
+    class Transcriber:  # mishears one word of anything audible
+        def transcribe(self, audio, language):
+            languages.append(language)
+            return SimpleNamespace(text="hello this is marie" if np.abs(audio).max() else "")
+
+    kept_nothing = bench.words_wrong(call, None, Transcriber())
+    assert kept_nothing == {"wer_errors": 4.0, "wer_errors_truth": 1.0, "wer_words": 4.0}
+    kept_all = bench.words_wrong(call, samples, Transcriber())
+    assert kept_all["wer_errors"] == 1.0 and languages == ["en", "en", "en"]

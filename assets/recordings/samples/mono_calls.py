@@ -50,6 +50,8 @@ class MonoCall:
     #: The agent alone, other sentences (an enrolment recording), 16 kHz float32.
     enrolment: np.ndarray = field(repr=False)
     enrolment_rate: int = 16_000
+    #: What was said, in order: (speaker, text) per turn, as in ``turns``.
+    lines: tuple[tuple[str, str], ...] = ()
 
 
 def render_mono_call(case: MonoCase) -> MonoCall:
@@ -82,6 +84,7 @@ def render_mono_call(case: MonoCase) -> MonoCall:
         turns=tuple(turns),
         enrolment=enrolment.astype(np.float32),
         enrolment_rate=rate,
+        lines=tuple(lines),
     )
 
 
