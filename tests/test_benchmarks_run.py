@@ -22,25 +22,25 @@ def test_benchmark_script_starts(script):
     assert "usage" in done.stdout.lower()
 
 
-def _isolation_benchmark():
+def _isolation_benchmark(monkeypatch):
     import importlib.util
 
     path = BENCHMARK_DIR / "isolation_benchmark.py"
     spec = importlib.util.spec_from_file_location("isolation_benchmark", path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look it up there
     spec.loader.exec_module(module)
     return module
 
 
-def test_the_isolation_benchmark_says_where_lost_agent_speech_was():
+def test_the_isolation_benchmark_says_where_lost_agent_speech_was(monkeypatch):
     import numpy as np
 
     from assets.agent_audio.isolation import AGENT, OTHER, Segment
     from assets.agent_audio.speech import Span
     from assets.recordings.samples.mono_calls import MonoCall, Turn
 
-    bench = _isolation_benchmark()
+    bench = _isolation_benchmark(monkeypatch)
     turns = (Turn(AGENT, 0.0, 3.0), Turn("other0", 3.5, 5.0), Turn(AGENT, 6.0, 7.0))
     call = MonoCall(None, np.zeros(8 * 16_000, np.float32), 16_000, turns, np.zeros(1))
     spans = [Span(0.1, 2.9), Span(3.5, 5.0), Span(6.0, 7.0)]  # the VAD's; the last is short
@@ -64,7 +64,7 @@ def test_the_isolation_benchmark_counts_the_agent_words_a_transcript_got_wrong(m
     from assets.recordings.samples.tts import VoiceSpec
 
     monkeypatch.syspath_prepend(str(BENCHMARK_DIR))  # it scores words as sample_speech_wer does
-    bench = _isolation_benchmark()
+    bench = _isolation_benchmark(monkeypatch)
     samples = np.zeros(3 * 16_000, np.float32)
     samples[:16_000] = 0.1  # the agent's turn; the customer's is silent here
     call = MonoCall(
