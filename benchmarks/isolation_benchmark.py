@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assets.agent_audio.embeddings import shared_encoder
-from assets.agent_audio.isolation import AGENT, ISOLATED, isolate
+from assets.agent_audio.isolation import AGENT, ISOLATED, IsolationSettings, isolate
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 from assets.agent_audio.voiceprint import enrol
 from assets.recordings.samples.mono_calls import MonoCall, MonoCase, render_mono_call
@@ -45,8 +45,8 @@ from assets.recordings.samples.tts import VoiceSpec
 
 GRID_S = 0.01
 #: A speech span this short is one window, which isolation scores with a single embedding
-#: (longer windows are looked at again in shorter views).
-SHORT_SPAN_S = 1.5
+#: (longer windows are looked at again in shorter views: ``isolation._refine``).
+SHORT_SPAN_S = 1.5 * IsolationSettings().refine_window_s
 
 CASES = (
     MonoCase("distinct voices", VoiceSpec("f2", pitch=50), (VoiceSpec("m3", pitch=42, rate=165),)),
@@ -251,7 +251,9 @@ def main() -> None:
     if args.wer:
         # Transcribed once every call is timed: the transcriber's threads stay busy a while
         # after each transcript and would slow the isolation of the next call.
-        transcriber = _transcriber()
+        from sample_speech_wer import pipeline_engine
+
+        transcriber = pipeline_engine()
         print("transcripts of the agent audio, against the agent's lines:")
         targets = _transcribe(heard, transcriber)
         print(f"{'ALL':28} {_word_errors(targets)}")
@@ -264,17 +266,6 @@ def _seeded(case: MonoCase, offset: int) -> MonoCase:
     if not offset:
         return case
     return replace(case, name=f"{case.name} +{offset}", seed=case.seed + offset)
-
-
-def _transcriber():
-    """The pipeline's engine and verified, bundled model."""
-    from pathlib import Path
-
-    from assets.transcripts.engine import build_engine
-    from assets.transcripts.model_store import assemble_bundled_model
-
-    models = Path(__file__).resolve().parent.parent / "data" / "state" / "models"
-    return build_engine("faster-whisper", str(assemble_bundled_model(models)))
 
 
 def words_wrong(call: MonoCall, agent_audio: np.ndarray | None, transcriber) -> dict[str, float]:

@@ -59,15 +59,21 @@ def main() -> None:
             run(name, calls, args.verbose)
 
 
+def pipeline_engine(name: str = "faster-whisper"):
+    """The engine ``name`` with the verified, bundled model the pipeline uses."""
+    from assets.transcripts.engine import build_engine
+    from assets.transcripts.model_store import assemble_bundled_model
+
+    models = Path(__file__).resolve().parent.parent / "data" / "state" / "models"
+    return build_engine(name, str(assemble_bundled_model(models)))
+
+
 def run(name: str, calls, verbose: bool) -> None:
     import time
 
-    from assets.transcripts.engine import build_engine
-    from assets.transcripts.model_store import assemble_bundled_model
     from assets.transcripts.pii import find_pii
 
-    # The same engines and verified model the pipeline uses.
-    engine = build_engine(name, str(assemble_bundled_model(Path("data/state/models"))))
+    engine = pipeline_engine(name)
     audio_s = elapsed_s = 0.0
     numbers_said = numbers_found = 0
     refs: dict[tuple[str, str], list[str]] = defaultdict(list)
