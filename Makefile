@@ -16,10 +16,11 @@ test: install
 	scripts/install-test-deps.sh
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
+	$(UV) run lint-imports
 	$(UV) run pytest
 
 lint:
-	$(UV) run ruff check . && $(UV) run ruff format --check .
+	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run lint-imports
 
 dev: install
 	$(UV) run lydspor dev

@@ -40,6 +40,8 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
+from assets.common.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, PRODUCTION_BUILD_EXCLUDES
+from assets.common.warehouse import ensure_table
 from assets.consent.assets import CONSENT_LINEAGE_TABLE
 from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
 from assets.recordings.ingest import RECORDINGS_SCHEMA, RECORDINGS_TABLE
@@ -47,8 +49,6 @@ from assets.retention.assets import RETENTION_STATE_TABLE
 from assets.retention.ledger import RETENTION_STATE_SCHEMA
 from assets.retention.policy import load_policy
 from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
-from orchestration.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, PRODUCTION_BUILD_EXCLUDES
-from orchestration.warehouse import ensure_table
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY = REPO / "data" / "policies" / "default.yaml"

@@ -39,13 +39,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from assets.common.settings import CALL_TIMEZONE
+from assets.common.storage import LocalObjectStore, S3ObjectStore
+from assets.common.warehouse import ensure_table
 from assets.recordings import ingest
 from assets.recordings.ingest import CATALOGUE_TABLES, ingest_day
-from assets.recordings.metadata import CALL_TIMEZONE
 from assets.retention.policy import load_policy
 from assets.retention.tables import ensure_compliance_tables
-from orchestration.storage import LocalObjectStore, S3ObjectStore
-from orchestration.warehouse import ensure_table
 
 REPO = Path(__file__).resolve().parent.parent
 POLICY = REPO / "data" / "policies" / "default.yaml"

@@ -37,9 +37,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from assets.agent_audio.embeddings import shared_encoder
+from assets.agent_audio.enrolment import enrol
 from assets.agent_audio.isolation import AGENT, ISOLATED, IsolationSettings, isolate
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
-from assets.agent_audio.voiceprint import enrol
+from assets.recordings.samples.generator import resample
 from assets.recordings.samples.mono_calls import MonoCall, MonoCase, render_mono_call
 from assets.recordings.samples.tts import VoiceSpec
 
@@ -273,8 +274,6 @@ def words_wrong(call: MonoCall, agent_audio: np.ndarray | None, transcriber) -> 
     (None: nothing kept) and of the agent's true turns, against the agent's lines."""
     import jiwer
     from sample_speech_wer import normalise
-
-    from assets.recordings.samples.generator import resample
 
     said = normalise(" ".join(text for speaker, text in call.lines if speaker == AGENT))
     truth = np.zeros_like(call.samples)

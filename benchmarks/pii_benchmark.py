@@ -31,7 +31,7 @@ from stdnum.se import personnummer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.transcripts.engine import Word
+from assets.transcripts.engines import Word
 from assets.transcripts.pii import find_pii
 
 LANGUAGES = ("nb", "nn", "da", "sv", "en")

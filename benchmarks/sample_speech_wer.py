@@ -24,6 +24,9 @@ import soundfile as sf
 from assets.recordings.metadata import CallMetadata, RecordingMode
 from assets.recordings.samples import generate_sample_calls
 from assets.recordings.samples.generator import resample
+from assets.transcripts.engines import build_engine
+from assets.transcripts.model_store import assemble_bundled_model
+from assets.transcripts.pii import find_pii
 
 
 def normalise(text: str) -> str:
@@ -61,17 +64,12 @@ def main() -> None:
 
 def pipeline_engine(name: str = "faster-whisper"):
     """The engine ``name`` with the verified, bundled model the pipeline uses."""
-    from assets.transcripts.engine import build_engine
-    from assets.transcripts.model_store import assemble_bundled_model
-
     models = Path(__file__).resolve().parent.parent / "data" / "state" / "models"
     return build_engine(name, str(assemble_bundled_model(models)))
 
 
 def run(name: str, calls, verbose: bool) -> None:
     import time
-
-    from assets.transcripts.pii import find_pii
 
     engine = pipeline_engine(name)
     audio_s = elapsed_s = 0.0

@@ -1,4 +1,5 @@
-"""Validate a frame against a suite in an ephemeral GX context (no project files, no server)."""
+"""Validate a frame against a suite in an ephemeral GX context (no project files, no server),
+and report the result as a blocking Dagster asset check."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from functools import cache
 
+import dagster as dg
 import pandas as pd
 
 
@@ -23,6 +25,11 @@ class SuiteResult:
     success: bool
     evaluated: int
     failed: list[FailedExpectation]
+
+    @property
+    def failed_names(self) -> list[str]:
+        """The failed expectations as a check's metadata names them: ``type(column)``."""
+        return [f.expectation + (f"({f.column})" if f.column else "") for f in self.failed]
 
 
 @cache
@@ -58,3 +65,12 @@ def validate_frame(frame: pd.DataFrame, suite) -> SuiteResult:
         if not r.success
     ]
     return SuiteResult(suite.name, bool(result.success), len(result.results), failed)
+
+
+def check_result(result: SuiteResult, **metadata) -> dg.AssetCheckResult:
+    """The suite's result as an asset check that fails the run (ERROR) when the suite fails."""
+    return dg.AssetCheckResult(
+        passed=result.success,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={"suite": result.suite, **metadata},
+    )

@@ -1,6 +1,1 @@
-"""lydspor's Dagster code location: definitions, resources, partitions, jobs, CLI."""
-
-import warnings
-
-# Single-run backfills are marked beta in Dagster; lydspor relies on them deliberately.
-warnings.filterwarnings("ignore", message="Parameter `backfill_policy`")
+"""lydspor's Dagster code location: definitions, jobs, schedules and sensors, nothing else."""

@@ -2,8 +2,8 @@
 
 import dagster as dg
 
+from assets.common.partitions import call_date_partitions
 from assets.retention.ops import sweep_expired_objects
-from orchestration.partitions import call_date_partitions
 
 call_pipeline_job = dg.define_asset_job(
     name="call_pipeline",

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
+from assets.common.resources import ObjectStoreResource
+from assets.common.settings import CALL_TIMEZONE
 from assets.recordings.landing import landing_prefix
-from assets.recordings.metadata import CALL_TIMEZONE
 from orchestration.jobs import call_pipeline_job, retention_sweep
-from orchestration.resources import ObjectStoreResource
 
 #: Dialers deliver late; look this many days back each tick (dated prefixes keep it cheap).
 LOOKBACK_DAYS = 3

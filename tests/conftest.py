@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.settings import embedded_defaults
+from assets.common.settings import embedded_defaults
 from tests.support.fixtures import ceph_s3  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def lydspor_env(state: Path, **overrides: str) -> dict[str, str]:
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest():
     """Dagster reads the dbt manifest when the definitions load: build it once per session."""
-    from orchestration.dbt_project import prepare_manifest
+    from assets.common.dbt_project import prepare_manifest
 
     prepare_manifest()
 
@@ -42,7 +42,7 @@ def lydspor_state(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def local_store(lydspor_state):
-    from orchestration.storage import LocalObjectStore
+    from assets.common.storage import LocalObjectStore
 
     return LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])
 
@@ -51,9 +51,9 @@ def local_store(lydspor_state):
 def catalog(lydspor_state):
     import duckdb
 
+    from assets.common.warehouse import ensure_table
     from assets.recordings.ingest import CATALOGUE_TABLES
     from assets.retention.ledger import ensure_ledger
-    from orchestration.warehouse import ensure_table
 
     con = duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"])
     ensure_ledger(con)

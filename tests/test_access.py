@@ -192,14 +192,14 @@ def test_policy_file_is_validated(tmp_path):
 
 
 def test_shipped_access_policy_loads():
-    from orchestration.settings import SHIPPED_ACCESS_POLICY
+    from assets.common.settings import SHIPPED_ACCESS_POLICY
 
     policy = load_access_policy(SHIPPED_ACCESS_POLICY)
     assert {p.role for p in policy.principals} == {"owner", "admin", "team_lead", "agent"}
 
 
 def test_cli_query_transcript_and_audio(access_catalog, tmp_path, monkeypatch):
-    from orchestration.cli import app
+    from lydspor.cli import app
 
     policy_file = tmp_path / "access.json"
     policy_file.write_text(json.dumps(POLICY.model_dump(mode="json")))
@@ -231,6 +231,6 @@ def test_cli_query_transcript_and_audio(access_catalog, tmp_path, monkeypatch):
 def _store_from_env():
     from pathlib import Path
 
-    from orchestration.storage import LocalObjectStore
+    from assets.common.storage import LocalObjectStore
 
     return LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])

@@ -10,10 +10,10 @@ from assets.agent_audio.extract import (
     AGENT_AUDIO_TABLE,
     process_recording,
 )
+from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import ingest_landed_call
 from assets.recordings.landing import list_landed_calls
 from assets.recordings.probe import read_audio
-from orchestration.warehouse import ensure_table
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 
 

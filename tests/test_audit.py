@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assets.retention import audit
-from orchestration.cli import app
+from lydspor.cli import app
 
 
 @pytest.fixture

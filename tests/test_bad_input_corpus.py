@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from assets.common.settings import CALL_TIMEZONE
+from assets.common.storage import StorageError
 from assets.recordings.ingest import ingest_day
-from assets.recordings.metadata import CALL_TIMEZONE
 from assets.retention import audit
-from orchestration.storage import StorageError
 from tests.support.calls import DAY, metadata, stereo, tone, wav
 
 #: The time of ingestion, fixed for the whole test so "in the future" is exact.

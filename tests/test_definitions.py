@@ -6,8 +6,8 @@ import dagster as dg
 
 
 def test_definitions_load_and_share_one_partitioning():
+    from assets.common.partitions import call_date_partitions
     from orchestration.definitions import defs
-    from orchestration.partitions import call_date_partitions
 
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}

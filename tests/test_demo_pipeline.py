@@ -237,7 +237,7 @@ def test_marts_are_built_with_coaching_kpis(demo):
 
 
 def test_every_insight_mart_has_rows(demo):
-    from orchestration.demo import MARTS
+    from lydspor.demo import MARTS
 
     out, con = demo
     for mart in MARTS:

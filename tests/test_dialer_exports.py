@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from assets.common.settings import CALL_TIMEZONE
 from assets.recordings.dialers import AdapterDefaults, parse_metadata
 from assets.recordings.dialers.registry import RENDERERS, export_call, export_name
 from assets.recordings.metadata import (
-    CALL_TIMEZONE,
     CallMetadata,
     ConsentEvent,
     ConsentMechanism,

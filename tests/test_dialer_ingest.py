@@ -12,7 +12,7 @@ from assets.recordings.dialers import SUPPORTED_DIALERS, parse_metadata, split_m
 from assets.recordings.ingest import ingest_day
 from assets.recordings.metadata import CallMetadata, RecordingMode
 from assets.recordings.samples import generate_sample_calls
-from orchestration.demo import summarise
+from lydspor.demo import summarise
 from tests.support.calls import DAY, stereo, tone, wav
 
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "dialers"

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from assets.common.settings import CALL_TIMEZONE
 from assets.recordings.dialers import (
     SUPPORTED_DIALERS,
     AdapterDefaults,
@@ -23,7 +24,6 @@ from assets.recordings.dialers import (
 from assets.recordings.dialers.base import coerce_direction, coerce_timestamp
 from assets.recordings.metadata import (
     CALL_ID_PATTERN,
-    CALL_TIMEZONE,
     CallMetadata,
     ConsentEvent,
     ConsentMechanism,

@@ -8,7 +8,7 @@ import pytest
 
 from assets.recordings.samples.generator import resample
 from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
-from assets.transcripts.engine import SAMPLE_RATE, build_engine
+from assets.transcripts.engines import SAMPLE_RATE, build_engine
 from assets.transcripts.language import choose_language
 from assets.transcripts.model_store import assemble_bundled_model
 from assets.transcripts.pii import find_pii
@@ -87,7 +87,7 @@ def test_whisperx_transcribes_offline_and_falls_back_to_whisper_word_times(
 
 
 def test_whisperx_with_alignment_required_names_the_missing_model(whisperx, clip, monkeypatch):
-    from assets.transcripts.whisperx_engine import EngineModelMissing
+    from assets.transcripts.engines.whisperx import EngineModelMissing
 
     monkeypatch.setattr(whisperx, "alignment", "required")
     monkeypatch.setattr(whisperx, "_aligners", {})
@@ -125,7 +125,7 @@ def test_spoken_consent_question_and_yes_are_found(faster_whisper):
 
 def test_missing_alignment_model_error_names_it_and_how_to_provide_it(tmp_path):
     pytest.importorskip("whisperx")
-    from assets.transcripts.whisperx_engine import EngineModelMissing, load_aligner
+    from assets.transcripts.engines.whisperx import EngineModelMissing, load_aligner
 
     with pytest.raises(EngineModelMissing) as nb:
         load_aligner("nb", model_dir=str(tmp_path))
@@ -138,7 +138,7 @@ def test_missing_alignment_model_error_names_it_and_how_to_provide_it(tmp_path):
 
 def test_missing_diarization_model_error_names_it_and_how_to_provide_it(tmp_path):
     pytest.importorskip("whisperx")
-    from assets.transcripts.whisperx_engine import (
+    from assets.transcripts.engines.whisperx import (
         DEFAULT_DIARIZE_MODEL,
         EngineModelMissing,
         load_diarizer,

@@ -34,11 +34,11 @@ import pytest
 import assets.agent_audio.extract as extract
 import assets.recordings.ingest as ingest
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE, process_recording
+from assets.common.storage import LocalObjectStore, S3ObjectStore
+from assets.common.warehouse import ensure_table, upsert
 from assets.recordings.ingest import CATALOGUE_TABLES, ingest_day
 from assets.retention import audit
 from assets.retention.tables import ensure_compliance_tables
-from orchestration.storage import LocalObjectStore, S3ObjectStore
-from orchestration.warehouse import ensure_table, upsert
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 from tests.support.ceph_s3 import CephS3Server, missing_binaries
 
@@ -276,7 +276,7 @@ def test_crash_after_every_step_of_ingest_and_agent_audio_converges(tmp_path, po
 KILL_MID_WRITE = """
 import os, signal, sys
 from pathlib import Path
-from orchestration.storage import LocalObjectStore
+from assets.common.storage import LocalObjectStore
 os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)  # die with the data half-committed
 LocalObjectStore(Path(sys.argv[1]), "lydspor").put_bytes(sys.argv[2], b"customer voice" * 1000)
 """
@@ -579,7 +579,7 @@ def test_s3_hung_gateway_fails_in_bounded_time(private_s3, monkeypatch):
     StorageError naming the endpoint instead of waiting the client's default 5 minutes x 6."""
     import urllib3
 
-    import orchestration.storage as storage
+    import assets.common.storage as storage
 
     s3 = private_s3
     monkeypatch.setattr(storage, "S3_TIMEOUT", urllib3.Timeout(connect=1, read=1))

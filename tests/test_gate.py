@@ -10,8 +10,8 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.common.storage import LocalObjectStore
 from assets.retention.ledger import StoredObject, register
-from orchestration.storage import LocalObjectStore
 from tests.support.calls import DAY, land, metadata, stereo, tone, wav
 
 GATE = "retention_state:customer_audio_within_deadline"
@@ -19,7 +19,7 @@ GATE = "retention_state:customer_audio_within_deadline"
 
 @pytest.fixture
 def pipeline_run(lydspor_state):
-    from orchestration.demo import run_call_pipeline
+    from lydspor.demo import run_call_pipeline
 
     store = LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), "lydspor")
     land(store, "out-1", wav(stereo()), metadata("out-1"))
@@ -30,7 +30,7 @@ def pipeline_run(lydspor_state):
 
 def gate_and_marts(instance):
     from assets.marts.assets import lydspor_dbt_models
-    from orchestration.demo import run_call_pipeline
+    from lydspor.demo import run_call_pipeline
 
     keys = [dg.AssetKey("retention_state"), *lydspor_dbt_models.keys]
     return run_call_pipeline(DAY, DAY, instance=instance, asset_selection=keys)

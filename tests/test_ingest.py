@@ -139,8 +139,8 @@ def test_malformed_policy_stops_the_run_and_deletes_nothing(lydspor_state, tmp_p
 
     import dagster as dg
 
-    from orchestration.demo import run_call_pipeline
-    from orchestration.storage import LocalObjectStore
+    from assets.common.storage import LocalObjectStore
+    from lydspor.demo import run_call_pipeline
 
     bad = tmp_path / "policy.yaml"
     bad.write_text(

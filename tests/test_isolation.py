@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from assets.agent_audio import isolation as iso
 from assets.agent_audio.embeddings import LazyEncoder
-from assets.agent_audio.voiceprint import NotEnoughSpeech, enrol
-from assets.agent_audio.voiceprints import load_voiceprint, voiceprint_key
+from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
+from assets.agent_audio.voiceprint_store import load_voiceprint, voiceprint_key
 from assets.recordings.probe import read_audio
 from assets.recordings.samples.generator import resample
 from assets.recordings.samples.mono_calls import AGENT, MonoCase, render_mono_call
@@ -346,7 +346,7 @@ def test_enrolment_needs_speech():
 
 
 def test_cli_isolates_an_8khz_file(tmp_path, call):
-    from orchestration.cli import app
+    from lydspor.cli import app
 
     narrow = resample(call.samples.astype(np.float64), call.rate, 8000).astype(np.float32)
     (tmp_path / "call.wav").write_bytes(wav(narrow, 8000))
@@ -373,7 +373,7 @@ def test_cli_isolates_an_8khz_file(tmp_path, call):
 
 
 def test_cli_rejects_a_missing_file(tmp_path):
-    from orchestration.cli import app
+    from lydspor.cli import app
 
     result = CliRunner().invoke(
         app,
@@ -406,9 +406,9 @@ def _flac(samples: np.ndarray, rate: int) -> bytes:
 
 def _process(store, con, policy, call_id, audio, meta, rate=RATE):
     from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE, process_recording
+    from assets.common.warehouse import ensure_table
     from assets.recordings.ingest import ingest_landed_call
     from assets.recordings.landing import list_landed_calls
-    from orchestration.warehouse import ensure_table
     from tests.support.calls import land
 
     land(store, call_id, wav(audio, rate), meta)

@@ -13,18 +13,18 @@ import duckdb
 import pytest
 
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
-from assets.consent.assets import CONSENT_LINEAGE_TABLE
-from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
-from assets.retention.assets import RETENTION_STATE_TABLE
-from assets.retention.ledger import RETENTION_STATE_SCHEMA
-from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
-from orchestration.dbt_project import (
+from assets.common.dbt_project import (
     DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     PRODUCTION_BUILD_EXCLUDES,
     dbt_project,
 )
-from orchestration.warehouse import ensure_table
+from assets.common.warehouse import ensure_table
+from assets.consent.assets import CONSENT_LINEAGE_TABLE
+from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
+from assets.retention.assets import RETENTION_STATE_TABLE
+from assets.retention.ledger import RETENTION_STATE_SCHEMA
+from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
 
 DAY = date(2026, 11, 2)  # a Monday
 AGENT_PURPOSES = ["coaching", "quality_assurance", "analytics"]

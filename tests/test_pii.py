@@ -13,7 +13,7 @@ from stdnum.dk import cpr
 from stdnum.no import fodselsnummer
 from stdnum.se import personnummer
 
-from assets.transcripts.engine import Word
+from assets.transcripts.engines import Word
 from assets.transcripts.pii import NumberRun, PiiSpan, find_pii, number_runs, redact_text
 
 LANGUAGES = ("nb", "nn", "da", "sv", "en")

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE, process_recording
+from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import ingest_landed_call
 from assets.recordings.landing import list_landed_calls
 from assets.retention import audit
@@ -19,7 +20,6 @@ from assets.retention.report import render_report
 from assets.retention.state import reconcile
 from assets.retention.sweep import sweep
 from assets.retention.tables import ensure_compliance_tables
-from orchestration.warehouse import ensure_table
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 
 NOW = datetime.now(UTC)

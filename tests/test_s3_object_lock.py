@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from orchestration.storage import S3ObjectStore, StorageError
+from assets.common.storage import S3ObjectStore, StorageError
 
 pytestmark = pytest.mark.s3
 

@@ -8,14 +8,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from orchestration.storage import S3ObjectStore
+from assets.common.storage import S3ObjectStore
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 
 pytestmark = pytest.mark.s3
 
 
 def test_pipeline_on_s3(lydspor_state, ceph_s3, monkeypatch):
-    from orchestration.demo import run_call_pipeline
+    from lydspor.demo import run_call_pipeline
 
     bucket = f"lydspor-{uuid.uuid4().hex[:8]}"
     for name, value in {

@@ -16,6 +16,7 @@ import phonenumbers
 import pytest
 import soundfile as sf
 
+from assets.common.settings import CALL_TIMEZONE
 from assets.recordings.dialers import (
     SUPPORTED_DIALERS,
     parse_manifest,
@@ -23,7 +24,6 @@ from assets.recordings.dialers import (
     split_metadata_name,
 )
 from assets.recordings.metadata import (
-    CALL_TIMEZONE,
     CallMetadata,
     ConsentMechanism,
     Direction,

@@ -7,8 +7,8 @@ from datetime import datetime
 
 import dagster as dg
 
-from assets.recordings.metadata import CALL_TIMEZONE
-from orchestration.resources import ObjectStoreResource
+from assets.common.resources import ObjectStoreResource
+from assets.common.settings import CALL_TIMEZONE
 from orchestration.sensors import landing_sensor
 
 

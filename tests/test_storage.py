@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from orchestration.storage import LocalObjectStore, S3ObjectStore, StorageError
+from assets.common.storage import LocalObjectStore, S3ObjectStore, StorageError
 
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from assets.recordings.metadata import TruthTurn
 from assets.recordings.samples import generate_sample_calls
-from orchestration.cli import app
+from lydspor.cli import app
 
 pytestmark = pytest.mark.slow
 

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
+from assets.common.warehouse import ensure_table, upsert
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.ledger import StoredObject, alive_object, register
 from assets.retention.policy import RetentionPolicy
 from assets.transcripts.assets import ensure_transcript_tables
-from assets.transcripts.engine import Transcript, Word
+from assets.transcripts.engines import Transcript, Word
 from assets.transcripts.language import choose_language
 from assets.transcripts.muting import MuteInterval, mute, mute_intervals, replace_with_muted
 from assets.transcripts.pii import find_pii
@@ -22,7 +23,6 @@ from assets.transcripts.post_processing import pii_spans_of
 from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
 from assets.transcripts.tables import SEGMENTS_SCHEMA, WORDS_SCHEMA
 from assets.transcripts.verbal_consent import find_verbal_consent, read_answer
-from orchestration.warehouse import ensure_table, upsert
 
 
 def _words(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
@@ -195,6 +195,7 @@ def test_longer_phrases_decide_the_answer():
 
 
 def test_the_words_suite_fails_on_unmasked_personal_data():
+    from assets.transcripts.settings import SUPPORTED_LANGUAGES
     from expectations.runner import validate_frame
     from expectations.transcripts import transcript_words_frame, transcript_words_suite
 
@@ -202,9 +203,13 @@ def test_the_words_suite_fails_on_unmasked_personal_data():
     spans = find_pii(words, "nb")
     transcript = Transcript("nb", 6.0, words)
     redacted = words_frame(transcript, spans, TRACK, redacted=True)
-    assert validate_frame(transcript_words_frame(redacted), transcript_words_suite()).success
+    assert validate_frame(
+        transcript_words_frame(redacted), transcript_words_suite(SUPPORTED_LANGUAGES)
+    ).success
     plain = words_frame(transcript, spans, TRACK, redacted=False)
-    result = validate_frame(transcript_words_frame(plain), transcript_words_suite())
+    result = validate_frame(
+        transcript_words_frame(plain), transcript_words_suite(SUPPORTED_LANGUAGES)
+    )
     assert not result.success
     assert [(f.column, f.unexpected_count) for f in result.failed] == [("masked_or_clean", 3)]
 

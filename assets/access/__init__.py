@@ -10,6 +10,7 @@ import os
 
 from assets.access.policy import AccessDenied, AccessPolicy, Principal, Role, load_access_policy
 from assets.access.session import Session, open_session
+from assets.common.settings import apply_embedded_defaults
 
 __all__ = [
     "AccessDenied",
@@ -26,8 +27,6 @@ __all__ = [
 def connect(user: str | None = None) -> Session:
     """A scoped session for ``user`` (default: $LYDSPOR_USER, else the login) on the catalogue
     and access policy the environment names (the embedded defaults when unset)."""
-    from orchestration.settings import apply_embedded_defaults
-
     apply_embedded_defaults()
     policy = load_access_policy(os.environ["LYDSPOR_ACCESS_POLICY"])
     principal = policy.principal(user or os.environ.get("LYDSPOR_USER") or getpass.getuser())

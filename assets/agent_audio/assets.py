@@ -13,12 +13,13 @@ from assets.agent_audio.extract import (
     AGENT_AUDIO_TABLE,
     process_recording,
 )
+from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.resources import ObjectStoreResource
+from assets.common.warehouse import ensure_table, upsert
 from assets.consent.assets import consent_lineage
 from assets.recordings.assets import raw_recordings
 from assets.recordings.ingest import RECORDINGS_TABLE
-from orchestration.partitions import call_date_partitions, window_dates
-from orchestration.resources import ObjectStoreResource, PolicyResource
-from orchestration.warehouse import ensure_table, upsert
+from assets.retention.resources import PolicyResource
 
 
 @dg.asset(

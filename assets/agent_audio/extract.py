@@ -12,15 +12,20 @@ import polars as pl
 
 from assets.agent_audio import isolation as iso
 from assets.agent_audio.embeddings import LazyEncoder
+from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
 from assets.agent_audio.segments import record_isolation
-from assets.agent_audio.voiceprint import NotEnoughSpeech, enrol
-from assets.agent_audio.voiceprints import Source, add_enrolment, load_voiceprint, needs_enrolment
+from assets.agent_audio.voiceprint_store import (
+    Source,
+    add_enrolment,
+    load_voiceprint,
+    needs_enrolment,
+)
+from assets.common.storage import ObjectStore
 from assets.consent.basis import CONSENT
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.deletion import delete_object
 from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, alive_object, register
 from assets.retention.policy import RetentionPolicy
-from orchestration.storage import ObjectStore
 
 AGENT_AUDIO_TABLE = "raw.agent_audio"
 

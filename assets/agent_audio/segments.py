@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 
 from assets.agent_audio.isolation import Isolation
+from assets.common.warehouse import ensure_table, upsert
 
 ISOLATION_TABLE = "raw.agent_isolation"
 SEGMENTS_TABLE = "raw.agent_segments"
@@ -40,8 +41,6 @@ def record_isolation(
     con: duckdb.DuckDBPyConnection, call_id: str, call_date: date, result: Isolation, at: datetime
 ) -> None:
     """Replace the call's isolation row and segments (one transaction's worth of statements)."""
-    from orchestration.warehouse import ensure_table, upsert
-
     ensure_table(con, ISOLATION_TABLE, ISOLATION_SCHEMA)
     ensure_table(con, SEGMENTS_TABLE, SEGMENTS_SCHEMA)
     row = {

@@ -4,13 +4,13 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.warehouse import ensure_table, upsert
 from assets.consent.basis import CONSENT_LINEAGE_SCHEMA, decide_track_bases
 from assets.recordings.assets import raw_recordings
 from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.recordings.metadata import CallMetadata
-from orchestration.partitions import call_date_partitions, window_dates
-from orchestration.resources import PolicyResource
-from orchestration.warehouse import ensure_table, upsert
+from assets.retention.resources import PolicyResource
 
 CONSENT_LINEAGE_TABLE = "raw.consent_lineage"
 

@@ -7,9 +7,9 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_project import PRODUCTION_BUILD_EXCLUDES, dbt_project
-from orchestration.partitions import call_date_partitions, dbt_window_vars
-from orchestration.resources import PolicyResource
+from assets.common.dbt_project import PRODUCTION_BUILD_EXCLUDES, dbt_project
+from assets.common.partitions import call_date_partitions, dbt_window_vars
+from assets.retention.resources import PolicyResource
 
 
 class LydsporDbtTranslator(DagsterDbtTranslator):

@@ -6,11 +6,12 @@ from datetime import timedelta
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.resources import ObjectStoreResource
+from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES, RECORDINGS_TABLE, ingest_day
+from assets.retention.resources import PolicyResource
 from assets.retention.tables import ensure_compliance_tables
-from orchestration.partitions import call_date_partitions, window_dates
-from orchestration.resources import ObjectStoreResource, PolicyResource
-from orchestration.warehouse import ensure_table
 
 
 @dg.asset(

@@ -13,6 +13,8 @@ import duckdb
 import polars as pl
 from pydantic import TypeAdapter, ValidationError
 
+from assets.common.storage import ObjectInfo, ObjectStore
+from assets.common.warehouse import upsert
 from assets.consent.basis import decide_track_bases
 from assets.recordings.dialers.base import MetadataError
 from assets.recordings.dialers.registry import parse_manifest, parse_metadata, split_metadata_name
@@ -22,8 +24,6 @@ from assets.recordings.probe import SUPPORTED_EXTENSIONS, AudioProbe, InvalidAud
 from assets.retention.deletion import delete_objects
 from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
-from orchestration.storage import ObjectInfo, ObjectStore
-from orchestration.warehouse import upsert
 
 #: Files still arriving are left alone this long before an incomplete call is quarantined.
 IN_FLIGHT_GRACE = timedelta(hours=1)

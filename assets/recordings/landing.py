@@ -6,10 +6,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from assets.common.storage import ObjectInfo, ObjectStore, StorageError, validate_key
 from assets.recordings.dialers.base import MetadataError
 from assets.recordings.dialers.registry import is_manifest, split_metadata_name
 from assets.recordings.probe import SUPPORTED_EXTENSIONS
-from orchestration.storage import ObjectInfo, ObjectStore, StorageError, validate_key
 
 LANDING_PREFIX = "landing"
 

@@ -11,12 +11,10 @@ import re
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-#: Calls are partitioned by their local call date in the tenant's time zone.
-CALL_TIMEZONE = ZoneInfo("Europe/Oslo")
+from assets.common.settings import CALL_TIMEZONE
 
 CALL_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

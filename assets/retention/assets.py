@@ -7,12 +7,12 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
+from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.resources import ObjectStoreResource
+from assets.common.warehouse import ensure_table
 from assets.retention.ledger import CUSTOMER_AUDIO, RETENTION_STATE_SCHEMA, ensure_ledger
 from assets.retention.state import reconcile
 from assets.transcripts.assets import transcripts
-from orchestration.partitions import call_date_partitions, window_dates
-from orchestration.resources import ObjectStoreResource
-from orchestration.warehouse import ensure_table
 
 RETENTION_STATE_TABLE = "raw.retention_state"
 

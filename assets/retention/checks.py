@@ -10,7 +10,7 @@ from expectations.retention import (
     customer_audio_suite,
     ledger_objects_frame,
 )
-from expectations.runner import validate_frame
+from expectations.runner import check_result, validate_frame
 
 CUSTOMER_AUDIO_WITHIN_DEADLINE = "customer_audio_within_deadline"
 
@@ -34,30 +34,24 @@ def customer_audio_within_deadline(duckdb: DuckDBResource) -> dg.AssetCheckResul
     offending = frame[
         frame["past_deadline"] | frame["deadline"].isna() | ~frame["in_ledger"].astype(bool)
     ]
-    return dg.AssetCheckResult(
-        passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "suite": result.suite,
-            "expectations_evaluated": result.evaluated,
-            "customer_audio_alive": len(frame),
-            "violations": len(offending),
-            "offending_objects": dg.MetadataValue.json(
-                [
-                    {
-                        "object_key": row.object_key,
-                        "deadline": None
-                        if row.deadline is None or str(row.deadline) == "NaT"
-                        else str(row.deadline),
-                        "in_ledger": bool(row.in_ledger),
-                    }
-                    for row in offending.itertuples()
-                ][:50]
-            ),
-            "failed_expectations": dg.MetadataValue.json(
-                [f.expectation + (f"({f.column})" if f.column else "") for f in result.failed]
-            ),
-        },
+    return check_result(
+        result,
+        expectations_evaluated=result.evaluated,
+        customer_audio_alive=len(frame),
+        violations=len(offending),
+        offending_objects=dg.MetadataValue.json(
+            [
+                {
+                    "object_key": row.object_key,
+                    "deadline": None
+                    if row.deadline is None or str(row.deadline) == "NaT"
+                    else str(row.deadline),
+                    "in_ledger": bool(row.in_ledger),
+                }
+                for row in offending.itertuples()
+            ][:50]
+        ),
+        failed_expectations=dg.MetadataValue.json(result.failed_names),
     )
 
 
@@ -75,13 +69,9 @@ def every_object_has_basis_and_purposes(duckdb: DuckDBResource) -> dg.AssetCheck
     frame = ledger_objects_frame(_retention_state(duckdb))
     result = validate_frame(frame, basis_suite())
     offending = frame[frame["legal_basis"].isna() | ~frame["has_purposes"].astype(bool)]
-    return dg.AssetCheckResult(
-        passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "suite": result.suite,
-            "objects_checked": len(frame),
-            "violations": len(offending),
-            "offending_objects": dg.MetadataValue.json(offending["object_key"].tolist()[:50]),
-        },
+    return check_result(
+        result,
+        objects_checked=len(frame),
+        violations=len(offending),
+        offending_objects=dg.MetadataValue.json(offending["object_key"].tolist()[:50]),
     )

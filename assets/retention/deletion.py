@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
+from assets.common.storage import ObjectStore, StorageError
 from assets.retention import audit
-from orchestration.storage import ObjectStore, StorageError
 
 
 class DeletionError(RuntimeError):

@@ -19,11 +19,12 @@ from datetime import UTC, datetime
 import duckdb
 import phonenumbers
 
+from assets.agent_audio.voiceprint_store import delete_voiceprint
+from assets.common.storage import ObjectStore
 from assets.retention import audit
 from assets.retention.deletion import delete_object
 from assets.retention.holds import held_call_ids
 from assets.transcripts.tables import erase_transcript_text
-from orchestration.storage import ObjectStore
 
 REQUESTS_TABLE = "raw.erasure_requests"
 ERASED_CALLS_TABLE = "raw.erased_calls"
@@ -148,8 +149,6 @@ def execute_request(
             )
             outcome.calls_erased.append(call_id)
         if selector == "agent":
-            from assets.agent_audio.voiceprints import delete_voiceprint
-
             # The voiceprint belongs to no call: it goes with the agent, held calls or not.
             reason = f"erasure request {outcome.request_id}"
             outcome.objects_deleted += delete_voiceprint(store, con, value, reason, decided_by)

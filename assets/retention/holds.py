@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from assets.common.storage import ObjectStore
 from assets.retention import audit
-from orchestration.storage import ObjectStore
 
 HOLDS_TABLE = "raw.legal_holds"
 

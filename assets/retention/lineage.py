@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
+from assets.common.warehouse import table_exists
 from assets.retention import audit
-from orchestration.warehouse import table_exists
 
 
 class UnknownCall(LookupError):

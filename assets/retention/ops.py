@@ -3,12 +3,12 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.common.resources import ObjectStoreResource
+from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention import audit
 from assets.retention.sweep import sweep
 from assets.retention.tables import ensure_compliance_tables
-from orchestration.resources import ObjectStoreResource
-from orchestration.warehouse import ensure_table
 
 
 @dg.op(

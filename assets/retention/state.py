@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import duckdb
 import polars as pl
 
+from assets.common.storage import ObjectStore
 from assets.retention.ledger import CUSTOMER_AUDIO, RETENTION_STATE_SCHEMA, objects_for_window
-from orchestration.storage import ObjectStore
 
 #: Prefixes lydspor writes per call date, and the class assumed for an unknown object in each.
 #: Unknown raw audio may hold the customer's voice, so it is treated as customer audio.

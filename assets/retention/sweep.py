@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from assets.common.storage import ObjectStore
 from assets.retention.deletion import DeletionError, DeletionReceipt, delete_object
 from assets.retention.holds import held_call_ids
-from orchestration.storage import ObjectStore
 
 
 @dataclass

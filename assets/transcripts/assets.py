@@ -18,14 +18,19 @@ from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
+from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.resources import ObjectStoreResource
+from assets.common.warehouse import ensure_table
 from assets.consent.assets import CONSENT_LINEAGE_TABLE, consent_lineage
 from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.retention.ledger import StoredObject, alive_object, register
-from assets.transcripts.engine import Transcript, decode_track
+from assets.retention.resources import PolicyResource
+from assets.transcripts.engines import Transcript, decode_track
 from assets.transcripts.language import LanguageChoice, choose_language
 from assets.transcripts.pii import find_pii
 from assets.transcripts.post_processing import mute_pending_agent_audio, record_verbal_consent
 from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
+from assets.transcripts.resources import WhisperResource
 from assets.transcripts.tables import (
     AUDIO_REDACTIONS_SCHEMA,
     AUDIO_REDACTIONS_TABLE,
@@ -38,9 +43,6 @@ from assets.transcripts.tables import (
     WORDS_SCHEMA,
     WORDS_TABLE,
 )
-from orchestration.partitions import call_date_partitions, window_dates
-from orchestration.resources import ObjectStoreResource, PolicyResource, WhisperResource
-from orchestration.warehouse import ensure_table
 
 #: Object name suffix -> (object class, DuckDB table or None for the unredacted words).
 OBJECTS = {

@@ -4,8 +4,9 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.transcripts.assets import transcripts
+from assets.transcripts.settings import SUPPORTED_LANGUAGES
 from assets.transcripts.tables import WORDS_TABLE
-from expectations.runner import validate_frame
+from expectations.runner import check_result, validate_frame
 from expectations.transcripts import transcript_words_frame, transcript_words_suite
 
 
@@ -19,18 +20,12 @@ from expectations.transcripts import transcript_words_frame, transcript_words_su
 def transcript_words_redacted_and_well_formed(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     with duckdb.get_connection() as con:
         frame = transcript_words_frame(con.sql(f"select * from {WORDS_TABLE}").pl())
-    result = validate_frame(frame, transcript_words_suite())
+    result = validate_frame(frame, transcript_words_suite(SUPPORTED_LANGUAGES))
     unmasked = frame[~frame["masked_or_clean"].astype(bool)]
-    return dg.AssetCheckResult(
-        passed=result.success,
-        severity=dg.AssetCheckSeverity.ERROR,
-        metadata={
-            "suite": result.suite,
-            "expectations_evaluated": result.evaluated,
-            "words": len(frame),
-            "unmasked_personal_data_words": len(unmasked),
-            "failed_expectations": dg.MetadataValue.json(
-                [f.expectation + (f"({f.column})" if f.column else "") for f in result.failed]
-            ),
-        },
+    return check_result(
+        result,
+        expectations_evaluated=result.evaluated,
+        words=len(frame),
+        unmasked_personal_data_words=len(unmasked),
+        failed_expectations=dg.MetadataValue.json(result.failed_names),
     )

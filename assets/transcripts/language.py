@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from assets.transcripts.engine import WHISPER_LANGUAGE
+from assets.transcripts.engines import WHISPER_LANGUAGE
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,12 @@ import numpy as np
 import polars as pl
 
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
+from assets.common.storage import ObjectStore
+from assets.common.warehouse import upsert
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.deletion import delete_object
 from assets.retention.ledger import StoredObject, alive_object, register
 from assets.transcripts.tables import AUDIO_REDACTIONS_SCHEMA, AUDIO_REDACTIONS_TABLE
-from orchestration.storage import ObjectStore
-from orchestration.warehouse import upsert
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from stdnum.dk import cpr
 from stdnum.no import fodselsnummer
 from stdnum.se import personnummer
 
-from assets.transcripts.engine import Word
+from assets.transcripts.engines import Word
 
 KINDS = ("phone", "email", "card", "no_fnr", "dk_cpr", "se_pnr")
 

@@ -9,10 +9,12 @@ import duckdb
 import polars as pl
 
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
+from assets.common.storage import ObjectStore
+from assets.common.warehouse import table_exists, upsert
 from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.retention.holds import HOLDS_TABLE, held_call_ids
 from assets.retention.ledger import alive_object
-from assets.transcripts.engine import Word
+from assets.transcripts.engines import Word
 from assets.transcripts.muting import replace_with_muted
 from assets.transcripts.settings import VerbalConsentSettings
 from assets.transcripts.tables import (
@@ -22,8 +24,6 @@ from assets.transcripts.tables import (
     WORDS_TABLE,
 )
 from assets.transcripts.verbal_consent import find_verbal_consent
-from orchestration.storage import ObjectStore
-from orchestration.warehouse import table_exists, upsert
 
 
 def pii_spans_of(words: pl.DataFrame) -> list[tuple[float, float, str]]:

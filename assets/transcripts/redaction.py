@@ -8,7 +8,7 @@ from datetime import date
 
 import polars as pl
 
-from assets.transcripts.engine import Transcript
+from assets.transcripts.engines import Transcript
 from assets.transcripts.pii import PiiSpan
 from assets.transcripts.tables import SEGMENTS_SCHEMA, WORDS_SCHEMA
 

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from assets.transcripts.engine import Word
+from assets.transcripts.engines import Word
 
 #: Word stems that make a sentence about recording the call.
 RECORDING_STEMS = {

@@ -16,8 +16,8 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from assets.common.settings import CALL_TIMEZONE
 from assets.recordings.metadata import (
-    CALL_TIMEZONE,
     CallMetadata,
     ConsentEvent,
     ConsentMechanism,

@@ -28,10 +28,10 @@ import numpy as np
 import phonenumbers
 import soundfile as sf
 
+from assets.common.settings import CALL_TIMEZONE, SHIPPED_POLICY
 from assets.recordings.dialers import AdapterDefaults, manifest_csv, parse_manifest
 from assets.recordings.dialers.registry import export_call, export_name
 from assets.recordings.metadata import (
-    CALL_TIMEZONE,
     CallMetadata,
     ConsentEvent,
     ConsentMechanism,
@@ -40,6 +40,7 @@ from assets.recordings.metadata import (
 )
 from assets.recordings.samples.scripts import CUSTOMER_NAMES, Line, Script, scripts_for
 from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
+from assets.retention.policy import load_policy
 
 SAMPLE_RATE = 16_000
 LIA_REFERENCE = "LIA-2026-01"
@@ -192,9 +193,6 @@ def generate_sample_calls(
 
 
 def _demo_dialer_defaults() -> Callable[[str], AdapterDefaults]:
-    from assets.retention.policy import load_policy
-    from orchestration.settings import SHIPPED_POLICY
-
     return load_policy(SHIPPED_POLICY).dialer_defaults
 
 

@@ -9,15 +9,31 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import duckdb
 import typer
 from rich.table import Table
 
-from orchestration.settings import apply_embedded_defaults
+from assets.access.policy import (
+    AccessDenied,
+    AccessPolicy,
+    AccessPolicyError,
+    Principal,
+    load_access_policy,
+)
+from assets.access.reads import read_audio, read_transcript
+from assets.access.session import open_session
+from assets.common.settings import CATALOGUE_VARIABLES, apply_embedded_defaults, from_environment
+from assets.common.storage import ObjectStore
+from assets.retention import audit
+from lydspor.cli.shared import catalog, console, fail, store
 
-access_app = typer.Typer()
+app = typer.Typer()
+
+T = TypeVar("T")
 
 AS_USER = Annotated[
     str | None,
@@ -32,31 +48,26 @@ def current_user(as_user: str | None) -> str:
     return as_user or os.environ.get("LYDSPOR_USER") or getpass.getuser()
 
 
-def _principal(as_user: str | None):
-    from assets.access.policy import AccessDenied, AccessPolicyError, load_access_policy
-    from orchestration.cli import console
-
+def principal_of(as_user: str | None) -> tuple[AccessPolicy, Principal]:
+    """The access policy, and the principal ``--as`` (or the environment) names in it."""
     try:
         policy = load_access_policy(os.environ["LYDSPOR_ACCESS_POLICY"])
         return policy, policy.principal(current_user(as_user))
     except (AccessPolicyError, AccessDenied) as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
 
 
-@access_app.command()
+@app.command()
 def whoami(as_user: AS_USER = None) -> None:
     """Who you read as, and the scope the access policy gives you."""
     apply_embedded_defaults()
-    from orchestration.cli import console
-
-    _, principal = _principal(as_user)
+    _, principal = principal_of(as_user)
     teams = ", ".join(principal.teams) or "all teams"
     agent = f", agent {principal.agent_id}" if principal.agent_id else ""
     console.print(f"{principal.user}: {principal.role} ({teams}{agent})")
 
 
-@access_app.command()
+@app.command()
 def query(
     sql: Annotated[str | None, typer.Argument(help="SQL over the marts you may read.")] = None,
     as_user: AS_USER = None,
@@ -65,23 +76,15 @@ def query(
 ) -> None:
     """Query the marts within your scope (rows of other teams are not in your session)."""
     apply_embedded_defaults()
-    from assets.access.session import open_session
-    from orchestration.cli import console
-
     if fmt not in {"table", "csv", "json"}:
-        console.print("[red]--format must be table, csv or json[/]")
-        raise typer.Exit(2)
+        fail("--format must be table, csv or json")
     if not tables and not sql:
-        console.print("[red]give a SQL query, or --tables to see what you may query[/]")
-        raise typer.Exit(2)
-    policy, principal = _principal(as_user)
-    import duckdb
-
+        fail("give a SQL query, or --tables to see what you may query")
+    policy, principal = principal_of(as_user)
     try:
-        session = open_session(os.environ["LYDSPOR_DUCKDB_PATH"], principal, policy)
+        session = open_session(from_environment(CATALOGUE_VARIABLES)["database"], principal, policy)
     except (FileNotFoundError, duckdb.IOException) as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     with session:
         if tables:
             listing = Table("table", "rows", "scope", title=f"readable by {principal.user}")
@@ -105,35 +108,31 @@ def query(
         console.print(out)
 
 
-def _audited(as_user: str | None, call_id: str, read):
+def _audited(
+    as_user: str | None,
+    read: Callable[[duckdb.DuckDBPyConnection, ObjectStore, Principal, AccessPolicy], T],
+) -> T:
     """Run ``read(con, store, principal, policy)`` on the catalogue; anchor the audit head."""
-    import duckdb
-
-    from assets.access.policy import AccessDenied
-    from assets.retention import audit
-    from orchestration.cli import _catalog, _store, console
-
-    policy, principal = _principal(as_user)
-    store = _store()
+    policy, principal = principal_of(as_user)
+    objects = store()
     try:
-        con = _catalog()
+        con = catalog()
     except duckdb.IOException as exc:  # another process (a run) holds the write lock
         console.print(f"[red]the catalogue is busy, try again when the run ends:[/] {exc}")
         raise typer.Exit(2) from exc
     with con:
         try:
-            return read(con, store, principal, policy)
+            return read(con, objects, principal, policy)
         except AccessDenied as exc:
             console.print(f"[red]{exc}[/] (refusal audited)")
             raise typer.Exit(3) from exc
         except LookupError as exc:
-            console.print(f"[red]{exc}[/]")
-            raise typer.Exit(2) from exc
+            fail(str(exc))
         finally:
-            audit.anchor(con, store)
+            audit.anchor(con, objects)
 
 
-@access_app.command()
+@app.command()
 def transcript(
     call_id: str,
     as_user: AS_USER = None,
@@ -141,12 +140,7 @@ def transcript(
 ) -> None:
     """Print a call's stored (redacted) transcript; the read is written to the audit log."""
     apply_embedded_defaults()
-    from assets.access.reads import read_transcript
-    from orchestration.cli import console
-
-    words = _audited(
-        as_user, call_id, lambda con, _s, who, pol: read_transcript(con, who, pol, call_id)
-    )
+    words = _audited(as_user, lambda con, _s, who, pol: read_transcript(con, who, pol, call_id))
     if as_json:
         typer.echo(json.dumps(words.to_dicts(), ensure_ascii=False, indent=2))
         return
@@ -155,7 +149,7 @@ def transcript(
         console.print(" ".join(part["word"].to_list()))
 
 
-@access_app.command()
+@app.command()
 def audio(
     call_id: str,
     out: Annotated[Path, typer.Option(help="Where to write the audio.")],
@@ -166,46 +160,12 @@ def audio(
 ) -> None:
     """Export a call's stored audio for one track; the read is written to the audit log."""
     apply_embedded_defaults()
-    from assets.access.reads import read_audio
-    from orchestration.cli import console
-
     try:
         result = _audited(
             as_user,
-            call_id,
-            lambda con, store, who, pol: read_audio(con, store, who, pol, call_id, track),
+            lambda con, objects, who, pol: read_audio(con, objects, who, pol, call_id, track),
         )
     except ValueError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
+        fail(str(exc))
     out.write_bytes(result.data)
     console.print(f"wrote {out} ({len(result.data)} bytes) from {result.object_key}")
-
-
-@access_app.command()
-def notebooks(
-    as_user: AS_USER = None,
-    out: Annotated[Path, typer.Option(help="Where executed notebooks and HTML go.")] = Path(
-        "data/state/notebooks"
-    ),
-) -> None:
-    """Run the analyst notebooks against the catalogue as a user; write executed copies + HTML."""
-    apply_embedded_defaults()
-    from orchestration.cli import console
-    from orchestration.notebooks import notebook_paths, run_notebook
-
-    _, principal = _principal(as_user)
-    table = Table("notebook", "plots", "seconds", "html", title=f"notebooks as {principal.user}")
-    failed = 0
-    for path in notebook_paths():
-        with console.status(f"running {path.name}"):
-            try:
-                run = run_notebook(path, out, principal.user)
-            except Exception as exc:  # a failing cell: report it, run the others
-                console.print(f"[red]{path.name} failed:[/] {str(exc).strip()[-600:]}")
-                failed += 1
-                continue
-        table.add_row(run.name, str(run.plots), str(run.seconds), str(run.html))
-    console.print(table)
-    if failed:
-        raise typer.Exit(1)

@@ -1,13 +1,14 @@
-"""The dbt project handle; kept apart from the assets so preparing it imports nothing heavy."""
+"""The dbt project handle and its CLI resource; kept apart from the assets, so preparing the
+manifest (which the dbt assets read when they are defined) imports none of them."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtCliResource, DbtProject
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt"
 #: The venv's dbt, so an unactivated venv (or a bare `.venv/bin/lydspor`) works.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 
@@ -31,12 +32,13 @@ def _newest_source() -> float:
 def prepare_manifest() -> Path:
     """Parse the project into target/manifest.json, which the dbt assets read at import;
     skipped when the manifest is newer than every model, macro, seed and YAML file."""
-    from dagster_dbt import DbtCliResource
-
     manifest = dbt_project.manifest_path
     if manifest.exists() and manifest.stat().st_mtime > _newest_source():
         return manifest
 
-    dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
-    dbt.cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
+    dbt_resource().cli(["parse", "--quiet"], target_path=dbt_project.target_path).wait()
     return dbt_project.manifest_path
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)

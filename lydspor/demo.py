@@ -1,4 +1,5 @@
-"""The demo: sample calls in, the whole pipeline over their days, marts and a summary out."""
+"""Running the pipeline in this process (``lydspor run``, ``demo``, ``sweep``, ``erase``), and the
+demo's summary of what a run left in the catalogue."""
 
 from __future__ import annotations
 
@@ -6,8 +7,12 @@ import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 MARTS = [
     "fct_calls",
@@ -24,6 +29,28 @@ MARTS = [
     "fct_survey_responses",
     "fct_nps_weekly",
 ]
+
+
+#: What an erasure rebuilds for the affected days: the retention state and the dbt marts.
+REFRESH_GROUPS = ("retention", "marts")
+
+
+def prepare_code_location() -> None:
+    """Parse the dbt project into the manifest the dbt assets read when they are defined."""
+    # Imported here: dagster-dbt imports dbt (seconds), which only the commands that run the
+    # pipeline or the UI need.
+    from assets.common.dbt_project import prepare_manifest
+
+    prepare_manifest()
+
+
+def code_location() -> dg.Definitions:
+    """The code location (``orchestration.definitions``), its dbt manifest prepared first."""
+    prepare_code_location()
+    # Imported after the manifest exists: its dbt assets read the manifest at import.
+    from orchestration.definitions import defs
+
+    return defs
 
 
 @dataclass(frozen=True)
@@ -44,12 +71,7 @@ def run_call_pipeline(
     in-process run, recorded on ``instance`` (default: the one DAGSTER_HOME names)."""
     import dagster as dg
 
-    from orchestration.dbt_project import prepare_manifest
-
-    prepare_manifest()
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("call_pipeline")
+    job = code_location().resolve_job_def("call_pipeline")
     result = job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),
         asset_selection=asset_selection,
@@ -100,10 +122,8 @@ def _error_message(event) -> str:
 
 def refresh_marts(start: date, end: date, *, instance=None) -> RunOutcome:
     """Rebuild retention state and the dbt marts (with the gate) for call dates [start, end]."""
-    from assets.marts.assets import lydspor_dbt_models
-    from assets.retention.assets import retention_state
-
-    keys = [*retention_state.keys, *lydspor_dbt_models.keys]
+    graph = code_location().resolve_asset_graph()
+    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).group_name in REFRESH_GROUPS]
     return run_call_pipeline(start, end, instance=instance, asset_selection=keys)
 
 
@@ -119,12 +139,14 @@ def run_retention_sweep(*, instance=None) -> SweepOutcome:
     """Run the retention sweep job in this process (what the schedule and sensors launch)."""
     import dagster as dg
 
-    from orchestration.definitions import defs
-
-    result = defs.resolve_job_def("retention_sweep").execute_in_process(
-        instance=instance or dg.DagsterInstance.get(),
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-        raise_on_error=False,
+    result = (
+        code_location()
+        .resolve_job_def("retention_sweep")
+        .execute_in_process(
+            instance=instance or dg.DagsterInstance.get(),
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            raise_on_error=False,
+        )
     )
     metadata = {}
     for event in result.all_events:

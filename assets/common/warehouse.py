@@ -41,6 +41,4 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, schema) -> None:
     """Create ``table`` from a Polars schema if it is missing, so downstream reads never fail."""
-    import polars as pl
-
     upsert(con, table, pl.DataFrame(schema=schema), [])

@@ -6,11 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console()
+from assets.agent_audio.embeddings import LazyEncoder
+from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
+from assets.agent_audio.isolation import IsolationSettings
+from assets.agent_audio.isolation import isolate as run_isolation
+from assets.recordings.probe import encode_wav, read_audio
+from lydspor.cli.shared import console, fail
+
+app = typer.Typer()
 
 
+@app.command()
 def isolate(
     input_file: Annotated[
         Path, typer.Argument(help="A mono recording (wav, flac, mp3; any rate).")
@@ -25,21 +32,15 @@ def isolate(
     ] = 0.9,
 ) -> None:
     """Keep only the agent's voice in a mono recording; everything else becomes silence."""
-    from assets.agent_audio.embeddings import LazyEncoder
-    from assets.agent_audio.isolation import IsolationSettings
-    from assets.agent_audio.isolation import isolate as run_isolation
-    from assets.agent_audio.voiceprint import NotEnoughSpeech, enrol
-    from assets.recordings.probe import encode_wav, read_audio
-
     if not 0.0 < min_confidence < 1.0:
-        _fail("--min-confidence must be between 0 and 1")
-    samples, rate = _read(input_file, read_audio)
-    sample, sample_rate = _read(agent_sample, read_audio)
+        fail("--min-confidence must be between 0 and 1")
+    samples, rate = _read(input_file)
+    sample, sample_rate = _read(agent_sample)
     encoder = LazyEncoder()
     try:
         voiceprint = enrol(sample, sample_rate, encoder).embedding
     except NotEnoughSpeech as exc:
-        _fail(f"agent sample {agent_sample}: {exc}")
+        fail(f"agent sample {agent_sample}: {exc}")
     settings = IsolationSettings(min_confidence=min_confidence)
     result = run_isolation(samples, rate, voiceprint, encoder, settings)
     agent = result.agent_audio if result.agent_audio is not None else samples.mean(axis=1) * 0
@@ -52,18 +53,13 @@ def isolate(
     )
 
 
-def _read(path: Path, read_audio):
+def _read(path: Path):
     if not path.is_file():
-        _fail(f"no such file: {path}")
+        fail(f"no such file: {path}")
     try:
         samples, rate = read_audio(path.read_bytes())
     except Exception as exc:  # libsndfile raises several kinds; the user needs the reason
-        _fail(f"could not decode {path}: {exc}")
+        fail(f"could not decode {path}: {exc}")
     if samples.shape[1] != 1:
-        _fail(f"{path} has {samples.shape[1]} channels; isolation is for mono recordings")
+        fail(f"{path} has {samples.shape[1]} channels; isolation is for mono recordings")
     return samples, rate
-
-
-def _fail(message: str) -> None:
-    console.print(f"[red]{message}[/]")
-    raise typer.Exit(2)

@@ -18,12 +18,12 @@ import numpy as np
 import polars as pl
 
 from assets.agent_audio.embeddings import EMBEDDING_DIM, MODEL_NAME
-from assets.agent_audio.voiceprint import Enrolment, combine
+from assets.agent_audio.enrolment import Enrolment, combine
+from assets.common.storage import ObjectStore
+from assets.common.warehouse import ensure_table, upsert
 from assets.retention.deletion import delete_object
 from assets.retention.ledger import StoredObject, alive_object, register
 from assets.retention.policy import RetentionPolicy
-from orchestration.storage import ObjectStore
-from orchestration.warehouse import ensure_table, upsert
 
 VOICEPRINT_CLASS = "voiceprint"
 VOICEPRINT_BASIS = "contract"

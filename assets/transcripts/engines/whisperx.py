@@ -15,7 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from assets.transcripts.engine import SAMPLE_RATE, Transcript, Word, _probabilities, whisper_code
+from assets.transcripts.engines.base import (
+    SAMPLE_RATE,
+    Transcript,
+    Word,
+    language_probabilities,
+    whisper_code,
+)
 
 #: How word times are found: wav2vec2 if present else Whisper ("auto"), wav2vec2 or fail
 #: ("required"), or Whisper only ("off").
@@ -174,7 +180,7 @@ class WhisperXEngine:
         return self._pipeline.model
 
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
-        return _probabilities(self._whisper, samples)
+        return language_probabilities(self._whisper, samples)
 
     def transcribe(self, samples: np.ndarray, language: str) -> Transcript:
         samples = np.asarray(samples, dtype=np.float32)

@@ -1,17 +1,26 @@
-"""The embedded defaults: what lydspor runs on when nothing is configured.
+"""The embedded defaults: what lydspor runs on when nothing is configured, and where each
+resource setting is read from.
 
 Resources read these through ``dg.EnvVar`` at run time; the CLI fills in any variable the user
 has not set before it loads the definitions, and writes a ``.env`` so ``dagster dev`` sees them.
+Both build their resources with :func:`from_environment` over the same variable tables, so a
+setting cannot be read from one variable by the pipeline and from another by the CLI.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+#: Calls are partitioned by their local call date in the tenant's time zone.
+CALL_TIMEZONE = ZoneInfo("Europe/Oslo")
 
 STATE_DIR = Path("data/state")
 #: The policy shipped with the repository, used when the working directory has none.
-SHIPPED_POLICY = Path(__file__).resolve().parent.parent / "data" / "policies" / "default.yaml"
+SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "data" / "policies" / "default.yaml"
 SHIPPED_ACCESS_POLICY = SHIPPED_POLICY.with_name("access.yaml")
 
 
@@ -75,3 +84,36 @@ def write_dotenv(values: dict[str, str], path: Path = Path(".env")) -> bool:
         return False
     path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
     return True
+
+
+#: Each setting of the object store (``ObjectStoreResource``) and the variable it is read from.
+OBJECT_STORE_VARIABLES = {
+    "endpoint": "LYDSPOR_S3_ENDPOINT",
+    "root": "LYDSPOR_STORE_ROOT",
+    "bucket": "LYDSPOR_BUCKET",
+    "access_key": "LYDSPOR_S3_ACCESS_KEY",
+    "secret_key": "LYDSPOR_S3_SECRET_KEY",
+    "secure": "LYDSPOR_S3_SECURE",
+    "region": "LYDSPOR_S3_REGION",
+    "object_lock": "LYDSPOR_S3_OBJECT_LOCK",
+}
+#: The DuckDB catalogue (``CatalogResource``).
+CATALOGUE_VARIABLES = {"database": "LYDSPOR_DUCKDB_PATH"}
+#: The tenant's retention policy file (``PolicyResource``).
+POLICY_VARIABLES = {"path": "LYDSPOR_POLICY"}
+#: The speech engine and model (``WhisperResource``).
+WHISPER_VARIABLES = {
+    "model": "LYDSPOR_WHISPER_MODEL",
+    "model_dir": "LYDSPOR_MODEL_DIR",
+    "engine": "LYDSPOR_WHISPER_ENGINE",
+    "align_model": "LYDSPOR_WHISPERX_ALIGN_MODEL",
+    "diarize_model": "LYDSPOR_WHISPERX_DIARIZE_MODEL",
+}
+
+
+def from_environment(
+    variables: Mapping[str, str], read: Callable[[str], Any] = os.environ.__getitem__
+) -> dict[str, Any]:
+    """A resource's settings from its variable table: read now (the CLI, the default), or
+    ``read=dg.EnvVar`` to have Dagster read each variable when a run starts (the definitions)."""
+    return {setting: read(variable) for setting, variable in variables.items()}

@@ -319,3 +319,33 @@ class S3ObjectStore:
         )
         self._call(action, f"set legal hold on {key!r}", self.bucket, key)
         return True
+
+
+def is_true(setting: str) -> bool:
+    """A yes/no setting as environment variables write it ("1", "true", "yes"; any case)."""
+    return setting.strip().lower() in {"1", "true", "yes"}
+
+
+def open_store(
+    endpoint: str,
+    root: str,
+    bucket: str,
+    access_key: str = "",
+    secret_key: str = "",
+    secure: str = "false",
+    region: str = "",
+    object_lock: str = "false",
+) -> ObjectStore:
+    """The store the settings name: an S3 API at ``endpoint``, or, with no endpoint, the
+    embedded directory store under ``root``. Settings arrive as the environment holds them."""
+    if not endpoint:
+        return LocalObjectStore(Path(root), bucket)
+    return S3ObjectStore(
+        endpoint,
+        bucket,
+        access_key,
+        secret_key,
+        secure=is_true(secure),
+        region=region or None,
+        object_lock=is_true(object_lock),
+    )

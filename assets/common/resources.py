@@ -1,0 +1,91 @@
+"""The generic resources: object storage and the DuckDB catalogue (dbt's is in dbt_project)."""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
+
+from assets.common.settings import OBJECT_STORE_VARIABLES
+from assets.common.storage import ObjectStore, is_true, open_store
+
+
+class ObjectStoreResource(dg.ConfigurableResource):
+    """Where audio and Parquet live: an S3 API (MinIO) or, with no endpoint, a local directory."""
+
+    endpoint: str = ""
+    root: str = "data/state/objects"
+    bucket: str = "lydspor"
+    access_key: str = ""
+    secret_key: str = ""
+    secure: str = "false"
+    region: str = ""
+    #: Create the bucket with S3 object lock, so legal holds are enforced by the store too.
+    object_lock: str = "false"
+
+    _store: ObjectStore | None = PrivateAttr(default=None)
+
+    @property
+    def is_s3(self) -> bool:
+        return bool(self.endpoint)
+
+    @property
+    def use_ssl(self) -> bool:
+        return is_true(self.secure)
+
+    def get_store(self) -> ObjectStore:
+        if self._store is None:
+            self._store = open_store(**self.model_dump(include=set(OBJECT_STORE_VARIABLES)))
+        return self._store
+
+    def url_for(self, key: str) -> str:
+        """A URL DuckDB can read the object at (after ``attach_to``)."""
+        if self.is_s3:
+            return f"s3://{self.bucket}/{key}"
+        return str(Path(self.root).resolve() / self.bucket / key)
+
+    def attach_to(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Let DuckDB read this store's Parquet (httpfs from the PyPI wheel, no download)."""
+        if not self.is_s3:
+            return
+        import duckdb_extensions
+
+        duckdb_extensions.import_extension("httpfs", con=con)
+        con.execute(
+            "CREATE OR REPLACE TEMPORARY SECRET lydspor_store "
+            "(TYPE s3, KEY_ID ?, SECRET ?, ENDPOINT ?, URL_STYLE 'path', USE_SSL ?, REGION ?)",
+            [
+                self.access_key,
+                self.secret_key,
+                self.endpoint,
+                self.use_ssl,
+                self.region or "us-east-1",
+            ],
+        )
+
+
+class CatalogResource(DuckDBResource):
+    """The DuckDB catalogue. Unlike the stock resource, the connection is closed even when the
+    step fails, so a failed step never leaves the file locked for dbt or the next step."""
+
+    @contextmanager
+    def get_connection(self):
+        config = {"custom_user_agent": "dagster", **self.connection_config}
+        for attempt in range(20):
+            try:
+                conn = duckdb.connect(self.database, read_only=False, config=config)
+                break
+            except duckdb.IOException:
+                # Another process (dbt, the UI's code server) holds the write lock: wait.
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
+        try:
+            yield conn
+        finally:
+            conn.close()

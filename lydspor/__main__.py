@@ -1,0 +1,5 @@
+"""``python -m lydspor``: the command line."""
+
+from lydspor.cli import app
+
+app()

@@ -1,0 +1,246 @@
+"""The compliance officer's commands: ``sweep``, ``erase``, ``lineage``, ``report``, and the
+``hold`` and ``audit`` groups."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from assets.common.settings import apply_embedded_defaults
+from assets.retention import audit
+from assets.retention.erasure import ErasureError, execute_request
+from assets.retention.holds import HoldError, active_holds, place_hold, release_hold
+from assets.retention.lineage import UnknownCall, call_lineage, period_report
+from assets.retention.report import write_report
+from lydspor.cli.shared import (
+    FROM_DATE,
+    TO_DATE,
+    catalog,
+    console,
+    fail,
+    policy,
+    report_run,
+    report_sweep,
+    store,
+)
+from lydspor.demo import refresh_marts, run_retention_sweep
+
+app = typer.Typer()
+hold_app = typer.Typer(help="Legal holds: keep a call or an agent's calls past their deadlines.")
+audit_app = typer.Typer(help="The hash-chained audit log.")
+
+
+@app.command()
+def sweep() -> None:
+    """Delete every object past its retention deadline now (legal holds excepted)."""
+    apply_embedded_defaults()
+    outcome = run_retention_sweep()
+    report_sweep(outcome)
+    if not outcome.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def erase(
+    decision: Annotated[str, typer.Option(help="The controller's decision: erase or refuse.")],
+    reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    phone: Annotated[str | None, typer.Option(help="Every call with this phone number.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Every recording of this employee.")] = None,
+    call: Annotated[str | None, typer.Option(help="One call.")] = None,
+    by: Annotated[str, typer.Option(help="Who decided.")] = "controller",
+) -> None:
+    """Record an erasure request's decision and carry it out (erase) or document it (refuse)."""
+    apply_embedded_defaults()
+    chosen = [(k, v) for k, v in (("phone", phone), ("agent", agent), ("call", call)) if v]
+    if len(chosen) != 1:
+        fail("give exactly one of --phone, --agent, --call")
+    selector, value = chosen[0]
+    keep_hash = policy().erasure.keep_phone_hash
+    began = time.monotonic()
+    try:
+        with catalog() as con:
+            outcome = execute_request(
+                store(),
+                con,
+                selector=selector,
+                value=value,
+                decision=decision,
+                reason=reason,
+                decided_by=by,
+                keep_phone_hash=keep_hash,
+            )
+            dates = con.execute(
+                "select min(call_date), max(call_date) from raw.recordings where call_id in "
+                "(select unnest(?::varchar[]))",
+                [outcome.calls_erased],
+            ).fetchone()
+    except ErasureError as exc:
+        console.print(f"[red]{exc}[/] (nothing was changed)")
+        raise typer.Exit(2) from exc
+    console.print(
+        f"request {outcome.request_id[:8]}: {decision} — {len(outcome.calls_matched)} call(s) "
+        f"matched, {len(outcome.calls_erased)} erased, {len(outcome.calls_held)} under legal "
+        f"hold, {outcome.objects_deleted} object(s) deleted "
+        f"({time.monotonic() - began:.1f} s)"
+    )
+    if outcome.calls_erased and dates[0] is not None:
+        # Rebuild the marts of the affected days so no mart keeps what was anonymised.
+        refreshed = refresh_marts(dates[0], dates[1])
+        report_run(refreshed)
+        if not refreshed.success:
+            raise typer.Exit(1)
+    console.print(f"done in {time.monotonic() - began:.1f} s (marts included)")
+
+
+@hold_app.command("place")
+def hold_place(
+    reason: Annotated[str, typer.Option(help="Why the data must be kept.")],
+    by: Annotated[str, typer.Option(help="Who placed the hold.")],
+    call: Annotated[str | None, typer.Option(help="Hold one call.")] = None,
+    agent: Annotated[str | None, typer.Option(help="Hold all of an agent's calls.")] = None,
+) -> None:
+    """Place a legal hold."""
+    apply_embedded_defaults()
+    if bool(call) == bool(agent):
+        fail("give exactly one of --call, --agent")
+    try:
+        with catalog() as con:
+            hold = place_hold(
+                con, "call" if call else "agent", call or agent, reason, by, store=store()
+            )
+    except HoldError as exc:
+        fail(str(exc))
+    console.print(f"hold {hold.hold_id} placed on {hold.scope} {hold.subject}")
+
+
+@hold_app.command("release")
+def hold_release(
+    hold_id: str,
+    reason: Annotated[str, typer.Option(help="Why the hold ends.")],
+    by: Annotated[str, typer.Option(help="Who released it.")],
+) -> None:
+    """Release a legal hold (the next sweep deletes what is past its deadline)."""
+    apply_embedded_defaults()
+    try:
+        with catalog() as con:
+            release_hold(con, hold_id, by, reason, store=store())
+    except HoldError as exc:
+        fail(str(exc))
+    console.print(f"hold {hold_id} released")
+
+
+@hold_app.command("list")
+def hold_list() -> None:
+    """List open legal holds."""
+    apply_embedded_defaults()
+    with catalog() as con:
+        holds = active_holds(con)
+    table = Table("hold", "scope", "subject", "reason", "placed by", "placed at")
+    for h in holds:
+        table.add_row(
+            h["hold_id"], h["scope"], h["subject"], h["reason"], h["placed_by"], str(h["placed_at"])
+        )
+    console.print(table)
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first bad entry."""
+    apply_embedded_defaults()
+    with catalog(read_only=True) as con:
+        result = audit.verify(con, audit.anchored_head(store()))
+    if result.ok:
+        console.print(f"[green]audit log intact[/]: {result.entries} entries")
+        return
+    console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/]: {result.problem}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def lineage(
+    call_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Emit JSON.")] = False,
+) -> None:
+    """A call's legal basis, consent evidence, objects with deadlines and receipts, holds, reads."""
+    apply_embedded_defaults()
+    try:
+        with catalog(read_only=True) as con:
+            data = call_lineage(con, call_id)
+    except UnknownCall as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    _print_lineage(data)
+
+
+def _print_lineage(data: dict) -> None:
+    call_row = data["call"]
+    console.print(
+        f"[bold]{call_row['call_id']}[/] {call_row['call_date']} {call_row['direction']} "
+        f"{call_row['recording_mode']} agent {call_row['agent_id']} ({call_row['team']})"
+    )
+    tracks = Table("track", "basis", "purposes", "consent", "evidence", "why", title="bases")
+    for t in data["tracks"]:
+        valid = {True: "valid", False: "invalid", None: "—"}[t["consent_valid"]]
+        evidence = " ".join(
+            str(t[k])
+            for k in ("consent_mechanism", "consent_at", "prompt_version", "lia_reference")
+            if t[k]
+        )
+        tracks.add_row(
+            t["track"],
+            t["legal_basis"],
+            ", ".join(t["purposes"] or []),
+            valid,
+            evidence,
+            t["reason"],
+        )
+    console.print(tracks)
+    objects = Table(
+        "object", "class", "basis", "created", "deadline", "deleted", "receipt", title="objects"
+    )
+    for o in data["objects"]:
+        objects.add_row(
+            o["object_key"],
+            o["object_class"],
+            o["legal_basis"],
+            o["created_at"],
+            o["deadline"],
+            o["deleted_at"] or "[green]kept[/]",
+            (o["receipt_id"] or "")[:8],
+        )
+    console.print(objects)
+    for h in data["holds"]:
+        state = "released" if h["released_at"] else "open"
+        console.print(f"hold {h['hold_id'][:8]} ({state}): {h['reason']} — {h['placed_by']}")
+    for e in data["reads"]:
+        verb = "read" if e["action"] == "read" else "[red]read refused[/]"
+        console.print(f"{verb}: {e['subject']} by {e['actor']} at {e['at']}")
+    for e in data["erasure_requests"]:
+        console.print(f"erasure {e['request_id'][:8]}: {e['decision']} — {e['reason']}")
+
+
+@app.command()
+def report(
+    from_date: FROM_DATE,
+    to_date: TO_DATE,
+    out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+) -> None:
+    """Write the self-contained HTML compliance report for a period."""
+    apply_embedded_defaults()
+    with catalog(read_only=True) as con:
+        data = period_report(con, date.fromisoformat(from_date), date.fromisoformat(to_date))
+    write_report(data, out)
+    totals = data["totals"]
+    console.print(
+        f"wrote {out}: {totals['calls']} calls, {totals['deletions']} deletions "
+        f"({totals['deletions_late']} late), {totals['open_holds']} open holds, "
+        f"{totals['erasure_requests']} erasure requests"
+    )

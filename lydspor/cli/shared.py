@@ -1,0 +1,91 @@
+"""What the command groups share: the console, the store, catalogue and policy of the
+environment, and how a pipeline run or a sweep is reported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import duckdb
+import typer
+from rich.console import Console
+
+from assets.common.settings import (
+    CATALOGUE_VARIABLES,
+    OBJECT_STORE_VARIABLES,
+    POLICY_VARIABLES,
+    from_environment,
+)
+from assets.common.storage import ObjectStore, open_store
+from assets.retention.policy import PolicyError, RetentionPolicy, load_policy
+from assets.retention.tables import ensure_compliance_tables, has_compliance_tables
+from lydspor.demo import RunOutcome, SweepOutcome
+
+console = Console()
+
+SEED = Annotated[int, typer.Option(help="Random seed; the same seed gives the same calls.")]
+CALLS = Annotated[int, typer.Option(help="Number of calls to generate.")]
+DAYS = Annotated[int, typer.Option(help="Spread the calls over this many days.")]
+START = Annotated[str, typer.Option(help="First call date (YYYY-MM-DD).")]
+FROM_DATE = Annotated[str, typer.Option("--from", help="First call date (YYYY-MM-DD).")]
+TO_DATE = Annotated[str, typer.Option("--to", help="Last call date, inclusive.")]
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``message`` in red and leave with ``code`` (2: the user's input or setup)."""
+    console.print(f"[red]{message}[/]")
+    raise typer.Exit(code)
+
+
+def store() -> ObjectStore:
+    """The object store the environment names (the embedded directory store by default)."""
+    return open_store(**from_environment(OBJECT_STORE_VARIABLES))
+
+
+def policy() -> RetentionPolicy:
+    """The tenant's policy file the environment names; exit 2 naming what is wrong with it."""
+    try:
+        return load_policy(**from_environment(POLICY_VARIABLES))
+    except PolicyError as exc:
+        fail(str(exc))
+
+
+def catalog(read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The catalogue; read-only for commands that only look, so they never block a run."""
+    path = Path(from_environment(CATALOGUE_VARIABLES)["database"])
+    if not path.exists():
+        console.print(f"[red]no catalogue at {path}[/]: run `lydspor demo` or `lydspor run` first")
+        raise typer.Exit(2)
+    if read_only:
+        con = duckdb.connect(str(path), read_only=True)
+        if has_compliance_tables(con):
+            return con
+        con.close()
+    # Tables a newer lydspor added are created once, read-write, before anything reads them.
+    with duckdb.connect(str(path)) as writable:
+        ensure_compliance_tables(writable)
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def report_run(outcome: RunOutcome) -> None:
+    colour = "green" if outcome.success else "red"
+    console.print(
+        f"[{colour}]run {outcome.run_id[:8]} {'succeeded' if outcome.success else 'FAILED'}[/]"
+        f" — checks passed {outcome.checks_passed}, failed {outcome.checks_failed}"
+    )
+    for check in outcome.failed_checks:
+        console.print(f"  [red]failed check[/] {check}")
+    for error in outcome.errors:
+        console.print(f"  [red]failed step[/] {error}")
+
+
+def report_sweep(outcome: SweepOutcome) -> None:
+    colour = "green" if outcome.success else "red"
+    console.print(
+        f"[{colour}]retention sweep:[/] {outcome.deleted} deleted, {len(outcome.held)} held, "
+        f"{len(outcome.failed)} failed"
+    )
+    for key in outcome.held:
+        console.print(f"  [yellow]held past deadline[/] {key}")
+    for failure in outcome.failed:
+        console.print(f"  [red]could not delete[/] {failure['key']}: {failure['error']}")
