@@ -42,8 +42,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from assets.common.settings import CALL_TIMEZONE
 from assets.common.storage import LocalObjectStore, S3ObjectStore
 from assets.common.warehouse import ensure_table
-from assets.recordings import ingest
-from assets.recordings.ingest import CATALOGUE_TABLES, ingest_day
+from assets.recordings.ingest import (
+    CATALOGUE_TABLES,
+    grouping,
+    ingest_day,
+    quarantine,
+    release,
+    validation,
+)
 from assets.retention.policy import load_policy
 from assets.retention.tables import ensure_compliance_tables
 
@@ -205,23 +211,29 @@ _STEPS = {
     "_probe_matching": "probe/decode",
     "_parse_metadata": "metadata",
     "_check_date": "metadata",
-    "_recording_row": "catalogue rows (Polars)",
-    "_truth_rows": "catalogue rows (Polars)",
+    "recording_row": "catalogue rows (Polars)",
+    "truth_rows": "catalogue rows (Polars)",
 }
+#: The ingest modules whose names are timed.
+_MODULES = (grouping, quarantine, release, validation)
 
 
 @contextlib.contextmanager
 def instrumented(watch: Stopwatch) -> Iterator[None]:
-    saved = {name: getattr(ingest, name) for name in [*_STEPS, "hashlib"] if hasattr(ingest, name)}
+    saved = {
+        (module, name): getattr(module, name)
+        for module in _MODULES
+        for name in [*_STEPS, "hashlib"]
+        if hasattr(module, name)
+    }
     try:
-        for name, category in _STEPS.items():
-            if name in saved:
-                setattr(ingest, name, watch.wrap(category, saved[name]))
-        ingest.hashlib = _TimedHashlib(watch)
+        for (module, name), fn in saved.items():
+            timed = _TimedHashlib(watch) if name == "hashlib" else watch.wrap(_STEPS[name], fn)
+            setattr(module, name, timed)
         yield
     finally:
-        for name, fn in saved.items():
-            setattr(ingest, name, fn)
+        for (module, name), fn in saved.items():
+            setattr(module, name, fn)
 
 
 # -- one run ------------------------------------------------------------------------------------
@@ -341,12 +353,12 @@ def main() -> int:
     )
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp directory")
     args = parser.parse_args()
-    if args.threads and hasattr(ingest, "IO_THREADS"):
-        ingest.IO_THREADS = args.threads
+    if args.threads:
+        grouping.IO_THREADS = args.threads
     workdir = Path(tempfile.mkdtemp(prefix="lydspor-bench-", dir=args.workdir))
     print(
         f"{args.calls} calls x {args.seconds:g} s at {RATE} Hz (2 mono : 1 stereo), "
-        f"batches of {args.batch}, {getattr(ingest, 'IO_THREADS', 1)} ingest thread(s), "
+        f"batches of {args.batch}, {grouping.IO_THREADS} ingest thread(s), "
         f"in {workdir}"
     )
     results = []

@@ -32,11 +32,10 @@ import polars as pl
 import pytest
 
 import assets.agent_audio.extract as extract
-import assets.recordings.ingest as ingest
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE, process_recording
-from assets.common.storage import LocalObjectStore, S3ObjectStore
+from assets.common.storage import LocalObjectStore
 from assets.common.warehouse import ensure_table, upsert
-from assets.recordings.ingest import CATALOGUE_TABLES, ingest_day
+from assets.recordings.ingest import CATALOGUE_TABLES, grouping, ingest_day, quarantine, release
 from assets.retention import audit
 from assets.retention.tables import ensure_compliance_tables
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
@@ -153,9 +152,15 @@ class FaultyStore:
 
 def _ingest_and_extract(store, con, policy, now, faults: Faults, monkeypatch) -> None:
     """raw_recordings and agent_audio for one day, as the assets run them."""
-    monkeypatch.setattr(ingest, "register_many", faults.wrap(ingest.register_many, "register"))
-    monkeypatch.setattr(ingest, "upsert", faults.wrap(ingest.upsert, "upsert"))
-    monkeypatch.setattr(ingest, "delete_objects", faults.wrap(ingest.delete_objects, "deleted"))
+    # Every ingest module that writes the ledger, the catalogue or deletions gets the faults.
+    for module in (grouping, quarantine, release):
+        for name, step in (
+            ("register_many", "register"),
+            ("upsert", "upsert"),
+            ("delete_objects", "deleted"),
+        ):
+            if hasattr(module, name):
+                monkeypatch.setattr(module, name, faults.wrap(getattr(module, name), step))
     monkeypatch.setattr(extract, "register", faults.wrap(extract.register, "register"))
     monkeypatch.setattr(extract, "delete_object", faults.wrap(extract.delete_object, "deleted"))
     try:
@@ -506,15 +511,9 @@ def test_s3_gateway_lost_mid_run_then_back_converges(
 ):
     s3 = private_s3
     bucket = f"lydspor-faults-{uuid.uuid4().hex[:8]}"
-    for name, value in {
-        "LYDSPOR_S3_ENDPOINT": s3.endpoint,
-        "LYDSPOR_BUCKET": bucket,
-        "LYDSPOR_S3_ACCESS_KEY": s3.access_key,
-        "LYDSPOR_S3_SECRET_KEY": s3.secret_key,
-        "LYDSPOR_S3_REGION": s3.region,
-    }.items():
+    for name, value in s3.lydspor_env(bucket).items():
         monkeypatch.setenv(name, value)
-    store = S3ObjectStore(s3.endpoint, bucket, s3.access_key, s3.secret_key, region=s3.region)
+    store = s3.object_store(bucket)
     calls = _calls()
     _land_all(store, calls)
     database = Path(os.environ["LYDSPOR_DUCKDB_PATH"])
@@ -583,9 +582,7 @@ def test_s3_hung_gateway_fails_in_bounded_time(private_s3, monkeypatch):
 
     s3 = private_s3
     monkeypatch.setattr(storage, "S3_TIMEOUT", urllib3.Timeout(connect=1, read=1))
-    store = S3ObjectStore(
-        s3.endpoint, "lydspor-hung", s3.access_key, s3.secret_key, region=s3.region
-    )
+    store = s3.object_store("lydspor-hung")
     store.put_bytes("x/y", b"z")
     s3.pause_gateway()
     try:

@@ -7,21 +7,14 @@ import uuid
 
 import pytest
 
-from assets.common.storage import S3ObjectStore, StorageError
+from assets.common.storage import StorageError
 
 pytestmark = pytest.mark.s3
 
 
 @pytest.fixture
 def locked_store(ceph_s3):
-    return S3ObjectStore(
-        ceph_s3.endpoint,
-        f"locked-{uuid.uuid4().hex[:8]}",
-        ceph_s3.access_key,
-        ceph_s3.secret_key,
-        region=ceph_s3.region,
-        object_lock=True,
-    )
+    return ceph_s3.object_store(f"locked-{uuid.uuid4().hex[:8]}", object_lock=True)
 
 
 def versions(store, key):

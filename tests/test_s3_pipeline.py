@@ -8,7 +8,6 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.common.storage import S3ObjectStore
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 
 pytestmark = pytest.mark.s3
@@ -18,17 +17,9 @@ def test_pipeline_on_s3(lydspor_state, ceph_s3, monkeypatch):
     from lydspor.demo import run_call_pipeline
 
     bucket = f"lydspor-{uuid.uuid4().hex[:8]}"
-    for name, value in {
-        "LYDSPOR_S3_ENDPOINT": ceph_s3.endpoint,
-        "LYDSPOR_BUCKET": bucket,
-        "LYDSPOR_S3_ACCESS_KEY": ceph_s3.access_key,
-        "LYDSPOR_S3_SECRET_KEY": ceph_s3.secret_key,
-        "LYDSPOR_S3_REGION": ceph_s3.region,
-    }.items():
+    for name, value in ceph_s3.lydspor_env(bucket).items():
         monkeypatch.setenv(name, value)
-    store = S3ObjectStore(
-        ceph_s3.endpoint, bucket, ceph_s3.access_key, ceph_s3.secret_key, region=ceph_s3.region
-    )
+    store = ceph_s3.object_store(bucket)
     land(store, "out-1", wav(stereo()), metadata("out-1"))
     land(
         store, "in-1", wav(stereo(350, 800)), metadata("in-1", direction="inbound", consent=CONSENT)

@@ -15,13 +15,7 @@ def store(request, tmp_path):
     if request.param == "local":
         return LocalObjectStore(tmp_path, "lydspor")
     server = request.getfixturevalue("ceph_s3")
-    return S3ObjectStore(
-        server.endpoint,
-        f"test-{uuid.uuid4().hex[:10]}",
-        server.access_key,
-        server.secret_key,
-        region=server.region,
-    )
+    return server.object_store(f"test-{uuid.uuid4().hex[:10]}")
 
 
 def test_put_get_stat_list_remove(store):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import duckdb
 import polars as pl
 
@@ -42,3 +45,27 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, schema) -> None:
     """Create ``table`` from a Polars schema if it is missing, so downstream reads never fail."""
     upsert(con, table, pl.DataFrame(schema=schema), [])
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One commit for everything inside; inside a transaction the caller opened, part of that
+    one (the caller commits it)."""
+    if in_transaction(con):
+        yield
+        return
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the caller has a transaction open. Trying BEGIN is no test: in DuckDB a failed
+    BEGIN aborts the open transaction. Each autocommitted statement runs in a transaction of
+    its own, so two reads of the transaction id agree only inside an open one."""
+    first = con.execute("select txid_current()").fetchone()[0]
+    return con.execute("select txid_current()").fetchone()[0] == first

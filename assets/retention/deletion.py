@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +11,7 @@ import duckdb
 import polars as pl
 
 from assets.common.storage import ObjectStore, StorageError
+from assets.common.warehouse import transaction
 from assets.retention import audit
 
 
@@ -103,7 +103,7 @@ def delete_objects(
     # leave a deletion without its receipt. (A crash before the commit leaves the keys alive in
     # the ledger while the store no longer has them; deleting them again completes the record.)
     if receipts:
-        with _one_transaction(con):
+        with transaction(con):
             _record(con, receipts, ledger, actor)
     if failure:
         raise failure
@@ -120,28 +120,6 @@ def _remove_verified(store: ObjectStore, key: str) -> DeletionError | None:
     if not verified:
         return DeletionError(f"{key!r} is still in {store.description} after deletion")
     return None
-
-
-@contextmanager
-def _one_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    if _in_transaction(con):  # the caller's transaction holds it together, and commits it
-        yield
-        return
-    con.begin()
-    try:
-        yield
-    except BaseException:
-        con.rollback()
-        raise
-    con.commit()
-
-
-def _in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the caller has a transaction open. Trying BEGIN is no test: in DuckDB a failed
-    BEGIN aborts the open transaction. Each autocommitted statement runs in a transaction of
-    its own, so two reads of the transaction id agree only inside an open one."""
-    first = con.execute("select txid_current()").fetchone()[0]
-    return con.execute("select txid_current()").fetchone()[0] == first
 
 
 def _record(

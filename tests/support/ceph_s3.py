@@ -209,6 +209,24 @@ class CephS3Server:
     def resume_gateway(self) -> None:
         os.killpg(self._gateway().pid, signal.SIGCONT)
 
+    def object_store(self, bucket: str, **options):
+        """lydspor's own S3 store on ``bucket`` of this server (created if missing)."""
+        from assets.common.storage import S3ObjectStore
+
+        return S3ObjectStore(
+            self.endpoint, bucket, self.access_key, self.secret_key, region=self.region, **options
+        )
+
+    def lydspor_env(self, bucket: str) -> dict[str, str]:
+        """The LYDSPOR_* variables that point lydspor's resources at ``bucket`` here."""
+        return {
+            "LYDSPOR_S3_ENDPOINT": self.endpoint,
+            "LYDSPOR_BUCKET": bucket,
+            "LYDSPOR_S3_ACCESS_KEY": self.access_key,
+            "LYDSPOR_S3_SECRET_KEY": self.secret_key,
+            "LYDSPOR_S3_REGION": self.region,
+        }
+
     def minio_client(self):
         """A ``minio.Minio`` client for this server (plain HTTP)."""
         from minio import Minio

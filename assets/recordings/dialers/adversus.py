@@ -23,16 +23,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from assets.recordings.dialers.base import (
-    AdapterDefaults,
+    DialerMapping,
     Timestamp,
     VendorId,
-    build_call,
-    check_call_id,
-    from_default,
-    lia_reference,
-    recording_fields,
+    exported,
+    tenant,
     utc_iso,
-    validate_export,
 )
 from assets.recordings.metadata import CallMetadata
 
@@ -104,51 +100,29 @@ class AdversusExport(BaseModel):
     user: AdversusUser | None = None
 
 
-def parse(
-    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    return to_call(validate_export(AdversusExport, data, DIALER), defaults, call_id=call_id)
-
-
-def to_call(
-    export: AdversusExport, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    cdr = export.cdr
-    campaign_name = (
-        export.campaign.settings.name if export.campaign and export.campaign.settings else None
-    )
-    values = {
-        "call_id": check_call_id(DIALER, cdr.id, "cdr.id", call_id),
-        "direction": from_default(DIALER, "direction", None, defaults),
-        "started_at": cdr.startTime,
-        "ended_at": cdr.endTime,
-        "agent_id": cdr.userId,
-        "team": from_default(DIALER, "team", None, defaults),
-        "campaign": campaign_name or cdr.campaignId,
-        "customer_number": cdr.destination,
-        "language": from_default(DIALER, "language", None, defaults),
-        **recording_fields(DIALER, defaults),
-        "consent": None,
-        "outcome": export.lead.status if export.lead else None,
-        "nps": None,
-    }
-    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
-    return build_call(DIALER, values, _SOURCES)
-
-
-_SOURCES = {
-    "call_id": "cdr.id",
-    "started_at": "cdr.startTime",
-    "ended_at": "cdr.endTime",
-    "agent_id": "cdr.userId",
-    "campaign": "campaign.settings.name/cdr.campaignId",
-    "customer_number": "cdr.destination",
-    "outcome": "lead.status",
-}
+MAPPING = DialerMapping(
+    dialer=DIALER,
+    title="Adversus",
+    export=AdversusExport,
+    fields={
+        "call_id": exported("cdr.id"),
+        "direction": tenant(),
+        "started_at": exported("cdr.startTime"),
+        "ended_at": exported("cdr.endTime"),
+        "agent_id": exported("cdr.userId"),
+        "team": tenant(),
+        "campaign": exported("campaign.settings.name", "cdr.campaignId"),
+        "customer_number": exported("cdr.destination"),
+        "language": tenant(),
+        "recording_mode": tenant(),
+        "outcome": exported("lead.status"),
+        "lia_reference": tenant(),
+    },
+)
 
 
 def render(call: CallMetadata) -> dict:
-    """The export ``to_call`` reads back as ``call``, given tenant defaults for what Adversus
+    """The export ``MAPPING`` reads back as ``call``, given tenant defaults for what Adversus
     does not export (direction, team, language, recording mode, LIA reference)."""
     if call.consent is not None or call.nps is not None:
         raise ValueError("Adversus exports neither consent nor NPS")

@@ -10,7 +10,8 @@ guessing, because a guessed direction or consent decides what happens to a custo
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timezone
 from typing import Annotated, Any, TypeVar
 
@@ -338,6 +339,131 @@ def consent_from_custom_data(
         at=at,
         prompt_version=str(prompt) if prompt not in (None, "") else None,
     )
+
+
+# -- the declarative mapping every dialer adapter is ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one CallMetadata field comes from in a dialer's export."""
+
+    #: Attribute paths on the validated export ("cdr.startTime", "connections[0].started"),
+    #: tried in order: the first with a value wins (as ``a or b`` would choose).
+    paths: tuple[str, ...] = ()
+    #: Computes the value from the export and the tenant defaults instead of reading a path.
+    compute: Callable[[Any, AdapterDefaults], Any] | None = None
+    #: When the export has no value: the tenant default of the same name, else a MetadataError.
+    default: bool = False
+    #: The vendor field a validation error names (default: the paths, joined by "/").
+    label: str | None = None
+
+    @property
+    def source(self) -> str | None:
+        return self.label or ("/".join(self.paths) if self.paths else None)
+
+
+def exported(*paths: str, label: str | None = None) -> Source:
+    """The export's value at the first of ``paths`` that has one."""
+    return Source(paths, label=label)
+
+
+def tenant(*paths: str, label: str | None = None) -> Source:
+    """The export's value where it has one (``paths``), else the tenant default."""
+    return Source(paths, default=True, label=label)
+
+
+def computed(
+    compute: Callable[[Any, AdapterDefaults], Any], label: str | None = None, default=False
+) -> Source:
+    """A value only code can find in the export (a participant by purpose, a consent event)."""
+    return Source(compute=compute, default=default, label=label)
+
+
+@dataclass(frozen=True)
+class DialerMapping:
+    """A dialer's export model and where each CallMetadata field comes from in it.
+
+    The fields are read in the table's order, and the first one that cannot be read is the
+    error. Three are special: ``call_id`` is checked against the file name the call landed
+    under (a mapping without a path takes the file name as the id), ``recording_mode`` brings
+    ``agent_channel`` with it, and ``lia_reference`` applies to outbound calls only. Fields the
+    table leaves out are not in the export (empty).
+    """
+
+    dialer: str
+    #: The vendor's name as a person writes it ("Dialfire"), for messages.
+    title: str
+    export: type[BaseModel]
+    fields: Mapping[str, Source]
+    #: Checks the export needs before any field is read (a participant that must be there).
+    check: Callable[[Any], None] | None = None
+
+    def parse(
+        self, data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
+    ) -> CallMetadata:
+        """A landed export file to its call record (errors name the vendor's fields)."""
+        export = validate_export(self.export, data, self.dialer)
+        return self.to_call(export, defaults, call_id=call_id)
+
+    def to_call(
+        self, export: BaseModel, defaults: AdapterDefaults, *, call_id: str | None = None
+    ) -> CallMetadata:
+        if self.check is not None:
+            self.check(export)
+        values: dict[str, Any] = {}
+        for name, source in self.fields.items():
+            if name == "call_id":
+                values[name] = self._call_id(export, source, call_id)
+            elif name == "recording_mode":
+                values.update(recording_fields(self.dialer, defaults, self._read(export, source)))
+            elif name == "lia_reference":
+                exported_lia = self._read(export, source, defaults)
+                values[name] = lia_reference(values["direction"], exported_lia, defaults)
+            else:
+                value = self._read(export, source, defaults)
+                if source.default:
+                    value = from_default(self.dialer, name, value, defaults)
+                values[name] = value
+        sources = {name: s.source for name, s in self.fields.items() if s.source}
+        return build_call(self.dialer, values, sources)
+
+    def _call_id(self, export: BaseModel, source: Source, call_id: str | None) -> str:
+        if source.paths:
+            return check_call_id(self.dialer, self._read(export, source), source.source, call_id)
+        if call_id is None:
+            raise MetadataError.one(
+                self.dialer,
+                "call_id",
+                f"{self.title} exports carry no call id: pass the file's name",
+            )
+        return call_id
+
+    @staticmethod
+    def _read(export: BaseModel, source: Source, defaults: AdapterDefaults | None = None) -> Any:
+        if source.compute is not None:
+            return source.compute(export, defaults)
+        value = None
+        for path in source.paths:
+            value = read_path(export, path)
+            if value:
+                break
+        return value
+
+
+_STEP = re.compile(r"^(?P<name>[^\[]+)(?:\[(?P<index>-?\d+)\])?$")
+
+
+def read_path(obj: Any, path: str) -> Any:
+    """``obj.a.b[0].c``, or None where a step on the way is missing."""
+    for step in path.split("."):
+        match = _STEP.match(step)
+        obj = getattr(obj, match["name"], None) if obj is not None else None
+        if obj is not None and match["index"] is not None:
+            items = obj
+            index = int(match["index"])
+            obj = items[index] if -len(items) <= index < len(items) else None
+    return obj
 
 
 # -- rendering: the inverse of an adapter, for sample exports and round-trip tests ---------------

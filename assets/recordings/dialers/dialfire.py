@@ -25,19 +25,19 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assets.recordings.dialers.base import (
     AdapterDefaults,
+    DialerMapping,
     MetadataError,
+    Source,
     Timestamp,
-    build_call,
     coerce_direction,
+    computed,
     consent_custom_data,
     consent_from_custom_data,
-    from_default,
-    lia_reference,
-    recording_fields,
+    exported,
+    tenant,
     utc_iso,
-    validate_export,
 )
-from assets.recordings.metadata import CallMetadata, Direction
+from assets.recordings.metadata import CallMetadata, ConsentEvent, Direction
 
 DIALER = "dialfire"
 
@@ -95,41 +95,8 @@ class DialfireExport(BaseModel):
     transaction: DialfireTransaction
 
 
-def parse(
-    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    return to_call(validate_export(DialfireExport, data, DIALER), defaults, call_id=call_id)
-
-
-def to_call(
-    export: DialfireExport, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    if call_id is None:
-        raise MetadataError.one(
-            DIALER, "call_id", "Dialfire exports carry no call id: pass the file's name"
-        )
-    contact, transaction = export.contact, export.transaction
-    connections = transaction.connections
-    values = {
-        "call_id": call_id,
-        "direction": from_default(DIALER, "direction", _direction(transaction.type), defaults),
-        "started_at": connections[0].started,
-        "ended_at": connections[-1].disconnected,
-        "agent_id": transaction.user,
-        "team": from_default(DIALER, "team", None, defaults),
-        "campaign": contact.campaign_id,
-        "customer_number": contact.phone or connections[0].phone,
-        "language": from_default(DIALER, "language", None, defaults),
-        **recording_fields(DIALER, defaults),
-        "consent": consent_from_custom_data(DIALER, "contact", contact.model_extra or {}, defaults),
-        "outcome": transaction.status_detail or transaction.status,
-        "nps": None,
-    }
-    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
-    return build_call(DIALER, values, _SOURCES)
-
-
-def _direction(kind: str | None) -> Direction | None:
+def _direction(export: DialfireExport, _defaults: AdapterDefaults) -> Direction | None:
+    kind = export.transaction.type
     if kind is None:
         return None
     if kind.strip().lower() in _TYPE_DIRECTIONS:
@@ -144,20 +111,38 @@ def _direction(kind: str | None) -> Direction | None:
         ) from None
 
 
-_SOURCES = {
-    "call_id": "file name",
-    "direction": "transaction.type",
-    "started_at": "transaction.connections[0].started",
-    "ended_at": "transaction.connections[-1].disconnected",
-    "agent_id": "transaction.user",
-    "campaign": "contact.$campaign_id",
-    "customer_number": "contact.$phone",
-    "outcome": "transaction.status_detail",
-}
+def _consent(export: DialfireExport, defaults: AdapterDefaults) -> ConsentEvent | None:
+    return consent_from_custom_data(DIALER, "contact", export.contact.model_extra or {}, defaults)
+
+
+MAPPING = DialerMapping(
+    dialer=DIALER,
+    title="Dialfire",
+    export=DialfireExport,
+    fields={
+        "call_id": Source(label="file name"),
+        "direction": computed(_direction, "transaction.type", default=True),
+        "started_at": exported("transaction.connections[0].started"),
+        "ended_at": exported("transaction.connections[-1].disconnected"),
+        "agent_id": exported("transaction.user"),
+        "team": tenant(),
+        "campaign": exported("contact.campaign_id", label="contact.$campaign_id"),
+        "customer_number": exported(
+            "contact.phone", "transaction.connections[0].phone", label="contact.$phone"
+        ),
+        "language": tenant(),
+        "recording_mode": tenant(),
+        "consent": computed(_consent),
+        "outcome": exported(
+            "transaction.status_detail", "transaction.status", label="transaction.status_detail"
+        ),
+        "lia_reference": tenant(),
+    },
+)
 
 
 def render(call: CallMetadata) -> dict:
-    """The webhook pair ``to_call`` reads back as ``call`` (its call id is the file name), given
+    """The webhook pair ``MAPPING`` reads back as ``call`` (its call id is the file name), given
     tenant defaults for what Dialfire does not export (team, language, recording mode, agent
     channel, LIA reference)."""
     if call.nps is not None:

@@ -26,22 +26,22 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assets.recordings.dialers.base import (
     AdapterDefaults,
+    DialerMapping,
     DirectionWord,
     MetadataError,
     Timestamp,
-    build_call,
-    check_call_id,
+    computed,
     consent_custom_data,
     consent_from_custom_data,
-    from_default,
-    lia_reference,
-    recording_fields,
+    exported,
+    tenant,
     utc_iso,
-    validate_export,
 )
 from assets.recordings.metadata import CallMetadata, ConsentEvent, Direction
 
 DIALER = "genesys"
+#: Who the customer is among a conversation's participants.
+_CUSTOMER = {"customer", "external"}
 
 _VENDOR = ConfigDict(extra="allow")
 
@@ -103,56 +103,6 @@ class GenesysConversation(BaseModel):
     surveys: list[GenesysSurvey] = Field(default_factory=list)
 
 
-def parse(
-    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    return to_call(validate_export(GenesysConversation, data, DIALER), defaults, call_id=call_id)
-
-
-def to_call(
-    export: GenesysConversation, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    agent = _first(export, {"agent"}, with_user=True)
-    if agent is None:
-        raise MetadataError.one(
-            DIALER, "participants[].purpose", "no participant with purpose 'agent' and a userId"
-        )
-    customer = _first(export, {"customer", "external"})
-    sessions = [s for p in export.participants for s in p.sessions]
-    wrap_ups = [seg.wrapUpCode for s in agent.sessions for seg in s.segments if seg.wrapUpCode]
-    scores = [s.surveyPromoterScore for s in export.surveys if s.surveyPromoterScore is not None]
-    values = {
-        "call_id": check_call_id(DIALER, export.conversationId, "conversationId", call_id),
-        "direction": export.originatingDirection,
-        "started_at": export.conversationStart,
-        "ended_at": export.conversationEnd,
-        "agent_id": agent.userId,
-        "team": from_default(DIALER, "team", agent.teamId, defaults),
-        "campaign": next((s.outboundCampaignId for s in sessions if s.outboundCampaignId), None),
-        "customer_number": _customer_number(customer, export.originatingDirection),
-        "language": from_default(DIALER, "language", None, defaults),
-        **recording_fields(DIALER, defaults),
-        "consent": _consent([customer, *export.participants], defaults),
-        "outcome": wrap_ups[-1] if wrap_ups else None,
-        "nps": scores[0] if scores else None,
-    }
-    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
-    return build_call(DIALER, values, _SOURCES)
-
-
-_SOURCES = {
-    "call_id": "conversationId",
-    "direction": "originatingDirection",
-    "started_at": "conversationStart",
-    "ended_at": "conversationEnd",
-    "agent_id": "participants[agent].userId",
-    "team": "participants[agent].teamId",
-    "customer_number": "participants[customer].sessions[].ani/dnis",
-    "nps": "surveys[].surveyPromoterScore",
-    "outcome": "participants[agent].sessions[].segments[].wrapUpCode",
-}
-
-
 def _first(
     export: GenesysConversation, purposes: set[str], with_user: bool = False
 ) -> GenesysParticipant | None:
@@ -191,8 +141,63 @@ def _customer_number(customer: GenesysParticipant | None, direction: Direction) 
     return None
 
 
+def _agent(export: GenesysConversation) -> GenesysParticipant:
+    """The participant with purpose "agent" and a user id, which every call must have."""
+    agent = _first(export, {"agent"}, with_user=True)
+    if agent is None:
+        raise MetadataError.one(
+            DIALER, "participants[].purpose", "no participant with purpose 'agent' and a userId"
+        )
+    return agent
+
+
+def _wrap_up(export: GenesysConversation, _defaults: AdapterDefaults) -> str | None:
+    codes = [seg.wrapUpCode for s in _agent(export).sessions for seg in s.segments]
+    codes = [code for code in codes if code]
+    return codes[-1] if codes else None
+
+
+def _campaign(export: GenesysConversation, _defaults: AdapterDefaults) -> str | None:
+    sessions = [s for p in export.participants for s in p.sessions]
+    return next((s.outboundCampaignId for s in sessions if s.outboundCampaignId), None)
+
+
+def _nps(export: GenesysConversation, _defaults: AdapterDefaults) -> int | None:
+    scores = [s.surveyPromoterScore for s in export.surveys if s.surveyPromoterScore is not None]
+    return scores[0] if scores else None
+
+
+MAPPING = DialerMapping(
+    dialer=DIALER,
+    title="Genesys Cloud",
+    export=GenesysConversation,
+    check=_agent,
+    fields={
+        "call_id": exported("conversationId"),
+        "direction": exported("originatingDirection"),
+        "started_at": exported("conversationStart"),
+        "ended_at": exported("conversationEnd"),
+        "agent_id": computed(lambda e, _: _agent(e).userId, "participants[agent].userId"),
+        "team": computed(lambda e, _: _agent(e).teamId, "participants[agent].teamId", default=True),
+        "campaign": computed(_campaign),
+        "customer_number": computed(
+            lambda e, _: _customer_number(_first(e, _CUSTOMER), e.originatingDirection),
+            "participants[customer].sessions[].ani/dnis",
+        ),
+        "language": tenant(),
+        "recording_mode": tenant(),
+        "consent": computed(
+            lambda e, defaults: _consent([_first(e, _CUSTOMER), *e.participants], defaults)
+        ),
+        "outcome": computed(_wrap_up, "participants[agent].sessions[].segments[].wrapUpCode"),
+        "nps": computed(_nps, "surveys[].surveyPromoterScore"),
+        "lia_reference": tenant(),
+    },
+)
+
+
 def render(call: CallMetadata) -> dict:
-    """The conversation ``to_call`` reads back as ``call``, given tenant defaults for what
+    """The conversation ``MAPPING`` reads back as ``call``, given tenant defaults for what
     Genesys does not export (language, recording mode, agent channel, LIA reference)."""
     if call.campaign is not None and call.direction is not Direction.OUTBOUND:
         raise ValueError("Genesys exports a campaign only for outbound calls")

@@ -22,17 +22,13 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from assets.recordings.dialers.base import (
-    AdapterDefaults,
+    DialerMapping,
     DirectionWord,
     Timestamp,
     VendorId,
-    build_call,
-    check_call_id,
-    from_default,
-    lia_reference,
+    exported,
     local_wall_clock,
-    recording_fields,
-    validate_export,
+    tenant,
 )
 from assets.recordings.metadata import CallMetadata
 
@@ -65,49 +61,29 @@ class LeadDeskCall(BaseModel):
     direction: DirectionWord | None = None
 
 
-def parse(
-    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    return to_call(validate_export(LeadDeskCall, data, DIALER), defaults, call_id=call_id)
-
-
-def to_call(
-    export: LeadDeskCall, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    values = {
-        "call_id": check_call_id(DIALER, export.id, "id", call_id),
-        "direction": from_default(DIALER, "direction", export.direction, defaults),
-        "started_at": export.talk_start,
-        "ended_at": export.talk_end,
-        "agent_id": export.agent_id,
-        "team": from_default(DIALER, "team", export.agent_group_name, defaults),
-        "campaign": export.campaign_name or export.campaign,
-        "customer_number": export.number,
-        "language": from_default(DIALER, "language", None, defaults),
-        **recording_fields(DIALER, defaults),
-        "consent": None,
-        "outcome": export.call_ending_reason_name,
-        "nps": None,
-    }
-    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
-    return build_call(DIALER, values, _SOURCES)
-
-
-_SOURCES = {
-    "call_id": "id",
-    "direction": "direction",
-    "started_at": "talk_start",
-    "ended_at": "talk_end",
-    "agent_id": "agent_id",
-    "team": "agent_group_name",
-    "campaign": "campaign_name/campaign",
-    "customer_number": "number",
-    "outcome": "call_ending_reason_name",
-}
+MAPPING = DialerMapping(
+    dialer=DIALER,
+    title="LeadDesk",
+    export=LeadDeskCall,
+    fields={
+        "call_id": exported("id"),
+        "direction": tenant("direction"),
+        "started_at": exported("talk_start"),
+        "ended_at": exported("talk_end"),
+        "agent_id": exported("agent_id"),
+        "team": tenant("agent_group_name"),
+        "campaign": exported("campaign_name", "campaign"),
+        "customer_number": exported("number"),
+        "language": tenant(),
+        "recording_mode": tenant(),
+        "outcome": exported("call_ending_reason_name"),
+        "lia_reference": tenant(),
+    },
+)
 
 
 def render(call: CallMetadata) -> dict:
-    """The call object ``to_call`` reads back as ``call``, given tenant defaults for what
+    """The call object ``MAPPING`` reads back as ``call``, given tenant defaults for what
     LeadDesk does not export (language, recording mode, agent channel, LIA reference). Times
     are local wall-clock times, as LeadDesk writes them (to the millisecond here, so the
     round trip is exact)."""

@@ -22,20 +22,18 @@ from pydantic import BaseModel, ConfigDict
 
 from assets.recordings.dialers.base import (
     AdapterDefaults,
+    DialerMapping,
     DirectionWord,
     Timestamp,
     VendorId,
-    build_call,
-    check_call_id,
-    from_default,
+    computed,
+    exported,
     keypress_consent,
     keypress_of,
-    lia_reference,
-    recording_fields,
+    tenant,
     utc_iso,
-    validate_export,
 )
-from assets.recordings.metadata import CallMetadata
+from assets.recordings.metadata import CallMetadata, ConsentEvent
 
 DIALER = "leocall"
 
@@ -60,16 +58,8 @@ class LeocallCall(BaseModel):
     survey_nps: int | None = None
 
 
-def parse(
-    data: bytes | str, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    return to_call(validate_export(LeocallCall, data, DIALER), defaults, call_id=call_id)
-
-
-def to_call(
-    export: LeocallCall, defaults: AdapterDefaults, *, call_id: str | None = None
-) -> CallMetadata:
-    consent = keypress_consent(
+def _keypress(export: LeocallCall, defaults: AdapterDefaults) -> ConsentEvent | None:
+    return keypress_consent(
         DIALER,
         "ivr_consent_digit",
         export.ivr_consent_digit,
@@ -77,38 +67,33 @@ def to_call(
         at=export.ivr_consent_time,
         prompt_version=export.ivr_prompt,
     )
-    values = {
-        "call_id": check_call_id(DIALER, export.call_id, "call_id", call_id),
-        "direction": export.direction,
-        "started_at": export.start_time,
-        "ended_at": export.end_time,
-        "agent_id": export.agent_id,
-        "team": from_default(DIALER, "team", export.agent_group, defaults),
-        "campaign": export.campaign or export.queue,
-        "customer_number": export.remote_number,
-        "language": from_default(DIALER, "language", None, defaults),
-        **recording_fields(DIALER, defaults),
-        "consent": consent,
-        "outcome": export.result,
-        "nps": export.survey_nps,
-    }
-    values["lia_reference"] = lia_reference(values["direction"], None, defaults)
-    return build_call(DIALER, values, _SOURCES)
 
 
-_SOURCES = {
-    "call_id": "call_id",
-    "started_at": "start_time",
-    "ended_at": "end_time",
-    "team": "agent_group",
-    "customer_number": "remote_number",
-    "nps": "survey_nps",
-    "outcome": "result",
-}
+MAPPING = DialerMapping(
+    dialer=DIALER,
+    title="Leocall",
+    export=LeocallCall,
+    fields={
+        "consent": computed(_keypress),
+        "call_id": exported("call_id"),
+        "direction": exported("direction"),
+        "started_at": exported("start_time"),
+        "ended_at": exported("end_time"),
+        "agent_id": exported("agent_id"),
+        "team": tenant("agent_group"),
+        "campaign": exported("campaign", "queue"),
+        "customer_number": exported("remote_number"),
+        "language": tenant(),
+        "recording_mode": tenant(),
+        "outcome": exported("result"),
+        "nps": exported("survey_nps"),
+        "lia_reference": tenant(),
+    },
+)
 
 
 def render(call: CallMetadata) -> dict:
-    """The call-log row ``to_call`` reads back as ``call``, given tenant defaults for what
+    """The call-log row ``MAPPING`` reads back as ``call``, given tenant defaults for what
     Leocall does not export (language, recording mode, agent channel, LIA reference)."""
     consent = keypress_of(call.consent, DIALER)
     export = {

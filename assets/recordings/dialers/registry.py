@@ -14,28 +14,17 @@ import re
 from collections.abc import Callable
 
 from assets.recordings.dialers import adversus, dialfire, generic, genesys, leaddesk, leocall
-from assets.recordings.dialers.base import AdapterDefaults, MetadataError
+from assets.recordings.dialers.base import AdapterDefaults, DialerMapping, MetadataError
 from assets.recordings.metadata import CallMetadata
 
-Parser = Callable[..., CallMetadata]
-
-#: dialer name (the file-name suffix) -> parse(data, defaults, call_id=...)
-ADAPTERS: dict[str, Parser] = {
-    adversus.DIALER: adversus.parse,
-    dialfire.DIALER: dialfire.parse,
-    genesys.DIALER: genesys.parse,
-    leaddesk.DIALER: leaddesk.parse,
-    leocall.DIALER: leocall.parse,
-}
+_ADAPTERS = (adversus, dialfire, genesys, leaddesk, leocall)
+#: dialer name (the file-name suffix) -> its mapping (``parse(data, defaults, call_id=...)``).
+MAPPINGS: dict[str, DialerMapping] = {a.MAPPING.dialer: a.MAPPING for a in _ADAPTERS}
 #: dialer name -> render(call): the export its adapter reads back as that call.
 RENDERERS: dict[str, Callable[[CallMetadata], dict]] = {
-    adversus.DIALER: adversus.render,
-    dialfire.DIALER: dialfire.render,
-    genesys.DIALER: genesys.render,
-    leaddesk.DIALER: leaddesk.render,
-    leocall.DIALER: leocall.render,
+    a.MAPPING.dialer: a.render for a in _ADAPTERS
 }
-SUPPORTED_DIALERS = tuple(sorted(ADAPTERS))
+SUPPORTED_DIALERS = tuple(sorted(MAPPINGS))
 MANIFEST_SUFFIXES = ("manifest.json", "manifest.csv")
 
 #: A trailing ".<letter><letters or digits>" in a metadata file's stem is read as a dialer
@@ -62,7 +51,7 @@ def split_metadata_name(filename: str) -> tuple[str, str | None]:
     match = _DIALER_SUFFIX.match(base)
     if match is None:
         return base, None
-    if match["dialer"] not in ADAPTERS:
+    if match["dialer"] not in MAPPINGS:
         raise MetadataError.one(
             "registry",
             "file name",
@@ -81,7 +70,7 @@ def parse_metadata(filename: str, data: bytes, defaults: AdapterDefaults) -> Cal
     stem, dialer = split_metadata_name(filename)
     if dialer is None:
         return generic.parse_canonical(data, call_id=stem)
-    return ADAPTERS[dialer](data, defaults, call_id=stem)
+    return MAPPINGS[dialer].parse(data, defaults, call_id=stem)
 
 
 def parse_manifest(
