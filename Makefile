@@ -17,10 +17,12 @@ test: install
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run lint-imports
+	$(UV) run sqlfluff lint dbt
 	$(UV) run pytest
 
 lint:
-	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run lint-imports
+	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run lint-imports \
+		&& $(UV) run sqlfluff lint dbt
 
 dev: install
 	$(UV) run lydspor dev

@@ -1,8 +1,8 @@
 {#- The purposes a row needs to appear in a mart: the tenant policy's mart_purposes, passed by
     Dagster as a var; the defaults below (kept equal to data/policies/default.yaml) apply when
     dbt runs on its own. -#}
-{% macro mart_purpose_defaults() -%}
-    {{ return({
+{% macro mart_purposes(mart) -%}
+    {%- set defaults = {
         'fct_calls': ['quality_assurance', 'documentation', 'analytics'],
         'fct_call_coaching': ['coaching'],
         'fct_call_kpis': ['coaching', 'quality_assurance'],
@@ -16,11 +16,8 @@
         'fct_team_key_pains': ['analytics', 'quality_assurance'],
         'fct_survey_responses': ['analytics'],
         'fct_nps_weekly': ['analytics'],
-    }) }}
-{%- endmacro %}
-
-{% macro mart_purposes(mart) -%}
+    } -%}
     {%- set configured = var('mart_purposes', {}) -%}
-    {%- set purposes = configured.get(mart, mart_purpose_defaults().get(mart, [])) -%}
+    {%- set purposes = configured[mart] if mart in configured else defaults.get(mart, []) -%}
     [{%- for p in purposes -%}'{{ p }}'{{ ', ' if not loop.last }}{%- endfor -%}]::varchar[]
 {%- endmacro %}

@@ -55,7 +55,8 @@ turn_starts as (
         *,
         list_filter(
             range(1, len(words) + 1),
-            k -> k = 1 or coalesce(words[k].start_s - words[k - 1].end_s >= {{ var('turn_gap_s') }}, true)
+            k -> k = 1
+                or coalesce(words[k].start_s - words[k - 1].end_s >= {{ var('turn_gap_s') }}, true)
         ) as firsts
     from tracks
 ),
@@ -99,7 +100,8 @@ turns as (
 ),
 
 unnested as (
-    select call_id, call_date, track, unnest(turns, recursive := true)
+    -- A struct unnested recursively gives its fields as columns: there is no one name to give.
+    select call_id, call_date, track, unnest(turns, recursive := true)  -- noqa: AL03
     from turns
 )
 

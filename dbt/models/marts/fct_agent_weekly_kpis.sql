@@ -44,7 +44,9 @@ weekly as (
         sum(agent_interruptions) filter (where both_measured) as agent_interruptions,
         sum(customer_interruptions) filter (where both_measured) as customer_interruptions,
         sum(silence_s) filter (where both_measured) as silence_s,
-        string_agg(distinct agent_metrics_missing_reason, '; ' order by agent_metrics_missing_reason)
+        string_agg(
+            distinct agent_metrics_missing_reason, '; ' order by agent_metrics_missing_reason
+        )
             as agent_reasons,
         string_agg(
             distinct coalesce(
@@ -85,7 +87,8 @@ select
     case when calls_agent_measured = 0 then 'no call measured: ' || agent_reasons end
         as agent_metrics_missing_reason,
     case
-        when calls_both_measured = 0 then 'no call with both sides: ' || coalesce(customer_reasons, agent_reasons)
+        when calls_both_measured = 0
+            then 'no call with both sides: ' || coalesce(customer_reasons, agent_reasons)
     end as customer_metrics_missing_reason,
     purposes
 from weekly

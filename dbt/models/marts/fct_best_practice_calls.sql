@@ -14,7 +14,9 @@ ranked as (
         row_number() over by_outcome as rank_in_outcome,
         count(*) over (partition by outcome) as calls_with_outcome
     from scores
-    window by_outcome as (partition by outcome order by call_score desc, call_date desc, call_id)
+    window by_outcome as (
+        partition by outcome order by call_score desc, call_date desc, call_id asc
+    )
 )
 
 select

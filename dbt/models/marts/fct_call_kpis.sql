@@ -118,7 +118,7 @@ reasons as (
                 then 'customer not recorded: agent-only recording'
             when calls.recording_mode = 'mono'
                 then 'customer not kept: mono recording (only the agent is isolated)'
-            when calls.customer_legal_basis is distinct from 'consent'
+            when calls.customer_legal_basis is null or calls.customer_legal_basis <> 'consent'
                 or not coalesce(calls.customer_consent_valid, false)
                 then 'customer speech not kept: no valid consent ('
                     || coalesce(calls.customer_legal_basis, 'no basis') || ')'

@@ -91,7 +91,7 @@ components as (
     select
         kpis.call_id,
         'outcome' as label,
-        (select max(points) from outcomes) as possible,
+        (select max(best.points) from outcomes as best) as possible,
         outcomes.points as earned,
         outcomes.described
     from kpis
@@ -129,11 +129,12 @@ select
     cast(scored.score_possible as integer) as score_possible,
     coalesce(
         list_transform(list_filter(scored.parts, p -> p.earned = p.possible), p -> p.described),
-        []::varchar[]
+        -- sqlfluff's DuckDB dialect reads varchar[] as a keyword and a bracket.
+        cast([] as varchar[])  -- noqa: LT01
     ) as strengths,
     coalesce(
         list_transform(list_filter(scored.parts, p -> p.earned < p.possible), p -> p.described),
-        []::varchar[]
+        cast([] as varchar[])  -- noqa: LT01
     ) as weaknesses,
     array_to_string(
         list_transform(

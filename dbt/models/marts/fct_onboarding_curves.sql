@@ -53,7 +53,9 @@ select
     round(avg(patience_s) filter (where customer_allowed), 2) as patience_s,
     round(avg(silence_share) filter (where customer_allowed), 3) as silence_share,
     round(avg(call_score), 1) as call_score,
-    round(avg(cast(outcome_class = 'success' as integer)) filter (where outcome_class is not null), 3)
+    round(
+        avg(cast(outcome_class = 'success' as integer)) filter (where outcome_class is not null), 3
+    )
         as success_rate,
     case
         when count(*) filter (where agent_metrics_missing_reason is null) = 0

@@ -49,7 +49,7 @@ select
         when responses.nps_score >= 7 then 'passive'
         else 'detractor'
     end as nps_class,
-    coalesce(trackers_hit.trackers_hit, []::varchar[]) as trackers_hit,
+    coalesce(trackers_hit.trackers_hit, cast([] as varchar[])) as trackers_hit,  -- noqa: LT01
     calls.agent_legal_basis as legal_basis,
     calls.agent_purposes as purposes
 from responses

@@ -170,7 +170,7 @@ matches as (
     select call_id, track, word_index, phrase_id, words, start_s, end_s from bigram_matches
     where phrase_length = 2
     union all
-    select call_id, track, word_index, phrase_id, words, start_s, null from longer_matches
+    select call_id, track, word_index, phrase_id, words, start_s, null as end_s from longer_matches
 ),
 
 matched as (
