@@ -41,8 +41,7 @@ from assets.agent_audio.enrolment import enrol
 from assets.agent_audio.isolation import AGENT, ISOLATED, IsolationSettings, isolate
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 from assets.recordings.samples.generator import resample
-from assets.recordings.samples.mono_calls import MonoCall, MonoCase, render_mono_call
-from assets.recordings.samples.tts import VoiceSpec
+from assets.recordings.samples.mono_calls import MonoCall, MonoCase, mono_case, render_mono_call
 
 GRID_S = 0.01
 #: A speech span this short is one window, which isolation scores with a single embedding
@@ -50,53 +49,14 @@ GRID_S = 0.01
 SHORT_SPAN_S = 1.5 * IsolationSettings().refine_window_s
 
 CASES = (
-    MonoCase("distinct voices", VoiceSpec("f2", pitch=50), (VoiceSpec("m3", pitch=42, rate=165),)),
-    MonoCase(
-        "same sex and accent",
-        VoiceSpec("m3", pitch=45),
-        (VoiceSpec("m1", pitch=48, rate=165),),
-        seed=2,
-    ),
-    MonoCase(
-        "same sex, female",
-        VoiceSpec("f2", pitch=50),
-        (VoiceSpec("f4", pitch=55, rate=165),),
-        seed=3,
-    ),
-    MonoCase(
-        "overlapping speech",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("f3", pitch=52, rate=165),),
-        overlap_s=0.5,
-        seed=4,
-    ),
-    MonoCase(
-        "8 kHz telephone band",
-        VoiceSpec("m3", pitch=45),
-        (VoiceSpec("m1", pitch=48, rate=165),),
-        rate=8000,
-        seed=5,
-    ),
-    MonoCase(
-        "background noise 15 dB",
-        VoiceSpec("f5", pitch=50),
-        (VoiceSpec("m7", pitch=34, rate=165),),
-        snr_db=15.0,
-        seed=6,
-    ),
-    MonoCase(
-        "three speakers",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m1", pitch=48, rate=165)),
-        seed=7,
-    ),
-    MonoCase(
-        "Norwegian",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("m2", pitch=30, rate=165),),
-        language="nb",
-        seed=8,
-    ),
+    mono_case("distinct voices", "f2", ["m3"]),
+    mono_case("same sex and accent", "m3", ["m1"], seed=2),
+    mono_case("same sex, female", "f2", ["f4"], seed=3),
+    mono_case("overlapping speech", "m6", ["f3"], overlap_s=0.5, seed=4),
+    mono_case("8 kHz telephone band", "m3", ["m1"], rate=8000, seed=5),
+    mono_case("background noise 15 dB", "f5", ["m7"], snr_db=15.0, seed=6),
+    mono_case("three speakers", "m6", ["f3", "m1"], seed=7),
+    mono_case("Norwegian", "m6", ["m2"], language="nb", seed=8),
 )
 #: Printed with their outcome, outside the targets: an English voice CAM++ scores as the agent's.
 #: Its sentences, in clean speech, rank against the agent's voiceprint with an AUC of 0.90 (each
@@ -105,26 +65,10 @@ CASES = (
 #: The same voice speaking Norwegian (AUC 0.92) is the Norwegian case's customer: with two
 #: voices only, their difference is the call's main one, and that call is isolated.
 EDGE_CASES = (
-    MonoCase(
-        "customer like the agent",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("m2", pitch=30, rate=165),),
-        seed=7,
-    ),
-    MonoCase(
-        "third voice like the agent",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m2", pitch=30, rate=165)),
-        seed=7,
-    ),
+    mono_case("customer like the agent", "m6", ["m2"], seed=7),
+    mono_case("third voice like the agent", "m6", ["f3", "m2"], seed=7),
 )
-LONG = MonoCase(
-    "30-minute call, same sex",
-    VoiceSpec("m3", pitch=45),
-    (VoiceSpec("m1", pitch=48, rate=165),),
-    turns=560,
-    seed=9,
-)
+LONG = mono_case("30-minute call, same sex", "m3", ["m1"], turns=560, seed=9)
 
 
 def score(call: MonoCall, segments) -> dict[str, float]:

@@ -170,6 +170,20 @@ def bad(stem: str, audio: bytes, meta: dict | bytes, reason: str, ext: str = "wa
     return stem, (day, {f"{stem}.{ext}": audio, f"{stem}.json": body}, reason)
 
 
+#: (file stem, the call id in its record, the quarantine reason): path traversal, odd unicode.
+BAD_CALL_IDS = [
+    ("traversal-id", "../x", "call_id: String should match"),
+    ("slash-id", "a/b", "call_id: String should match"),
+    ("callé", "callé", "call_id: String should match"),
+    ("call\u200bzw", "call\u200bzw", "call_id: String should match"),
+    # An RTL mark in the file name only: the record's clean id does not match it.
+    ("call\u200frtl", "callrtl", "call id 'callrtl' does not match file name 'call\\u200frtl'"),
+    # ...and in the record only.
+    ("rtl-in-record", "rtl-in-record\u200f", "call_id: String should match"),
+    # The same letters, decomposed (NFD) in the file name, composed (NFC) in the record.
+    ("calle\u0301-nfd", "callé-nfd", "call_id: String should match"),
+]
+
 #: stem -> (landing date, files, what the quarantine reason must say).
 BAD: dict[str, tuple[date, Files, str]] = dict(
     [
@@ -286,35 +300,9 @@ BAD: dict[str, tuple[date, Files, str]] = dict(
             "recording mode 'mono' needs 1 channel(s), the file has 2",
         ),
         # -- call ids: path traversal and odd unicode --------------------------------------
-        bad("traversal-id", wav(tone(330)), agent_only("../x"), "call_id: String should match"),
-        bad("slash-id", wav(tone(331)), agent_only("a/b"), "call_id: String should match"),
-        bad("callé", wav(tone(332)), agent_only("callé"), "call_id: String should match"),
-        bad(
-            "call\u200bzw",
-            wav(tone(333)),
-            agent_only("call\u200bzw"),
-            "call_id: String should match",
-        ),
-        # An RTL mark in the file name only: the record's clean id does not match it.
-        bad(
-            "call\u200frtl",
-            wav(tone(334)),
-            agent_only("callrtl"),
-            "call id 'callrtl' does not match file name 'call\\u200frtl'",
-        ),
-        # ...and in the record only.
-        bad(
-            "rtl-in-record",
-            wav(tone(335)),
-            agent_only("rtl-in-record\u200f"),
-            "call_id: String should match",
-        ),
-        # The same letters, decomposed (NFD) in the file name, composed (NFC) in the record.
-        bad(
-            "calle\u0301-nfd",
-            wav(tone(336)),
-            agent_only("callé-nfd"),
-            "call_id: String should match",
+        *(
+            bad(stem, wav(tone(330 + i)), agent_only(record_id), reason)
+            for i, (stem, record_id, reason) in enumerate(BAD_CALL_IDS)
         ),
         # -- metadata: missing fields, wrong types, not JSON, unknown fields ---------------
         bad(

@@ -16,8 +16,7 @@ from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
 from assets.agent_audio.voiceprint_store import load_voiceprint, voiceprint_key
 from assets.recordings.probe import read_audio
 from assets.recordings.samples.generator import resample
-from assets.recordings.samples.mono_calls import AGENT, MonoCase, render_mono_call
-from assets.recordings.samples.tts import VoiceSpec
+from assets.recordings.samples.mono_calls import AGENT, MonoCase, mono_case, render_mono_call
 from tests.support.calls import DAY, metadata, wav
 
 RATE = 16_000
@@ -25,9 +24,7 @@ RATE = 16_000
 
 @pytest.fixture(scope="module")
 def call():
-    case = MonoCase(
-        "test", VoiceSpec("f2", pitch=50), (VoiceSpec("m3", pitch=42, rate=165),), turns=6
-    )
+    case = mono_case("test", "f2", ["m3"], turns=6)
     return render_mono_call(case)
 
 
@@ -136,13 +133,8 @@ def _assert_others_silent(mono, result) -> None:
 def test_a_third_voice_is_silenced_and_the_agent_kept():
     """A 47 s call; in calls of about 40 s the few windows sometimes cluster into four groups,
     and the call goes to review (nothing kept) instead."""
-    case = MonoCase(
-        "three",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m1", pitch=48, rate=165)),
-        turns=12,
-        seed=1,  # each other voice speaks at least twice
-    )
+    # Seed 1: each other voice speaks at least twice.
+    case = mono_case("three", "m6", ["f3", "m1"], turns=12, seed=1)
     three, result = _isolated(case)
     assert result.status == iso.ISOLATED
     assert {t.speaker for t in three.turns} == {AGENT, "other0", "other1"}
@@ -154,12 +146,7 @@ def test_a_third_voice_is_silenced_and_the_agent_kept():
 def test_a_third_voice_that_speaks_little_does_not_hide_in_the_agents_cluster():
     """The third voice has three windows; the call's best split is the woman against both men,
     which had kept that voice with the agent (42 % of the others' speech, at confidence 1.00)."""
-    case = MonoCase(
-        "rare third voice",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("f3", pitch=52, rate=165), VoiceSpec("m1", pitch=48, rate=165)),
-        seed=27,
-    )
+    case = mono_case("rare third voice", "m6", ["f3", "m1"], seed=27)
     call, result = _isolated(case)
     assert result.status == iso.ISOLATED and result.speakers == 3
     _assert_others_silent(call, result)
@@ -171,13 +158,7 @@ def test_a_customer_who_sounds_like_the_agent_sends_the_call_to_review():
     (the agent's silhouette 0.19), and the one nearer the voiceprint had passed at confidence
     0.97, keeping 60 % of the customer's speech: without a decisive margin, clusters that do
     not stand clearly apart now send the call to review."""
-    case = MonoCase(
-        "sound-alike",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("m2", pitch=30, rate=165),),
-        turns=8,
-        seed=7,
-    )
+    case = mono_case("sound-alike", "m6", ["m2"], turns=8, seed=7)
     call, result = _isolated(case)
     assert result.status == iso.REVIEW
     assert result.agent_seconds == 0.0 and not np.any(result.agent_audio)
@@ -185,14 +166,7 @@ def test_a_customer_who_sounds_like_the_agent_sends_the_call_to_review():
 
 
 def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
-    case = MonoCase(
-        "barge-in",
-        VoiceSpec("m6", pitch=40),
-        (VoiceSpec("f3", pitch=52, rate=165),),
-        overlap_s=0.5,
-        turns=6,
-        seed=4,
-    )
+    case = mono_case("barge-in", "m6", ["f3"], overlap_s=0.5, turns=6, seed=4)
     barge, result = _isolated(case)
     assert result.status == iso.ISOLATED
     kept = [s for s in result.segments if s.role == "agent"]
@@ -203,13 +177,7 @@ def test_a_barge_in_is_silenced_and_the_agent_before_it_kept():
 
 def _phone_line_call(stored_rate: int):
     """8 kHz, 300-3400 Hz, two male voices of one accent, kept at ``stored_rate``."""
-    case = MonoCase(
-        "phone line",
-        VoiceSpec("m3", pitch=45),
-        (VoiceSpec("m1", pitch=48, rate=165),),
-        rate=8000,
-        seed=5,
-    )
+    case = mono_case("phone line", "m3", ["m1"], rate=8000, seed=5)
     line = render_mono_call(case)
     samples = resample(line.samples.astype(np.float64), 8000, stored_rate).astype(np.float32)
     line = replace(line, samples=samples, rate=stored_rate)

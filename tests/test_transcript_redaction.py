@@ -77,26 +77,32 @@ def test_padding_is_clipped_to_the_audio():
     ]
 
 
+def _store_agent_audio(catalog, store, key, data, created, sha256) -> None:
+    """Call c1's agent audio, in the ledger (contract, 365 days), the store and the catalogue."""
+    register(
+        catalog,
+        StoredObject(
+            key, "c1", date(2026, 11, 2), "agent_audio", "agent_audio", "contract",
+            ["coaching"], sha256, len(data), created, created + timedelta(days=365),
+        ),
+    )  # fmt: skip
+    store.put_bytes(key, data)
+    ensure_table(catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+    catalog.execute(
+        f"insert into {AGENT_AUDIO_TABLE} (call_id, call_date, status, agent_key) "
+        "values ('c1', '2026-11-02', 'extracted', ?)",
+        [key],
+    )
+
+
 def test_muted_copy_replaces_the_agent_audio_with_the_same_deadline(local_store, catalog):
     rate = 8000
     original = np.random.default_rng(2).uniform(-0.5, 0.5, (rate * 4, 1)).astype(np.float32)
     data = encode_wav(original, rate)
     source = "agent/2026-11-02/c1/agent.wav"
     created = datetime(2026, 11, 2, 9, tzinfo=UTC)
-    register(
-        catalog,
-        StoredObject(
-            source, "c1", date(2026, 11, 2), "agent_audio", "agent_audio", "contract",
-            ["coaching"], hashlib.sha256(data).hexdigest(), len(data), created,
-            created + timedelta(days=365),
-        ),
-    )  # fmt: skip
-    local_store.put_bytes(source, data)
-    ensure_table(catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
-    catalog.execute(
-        f"insert into {AGENT_AUDIO_TABLE} (call_id, call_date, status, agent_key) "
-        "values ('c1', '2026-11-02', 'extracted', ?)",
-        [source],
+    _store_agent_audio(
+        catalog, local_store, source, data, created, hashlib.sha256(data).hexdigest()
     )
     ensure_transcript_tables(catalog)
     rows = replace_with_muted(local_store, catalog, "c1", source, [(1.0, 2.0, "no_fnr")], 0.25)
@@ -224,20 +230,7 @@ def test_pending_muting_waits_for_a_legal_hold(local_store, catalog):
     rate = 8000
     data = encode_wav(np.full((rate * 3, 1), 0.25, np.float32), rate)
     source, created = "agent/2026-11-02/c1/agent.wav", datetime(2026, 11, 2, 9, tzinfo=UTC)
-    register(
-        catalog,
-        StoredObject(
-            source, "c1", date(2026, 11, 2), "agent_audio", "agent_audio", "contract",
-            ["coaching"], None, len(data), created, created + timedelta(days=365),
-        ),
-    )  # fmt: skip
-    local_store.put_bytes(source, data)
-    ensure_table(catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
-    catalog.execute(
-        f"insert into {AGENT_AUDIO_TABLE} (call_id, call_date, status, agent_key) "
-        "values ('c1', '2026-11-02', 'extracted', ?)",
-        [source],
-    )
+    _store_agent_audio(catalog, local_store, source, data, created, sha256=None)
     words = words_frame(
         Transcript("nb", 3.0, _words(SAID, step=0.2)), find_pii(_words(SAID), "nb"), TRACK,
         redacted=True,

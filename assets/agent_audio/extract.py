@@ -118,24 +118,9 @@ def process_recording(
         agent = samples[:, int(recording["agent_channel"])]
         agent_key = agent_key_for(recording["call_date"], call_id)
         data = encode_wav(agent, rate)
-        # Registered before it is written, so the ledger knows every agent object there is.
-        register(
-            con,
-            StoredObject(
-                object_key=agent_key,
-                call_id=call_id,
-                call_date=recording["call_date"],
-                kind="agent_audio",
-                object_class="agent_audio",
-                legal_basis="contract",
-                purposes=policy.default_purposes,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size_bytes=len(data),
-                created_at=now,
-                deadline=policy.deadline("agent_audio", "contract", now),
-            ),
+        _store_agent_audio(
+            store, con, policy, agent_key, call_id, recording["call_date"], data, now
         )
-        store.put_bytes(agent_key, data, content_type="audio/wav")
         status, duration = EXTRACTED, len(agent) / rate
         note = _enrol_agent(store, con, policy, recording, agent, rate, agent_key, now)
     elif mode == "agent_only":
@@ -153,6 +138,28 @@ def process_recording(
 
     deleted = _delete_customer_voice(store, con, raw, status, now)
     return AgentAudioResult(call_id, status, agent_key, duration, deleted, note)
+
+
+def _store_agent_audio(store, con, policy, key, call_id, call_date, data: bytes, now) -> None:
+    """Write the agent's audio, registered first, so the ledger knows every agent object there
+    is (on the employment contract, for the agent track's purposes)."""
+    register(
+        con,
+        StoredObject(
+            object_key=key,
+            call_id=call_id,
+            call_date=call_date,
+            kind="agent_audio",
+            object_class="agent_audio",
+            legal_basis="contract",
+            purposes=policy.default_purposes,
+            sha256=hashlib.sha256(data).hexdigest(),
+            size_bytes=len(data),
+            created_at=now,
+            deadline=policy.deadline("agent_audio", "contract", now),
+        ),
+    )
+    store.put_bytes(key, data, content_type="audio/wav")
 
 
 def _enrol_agent(store, con, policy, recording, samples, rate, source_key, now) -> str | None:
@@ -179,23 +186,7 @@ def _isolate_mono(store, con, policy, recording, now, settings):
     if result.agent_audio is not None:
         agent_key = agent_key_for(call_date, call_id)
         data = encode_wav(result.agent_audio, rate)
-        register(
-            con,
-            StoredObject(
-                object_key=agent_key,
-                call_id=call_id,
-                call_date=call_date,
-                kind="agent_audio",
-                object_class="agent_audio",
-                legal_basis="contract",
-                purposes=policy.default_purposes,
-                sha256=hashlib.sha256(data).hexdigest(),
-                size_bytes=len(data),
-                created_at=now,
-                deadline=policy.deadline("agent_audio", "contract", now),
-            ),
-        )
-        store.put_bytes(agent_key, data, content_type="audio/wav")
+        _store_agent_audio(store, con, policy, agent_key, call_id, call_date, data, now)
     record_isolation(con, call_id, call_date, result, now)
     note = (
         f"{result.speakers} voice(s), agent confidence {result.confidence:.2f}, "

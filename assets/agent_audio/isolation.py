@@ -41,61 +41,69 @@ SEGMENT_SCHEMA = pl.Schema(
 
 @dataclass(frozen=True)
 class IsolationSettings:
-    """Knobs of the decision; ``min_confidence`` is the margin below which nothing is kept."""
+    """How a mono call is isolated; every tuning knob, with its rule and unit.
+
+    Attributes:
+      min_confidence: Speech the agent model is less sure of than this (a probability) is
+        silent in the agent audio, and a call whose agent cluster is less sure is flagged for
+        review: nothing of it is kept.
+      window_s: Length (s) of the windows speech is cut into and embedded.
+      refine_window_s: Length (s) of the shorter views a window is looked at again in.
+      refine_step_s: Step (s) between those shorter views.
+      refine_below: A window with a lower agent probability than this is "unsure": each of
+        its cells takes the least agent-like shorter view. In a surer window a shorter view
+        counts only where it is as sure of someone else as the window was of the agent (a
+        quieter customer's short reply or barge-in onset leaves a 3 s window agent-like).
+      sharpen_steps: Halvings (count) of the cells at a change of voice with no pause between
+        (0.5 s -> 0.25 s -> 0.125 s); each costs one short embedding per change.
+      onset_probe_s: Length (s) of the probe where the agent's turn gives way to someone else,
+        so a customer barging in weighs in it from their first quarter second.
+      guard_s: Silence (s) kept on the agent's side of a voice change without a pause: longer
+        leaks less of a barge-in and loses more of the agent.
+      bridge_s: A pause (s) this short between two kept agent segments is kept too (breaths,
+        commas).
+      min_island_s: A kept stretch (s) shorter than this with someone else's speech within
+        ``bridge_s`` before or after it is silenced: at the edge of or inside a customer's
+        turn, such an island is far more often a mis-scored piece of the customer than a word
+        of the agent's.
+      call_temperature: Softness (cosine) of the call-level decision: how much nearer the
+        voiceprint the agent's cluster must be than the next.
+      agent_spread: Clusters this close (cosine) to the voiceprint's nearest one are the
+        agent's as well.
+      lone_voice_confidence: The call confidence when no voice apart from the agent's is found.
+        CAM++ puts some voices (a colleague, a caller of the agent's sex and accent, a phone
+        line) as near the voiceprint as the agent's own, so "only the agent speaks" cannot be
+        told from "the caller sounds like the agent": below ``min_confidence``, such calls go
+        to review.
+      min_agent_silhouette: Mean silhouette the agent's cluster needs to count as a voice apart
+        (the same floor under which the clustering calls a call one voice); below it the call
+        confidence is capped at ``lone_voice_confidence``.
+      hidden_voice_gap: A part of the agent's cluster (in the clustering with one voice more)
+        this much further (cosine) from the voiceprint than another part is someone else: a
+        voice that speaks little can hide in the agent's cluster, since the silhouette prefers
+        the call's biggest split. Parts of clusters holding only the agent differ by less.
+      clear_agent_silhouette: Below this silhouette the agent's cluster may still be one voice
+        cut in two by k-means (a caller who sounds like the agent mixed into both halves); such
+        a call passes only with ``decisive_confidence``. Set just above where sound-alike
+        calls lie: an error in this direction sends a call to review, which keeps nothing.
+      decisive_confidence: The voiceprint margin (confidence) such a call needs to pass.
+    """
 
     min_confidence: float = 0.9
     window_s: float = 3.0
-    #: Windows the model is unsure of are looked at again in these shorter steps.
     refine_window_s: float = 1.0
     refine_step_s: float = 0.5
-    #: Windows with a lower agent probability than this are the "unsure" ones: their refined
-    #: cells take the least agent-like shorter view. In the surer windows a shorter view
-    #: counts only where it is as sure of someone else as the window was of the agent.
     refine_below: float = 0.95
-    #: Halvings of the refined cells at a change of voice with no pause between (0.5 s ->
-    #: 0.25 s -> 0.125 s): each costs one short embedding per change.
     sharpen_steps: int = 2
-    #: Where the agent's turn gives way to someone else, the probe is this short: a customer
-    #: barging in over the agent must weigh in it from their first quarter second.
     onset_probe_s: float = 0.5
-    #: Silence kept on the agent's side where a voice change happens without a pause. At 0.15 s
-    #: the benchmark's barge-ins leaked 2.4 % of the customer's speech, at 0.2 s 1.9 % (the
-    #: agent lost 3.74 % and 3.89 % of theirs).
     guard_s: float = 0.2
-    #: A pause this short between two kept agent segments is kept too (breaths, commas).
     bridge_s: float = 0.4
-    #: A kept stretch shorter than this with someone else's speech right before or after it
-    #: (within ``bridge_s``) is silenced: at the edge of or inside a customer's turn, such an
-    #: island is far more often a mis-scored piece of the customer than a word of the agent's.
     min_island_s: float = 0.5
-    #: Softness of the call-level decision: how much nearer the agent's cluster must be.
     call_temperature: float = 0.02
-    #: Clusters this close (cosine) to the voiceprint's nearest one are the agent's as well.
     agent_spread: float = 0.04
-    #: The call confidence when no voice apart from the agent's is found. CAM++ puts some
-    #: voices (a colleague, a customer of the agent's sex and accent, a narrowband line) as
-    #: near the voiceprint as the agent's own calls, so "only the agent speaks" cannot be told
-    #: from "the customer sounds like the agent": below ``min_confidence``, such calls are
-    #: flagged for review and nothing is kept.
     lone_voice_confidence: float = 0.5
-    #: The agent's cluster must stand apart from the others at least as well as any split of
-    #: the call must to count as more than one voice: a cluster whose windows are, on average,
-    #: as near a neighbouring cluster as their own (a narrowband line where CAM++ scatters both
-    #: voices over several clusters, and the ones nearest the voiceprint are merged) is no
-    #: better evidence than a lone voice, whatever its centre's margin.
     min_agent_silhouette: float = ONE_VOICE_SILHOUETTE
-    #: A part of the agent's cluster (in the clustering with one voice more) this much further
-    #: from the voiceprint than another part is someone else. Parts of clusters holding only
-    #: the agent differ by up to 0.09 in 47 benchmark calls (8 kHz, ~50 s); a third voice
-    #: of three windows hidden in the agent's cluster, by 0.18.
     hidden_voice_gap: float = 0.12
-    #: Below this silhouette the agent's cluster may still be one voice cut in two: a cluster
-    #: holding only the agent, split by k-means, scores 0.10-0.18, and a call where a customer
-    #: who sounds like the agent to CAM++ is mixed into both clusters scored up to 0.186 (and
-    #: passed at confidence 0.93-0.97, keeping 60-73 % of the customer's speech). There, only
-    #: a decisive voiceprint margin (``decisive_confidence``) lets the call pass; the 8 kHz
-    #: benchmark call (0.187, confidence 1.00) does. Set from these measurements, just above
-    #: the highest sound-alike call: an error here sends a call to review, which keeps nothing.
     clear_agent_silhouette: float = 0.19
     decisive_confidence: float = 0.99
 

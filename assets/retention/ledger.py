@@ -47,18 +47,24 @@ create table if not exists raw.deletion_receipts (
 #: Object classes whose content includes the customer's voice.
 CUSTOMER_AUDIO = "customer_audio"
 
+#: What every stored object is: its key, call, class, basis and purposes.
+_OBJECT_COLUMNS = {
+    "object_key": pl.String,
+    "call_id": pl.String,
+    "call_date": pl.Date,
+    "kind": pl.String,
+    "object_class": pl.String,
+    "legal_basis": pl.String,
+    "purposes": pl.List(pl.String),
+}
+_TIMESTAMP = pl.Datetime("us", "UTC")
+
 RETENTION_STATE_SCHEMA = pl.Schema(
     {
-        "object_key": pl.String,
-        "call_id": pl.String,
-        "call_date": pl.Date,
-        "kind": pl.String,
-        "object_class": pl.String,
-        "legal_basis": pl.String,
-        "purposes": pl.List(pl.String),
-        "created_at": pl.Datetime("us", "UTC"),
-        "deadline": pl.Datetime("us", "UTC"),
-        "deleted_at": pl.Datetime("us", "UTC"),
+        **_OBJECT_COLUMNS,
+        "created_at": _TIMESTAMP,
+        "deadline": _TIMESTAMP,
+        "deleted_at": _TIMESTAMP,
         "in_store": pl.Boolean,
         "in_ledger": pl.Boolean,
     }
@@ -87,17 +93,11 @@ def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
 #: The ledger rows ``register_many`` writes, as a frame (one statement for a whole batch).
 _REGISTER_SCHEMA = pl.Schema(
     {
-        "object_key": pl.String,
-        "call_id": pl.String,
-        "call_date": pl.Date,
-        "kind": pl.String,
-        "object_class": pl.String,
-        "legal_basis": pl.String,
-        "purposes": pl.List(pl.String),
+        **_OBJECT_COLUMNS,
         "sha256": pl.String,
         "size_bytes": pl.Int64,
-        "created_at": pl.Datetime("us", "UTC"),
-        "deadline": pl.Datetime("us", "UTC"),
+        "created_at": _TIMESTAMP,
+        "deadline": _TIMESTAMP,
     }
 )
 

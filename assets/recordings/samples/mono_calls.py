@@ -41,6 +41,25 @@ class MonoCase:
     seed: int = 1
 
 
+#: The voices the isolation tests and benchmark cast as agents, and as callers (who speak a
+#: little faster), by espeak voice: the voice and its pitch.
+AGENT_VOICES = {
+    "f2": VoiceSpec("f2", pitch=50),
+    "f5": VoiceSpec("f5", pitch=50),
+    "m3": VoiceSpec("m3", pitch=45),
+    "m6": VoiceSpec("m6", pitch=40),
+}
+CALLER_VOICES = {
+    voice: VoiceSpec(voice, pitch=pitch, rate=165)
+    for voice, pitch in {"f3": 52, "f4": 55, "m1": 48, "m2": 30, "m3": 42, "m7": 34}.items()
+}
+
+
+def mono_case(name: str, agent: str, callers: list[str], **options) -> MonoCase:
+    """A case spoken by the cast: ``mono_case("barge-in", "m6", ["f3"], overlap_s=0.5)``."""
+    return MonoCase(name, AGENT_VOICES[agent], tuple(CALLER_VOICES[c] for c in callers), **options)
+
+
 @dataclass(frozen=True)
 class MonoCall:
     case: MonoCase

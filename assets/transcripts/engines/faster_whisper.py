@@ -32,9 +32,8 @@ class FasterWhisperEngine:
         self.beam_size = beam_size
         # Greedy only. Whisper's default fallback re-decodes a segment at rising temperatures
         # whenever its compression ratio or log-probability looks off, which on phone audio
-        # happens often: measured on the sample calls it more than doubled the time (RTF 0.135
-        # against 0.054) for the same WER. Without conditioning on earlier text, the repetition
-        # loops the fallback guards against are rare.
+        # happens often: it costs about twice the time for the same word error rate. Without
+        # conditioning on earlier text, the repetition loops it guards against are rare.
         self.temperature = temperature
         self._model = WhisperModel(
             model, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
