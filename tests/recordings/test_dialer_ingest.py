@@ -15,7 +15,7 @@ from assets.recordings.samples import generate_sample_calls
 from lydspor.demo import summarise
 from tests.support.calls import DAY, stereo, tone, wav
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "dialers"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "dialers"
 
 
 def test_every_dialer_sample_export_is_ingested(local_store, catalog, policy):

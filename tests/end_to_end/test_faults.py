@@ -297,7 +297,7 @@ def test_store_write_killed_midway_leaves_no_hidden_copy(tmp_path):
 
     def killed_write() -> list[str]:
         proc = subprocess.run(
-            [sys.executable, "-c", KILL_MID_WRITE, str(root), key], cwd=Path(__file__).parent.parent
+            [sys.executable, "-c", KILL_MID_WRITE, str(root), key], cwd=Path(__file__).parents[2]
         )
         assert proc.returncode == -signal.SIGKILL
         return sorted(p.name for p in folder.glob(".incoming-*"))

@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FIRST_PARTY = ("lydspor", "orchestration", "assets", "expectations")
 #: Where imports are checked: the packages, and the benchmark scripts that use them.
 CHECKED = (*FIRST_PARTY, "benchmarks")

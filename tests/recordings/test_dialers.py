@@ -31,7 +31,7 @@ from assets.recordings.metadata import (
     RecordingMode,
 )
 
-SAMPLES = Path(__file__).resolve().parent.parent / "data" / "dialers"
+SAMPLES = Path(__file__).resolve().parents[2] / "data" / "dialers"
 PURPOSES = ("coaching", "quality_assurance")
 TENANT = AdapterDefaults(
     language="nb",

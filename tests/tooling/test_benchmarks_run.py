@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARK_DIR = Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARK_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 BENCHMARKS = sorted(BENCHMARK_DIR.glob("*.py"))
 
 
