@@ -40,7 +40,7 @@ from assets.agent_audio.embeddings import shared_encoder
 from assets.agent_audio.enrolment import enrol
 from assets.agent_audio.isolation import AGENT, ISOLATED, IsolationSettings, isolate
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
-from assets.recordings.samples.generator import resample
+from assets.recordings.samples.audio import resample
 from assets.recordings.samples.mono_calls import MonoCall, MonoCase, mono_case, render_mono_call
 
 GRID_S = 0.01

@@ -23,7 +23,7 @@ import soundfile as sf
 
 from assets.recordings.metadata import CallMetadata, RecordingMode
 from assets.recordings.samples import generate_sample_calls
-from assets.recordings.samples.generator import resample
+from assets.recordings.samples.audio import resample
 from assets.transcripts.engines import build_engine
 from assets.transcripts.model_store import assemble_bundled_model
 from assets.transcripts.pii import find_pii

@@ -15,7 +15,7 @@ from assets.agent_audio.embeddings import LazyEncoder
 from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
 from assets.agent_audio.voiceprint_store import load_voiceprint, voiceprint_key
 from assets.recordings.probe import read_audio
-from assets.recordings.samples.generator import resample
+from assets.recordings.samples.audio import resample
 from assets.recordings.samples.mono_calls import AGENT, MonoCase, mono_case, render_mono_call
 from tests.support.calls import DAY, metadata, wav
 

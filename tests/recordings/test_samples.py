@@ -31,7 +31,8 @@ from assets.recordings.metadata import (
     TruthTurn,
 )
 from assets.recordings.samples import SampleCall, generate_sample_calls
-from assets.recordings.samples.generator import AGENTS, resample
+from assets.recordings.samples.audio import resample
+from assets.recordings.samples.generator import AGENTS
 from assets.recordings.samples.scripts import SCRIPTS, scripts_for
 from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assets.recordings.samples.generator import resample
+from assets.recordings.samples.audio import resample
 from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
 from assets.transcripts.engines import SAMPLE_RATE, build_engine
 from assets.transcripts.language import choose_language

@@ -76,7 +76,7 @@ def test_transcribe_with_whisperx_detects_the_language_and_keeps_the_format(
     import numpy as np
     import soundfile as sf
 
-    from assets.recordings.samples.generator import resample
+    from assets.recordings.samples.audio import resample
     from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
 
     (speech,) = synthesize_isolated(

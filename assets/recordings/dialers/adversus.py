@@ -28,8 +28,8 @@ from assets.recordings.dialers.base import (
     VendorId,
     exported,
     tenant,
-    utc_iso,
 )
+from assets.recordings.dialers.rendering import utc_iso
 from assets.recordings.metadata import CallMetadata
 
 DIALER = "adversus"

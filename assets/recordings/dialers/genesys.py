@@ -31,12 +31,11 @@ from assets.recordings.dialers.base import (
     MetadataError,
     Timestamp,
     computed,
-    consent_custom_data,
     consent_from_custom_data,
     exported,
     tenant,
-    utc_iso,
 )
+from assets.recordings.dialers.rendering import consent_custom_data, utc_iso
 from assets.recordings.metadata import CallMetadata, ConsentEvent, Direction
 
 DIALER = "genesys"

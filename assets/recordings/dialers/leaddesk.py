@@ -27,9 +27,9 @@ from assets.recordings.dialers.base import (
     Timestamp,
     VendorId,
     exported,
-    local_wall_clock,
     tenant,
 )
+from assets.recordings.dialers.rendering import local_wall_clock
 from assets.recordings.metadata import CallMetadata
 
 DIALER = "leaddesk"

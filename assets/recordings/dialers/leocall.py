@@ -29,10 +29,9 @@ from assets.recordings.dialers.base import (
     computed,
     exported,
     keypress_consent,
-    keypress_of,
     tenant,
-    utc_iso,
 )
+from assets.recordings.dialers.rendering import keypress_of, utc_iso
 from assets.recordings.metadata import CallMetadata, ConsentEvent
 
 DIALER = "leocall"

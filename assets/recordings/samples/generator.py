@@ -20,7 +20,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from math import gcd
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -38,6 +37,7 @@ from assets.recordings.metadata import (
     Direction,
     RecordingMode,
 )
+from assets.recordings.samples.audio import normalise, resample, trim
 from assets.recordings.samples.scripts import CUSTOMER_NAMES, Line, Script, scripts_for
 from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
 from assets.retention.policy import load_policy
@@ -409,7 +409,7 @@ def _lay_out(
         if i:
             cursor += int(rng.uniform(*PAUSE_RANGE_S) * SAMPLE_RATE)
         peak = AGENT_PEAK if line.speaker == "agent" else CUSTOMER_PEAK
-        audio = _normalise(resample(_trim(raw), NATIVE_RATE, SAMPLE_RATE), peak)
+        audio = normalise(resample(trim(raw), NATIVE_RATE, SAMPLE_RATE), peak)
         pieces.append((line.speaker, cursor, audio))
         truth.append(
             {
@@ -425,20 +425,6 @@ def _lay_out(
     for speaker, start, audio in pieces:
         tracks[speaker][start : start + audio.size] += audio
     return tracks["agent"], tracks["customer"], truth
-
-
-def _trim(samples: np.ndarray, threshold: float = 0.004, margin_s: float = 0.01) -> np.ndarray:
-    """Cut espeak's leading and trailing silence so turn times are tight."""
-    loud = np.flatnonzero(np.abs(samples) > threshold)
-    if loud.size == 0:
-        return samples[:0]
-    margin = int(margin_s * NATIVE_RATE)
-    return samples[max(0, loud[0] - margin) : loud[-1] + margin + 1]
-
-
-def _normalise(samples: np.ndarray, peak: float) -> np.ndarray:
-    top = float(np.max(np.abs(samples))) if samples.size else 0.0
-    return samples * (peak / top) if top > 0 else samples
 
 
 def _mix(
@@ -478,31 +464,3 @@ def _metadata(call: _PlannedCall, duration_s: float) -> CallMetadata:
         nps=call.nps,
         lia_reference=LIA_REFERENCE if slot.direction is Direction.OUTBOUND else None,
     )
-
-
-# -- resampling ---------------------------------------------------------------------------------
-
-
-def resample(samples: np.ndarray, src_rate: int, dst_rate: int, half_width: int = 24) -> np.ndarray:
-    """Band-limited resampling with a Kaiser-windowed sinc, evaluated polyphase in numpy."""
-    if src_rate == dst_rate or samples.size == 0:
-        return samples.astype(np.float64)
-    factor = gcd(src_rate, dst_rate)
-    up, down = dst_rate // factor, src_rate // factor
-    # Cut off a little below the lower Nyquist so the transition band does not alias.
-    cutoff = 0.94 * min(1.0, up / down)
-    taps = np.arange(-half_width + 1, half_width + 1)
-    offsets = taps[None, :] - np.arange(up)[:, None] / up
-    window = np.i0(8.0 * np.sqrt(np.clip(1 - (offsets / half_width) ** 2, 0, None))) / np.i0(8.0)
-    table = cutoff * np.sinc(cutoff * offsets) * window
-    table /= table.sum(axis=1, keepdims=True)
-
-    positions = np.arange(samples.size * up // down) * down
-    base, phase = positions // up, positions % up
-    padded = np.pad(samples.astype(np.float64), half_width)
-    out = np.empty(positions.size)
-    step = 1 << 16
-    for i in range(0, positions.size, step):
-        index = base[i : i + step, None] + (taps + half_width)[None, :]
-        out[i : i + step] = np.einsum("ij,ij->i", padded[index], table[phase[i : i + step]])
-    return out

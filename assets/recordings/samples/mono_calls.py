@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from assets.recordings.samples.generator import _normalise, _trim, resample
+from assets.recordings.samples.audio import normalise, resample, trim
 from assets.recordings.samples.scripts import SCRIPTS
 from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
 
@@ -84,7 +84,7 @@ def render_mono_call(case: MonoCase) -> MonoCall:
     audio = synthesize_isolated([(text, case.language, voices[spk]) for spk, text in unique])
     rate = 16_000
     spoken = {
-        key: _normalise(resample(_trim(raw), NATIVE_RATE, rate), 0.5 if key[0] == AGENT else 0.4)
+        key: normalise(resample(trim(raw), NATIVE_RATE, rate), 0.5 if key[0] == AGENT else 0.4)
         for key, raw in zip(unique, audio, strict=True)
     }
     mix, turns = _lay_out(rng, lines, spoken, rate, case.overlap_s)
