@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -16,6 +17,7 @@ from assets.retention.holds import HOLDS_TABLE, held_call_ids
 from assets.retention.ledger import alive_object
 from assets.transcripts.engines import Word
 from assets.transcripts.muting import replace_with_muted
+from assets.transcripts.pii import PiiSpan, mute_spans
 from assets.transcripts.settings import VerbalConsentSettings
 from assets.transcripts.tables import (
     AUDIO_REDACTIONS_TABLE,
@@ -27,20 +29,37 @@ from assets.transcripts.verbal_consent import find_verbal_consent
 
 
 def pii_spans_of(words: pl.DataFrame) -> list[tuple[float, float, str]]:
-    """(start, end, kind) of each run of consecutive personal-data words of one track."""
-    spans: list[tuple[float, float, str]] = []
-    previous = None
-    for row in words.sort("word_index").iter_rows(named=True):
+    """(start, end, kind) to mute for each run of consecutive personal-data words of one track,
+    widened as ``pii.mute_spans`` widens a span: by ``MUTE_MARGIN_S`` either side, and up to
+    ``MUTE_REACH_S`` into the silence before and after it, as far as the neighbouring word.
+    ``muting.mute_intervals`` then adds the policy padding and merges."""
+    rows = list(words.sort("word_index").iter_rows(named=True))
+    runs: list[PiiSpan] = []
+    for position, row in enumerate(rows):
         if row["pii_kind"] is None:
-            previous = None
             continue
-        if previous is not None and previous == row["word_index"] - 1 and spans:
-            first, _, kind = spans[-1]
-            spans[-1] = (first, row["end_s"], kind)
-        else:
-            spans.append((row["start_s"], row["end_s"], row["pii_kind"]))
-        previous = row["word_index"]
-    return spans
+        last = runs[-1] if runs else None
+        if (
+            last is not None
+            and last.last_word == position - 1
+            and rows[position - 1]["word_index"] == row["word_index"] - 1
+        ):
+            runs[-1] = replace(last, last_word=position, end=row["end_s"])
+            continue
+        runs.append(
+            PiiSpan(row["pii_kind"], position, position, row["start_s"], row["end_s"], "", "")
+        )
+    timed = [_Timed(row["start_s"], row["end_s"]) for row in rows]
+    return mute_spans(runs, timed)
+
+
+@dataclass(frozen=True)
+class _Timed:
+    """A word row's times, as ``mute_spans`` reads its neighbours."""
+
+    start: float
+    end: float
+    word: str = ""
 
 
 def mute_pending_agent_audio(

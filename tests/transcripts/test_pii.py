@@ -93,11 +93,13 @@ def test_number_words(language: str, text: str, digits: str) -> None:
         ("nb", "912.34.567, takk", [("91234567", 0, 0)]),
         ("nb", "(91 23) 45 67!", [("91234567", 0, 3)]),
         ("nb", "tjue, tre", [("203", 0, 1)]),  # the pause keeps them apart
-        ("nb", "91 23 og 45 67", [("9123", 0, 1), ("4567", 3, 4)]),
+        ("nb", "91 23 og 45 67", [("91234567", 0, 4)]),  # "og" bridges a number said in pieces
         ("nb", "ni en, eh, to tre", [("9123", 0, 4)]),
         ("nb", "91 23. 45 67", [("9123", 0, 1), ("4567", 2, 3)]),
-        ("nb", "født 21.10.1985 klokka 14.30 for 1.299 kroner", []),
-        ("en", "two and three", [("2", 0, 0), ("3", 2, 2)]),
+        # Dates and times are shapes, not runs; "1.299" may be a digit group ("912.34.567"):
+        # the unit word after it makes it an amount when deciding (find_pii finds nothing).
+        ("nb", "født 21.10.1985 klokka 14.30 for 1.299 kroner", [("1299", 5, 5)]),
+        ("en", "two and three", [("23", 0, 2)]),  # "and" bridges pieces of one number
         ("en", "Twenty-Two", [("22", 0, 0)]),
         ("sv", "entre", []),  # glued words must read as one number
     ],
@@ -144,7 +146,6 @@ def test_unknown_language_is_refused() -> None:
         ("nb", "det er pluss førtisju 91 23 45 67", ("+4791234567", 2, 7)),
         ("nb", "det er 0047 91234567", ("+4791234567", 2, 3)),
         ("nb", "det er ni en, eh, to tre fire fem seks sju", ("+4791234567", 2, 10)),
-        ("nb", "Ja, en 91234567 en gang til", ("+4791234567", 2, 2)),
         ("nn", "nummeret er ni ein to tre fire fem seks sju", ("+4791234567", 2, 9)),
         ("da", "mit nummer er toogtyve, femogtredive, fyrre, halvfems", ("+4522354090", 3, 6)),
         ("da", "det er to-og-tyve fem-og-tredive fyrre halvfems", ("+4522354090", 2, 5)),
@@ -158,7 +159,7 @@ def test_unknown_language_is_refused() -> None:
         ("en", "my number is 07400 123456.", ("+447400123456", 3, 4)),
         ("en", "my number is plus four four seven four hundred, one two three four five six",
          ("+447400123456", 3, 14)),
-        ("en", "Oh, 07400 123456", ("+447400123456", 1, 2)),
+        ("en", "Oh, 07400 123456", ("+447400123456", 0, 2)),  # "Oh" may be a zero: muted too
     ],
 )  # fmt: skip
 def test_phone_numbers(language: str, text: str, expected: tuple[str, int, int]) -> None:
@@ -166,7 +167,8 @@ def test_phone_numbers(language: str, text: str, expected: tuple[str, int, int])
 
 
 def test_phone_region_follows_default_region() -> None:
-    assert found("my number is 91234567", "en") == []
+    # Not a British number, but next to a cue: redacted, not read as E.164.
+    assert found("my number is 91234567", "en") == [("phone", "91234567", 3, 3)]
     assert found("my number is 91234567", "en", default_region="NO") == [
         ("phone", "+4791234567", 3, 3)
     ]
@@ -175,18 +177,23 @@ def test_phone_region_follows_default_region() -> None:
     ]
 
 
+def test_number_words_next_to_digits_are_redacted_with_them() -> None:
+    # "en" is "a" or "one": read as a digit, the span grows but still covers the phone.
+    [(kind, _, first, last)] = found("Ja, en 91234567 en gang til", "nb")
+    assert kind == "phone" and first <= 2 <= last
+
+
 def test_swedish_and_british_numbers_need_their_trunk_zero() -> None:
-    # phonenumbers accepts "701234567" as Swedish; said without its "0" it is not a phone.
-    assert found("det är 701234567", "sv") == []
+    # phonenumbers accepts "701234567" as Swedish; said without its "0" it is not read as a
+    # Swedish phone, but nine digits are redacted as a PII-length number.
+    assert found("det är 701234567", "sv") == [("phone", "701234567", 2, 2)]
     assert found("det är 46701234567", "sv") == [("phone", "+46701234567", 2, 2)]
 
 
-def test_two_phones_in_one_run_need_a_pause() -> None:
-    assert found("ring 91234567, 98765432 takk", "nb") == [
-        ("phone", "+4791234567", 1, 1),
-        ("phone", "+4798765432", 2, 2),
-    ]
-    assert found("ring 91234567 98765432 takk", "nb") == []
+def test_two_phones_in_one_run_are_redacted() -> None:
+    # Read as one number dictated in pieces: every digit word is redacted.
+    for text in ("ring 91234567, 98765432 takk", "ring 91234567 98765432 takk"):
+        assert [(k, first, last) for k, _, first, last in found(text, "nb")] == [("phone", 1, 2)]
 
 
 # --------------------------------------------------------------------------------------------
@@ -227,7 +234,7 @@ def test_cards_and_national_ids(language: str, text: str, expected: tuple[str, .
 
 def test_cpr_without_checksum_needs_a_cue_or_its_written_shape() -> None:
     assert cpr.is_valid("2110625628") and cpr.checksum("2110625628") != 0
-    assert found("det er 2110625628", "da") == []
+    assert found("det er 2110625628", "da") == [("dk_cpr", "2110625628", 2, 2)]  # PII length
     assert found("dit cpr-nummer er 2110625628", "da") == [("dk_cpr", "2110625628", 3, 3)]
     assert found("det er 211062-5628", "da") == [("dk_cpr", "2110625628", 2, 2)]
 
@@ -307,18 +314,29 @@ def test_not_emails(language: str, text: str) -> None:
         ("nb", "Ordrenummer fire åtte tre ni to null en sju."),
         ("nb", "Hva er ordrenummeret? Det er 48392017."),
         ("nb", "Referansen er 4839 2017 5521."),  # a phone-shaped part of a longer number
-        ("nb", "Det er 12 34 56 78."),  # no Norwegian number starts with 1
-        ("nb", "Fødselsnummeret er 15108695077."),  # bad check digits
         ("da", "Det koster tre hundrede og halvtreds kroner."),
         ("da", "Vi har fireogtyve butikker."),
-        ("sv", "personnumret är 880320-0018"),  # bad Luhn digit
         ("sv", "Det kostar tvåhundrafemtio kronor."),
-        ("en", "my card is 4111 1111 1111 1112"),  # bad Luhn digit
         ("en", "the code is 1234 5678 9012 3456"),
     ],
 )
 def test_no_false_alarms(language: str, text: str) -> None:
     assert found(text, language) == []
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "expected"),
+    [
+        ("nb", "Det er 12 34 56 78.", ("phone", "12345678", 2, 5)),  # PII length, no cue
+        ("nb", "Fødselsnummeret er 15108695077.", ("no_fnr", "15108695077", 2, 2)),
+        ("sv", "personnumret är 880320-0018", ("se_pnr", "8803200018", 2, 2)),
+        ("en", "my card is 4111 1111 1111 1112", ("card", "4111111111111112", 3, 6)),
+    ],
+)  # fmt: skip
+def test_invalid_numbers_are_redacted(language: str, text: str, expected: tuple) -> None:
+    # ASR drops and mishears digits: a failing checksum does not clear a cued or PII-length
+    # number.
+    assert found(text, language) == [expected]
 
 
 def test_cue_does_not_reach_into_the_previous_statement() -> None:
@@ -337,9 +355,9 @@ def test_span_fields() -> None:
     spans = find_pii(transcript, "nb")
     assert spans == [
         PiiSpan("phone", 3, 6, transcript[3].start, transcript[6].end,
-                "91 23 45 67.", "+4791234567"),
+                "91 23 45 67.", "+4791234567", "checksum", 1),
         PiiSpan("email", 9, 13, transcript[9].start, transcript[13].end,
-                "kari krøllalfa firma punktum no", "kari@firma.no"),
+                "kari krøllalfa firma punktum no", "kari@firma.no", "email"),
     ]  # fmt: skip
 
 
@@ -574,7 +592,7 @@ def test_property_counts_are_not_pii(language: str, n: int, style: int) -> None:
          ("se_pnr", "8803200016", 3, 10)),
         ("da", "mit cpr er to et ti seks to bindestreg fem seks to ni",
          ("dk_cpr", "2110625629", 3, 12)),
-        ("nb", "ring 91234567, eh, 98765432", ("phone", "+4798765432", 3, 3)),
+        ("nb", "ring 91234567, eh, 98765432", ("phone", "9123456798765432", 1, 3)),
     ],
 )  # fmt: skip
 def test_spoken_dashes_and_hesitations(language: str, text: str, expected: tuple) -> None:
@@ -596,8 +614,10 @@ def test_a_leading_dash_between_digit_groups_is_a_pause():
     assert find_pii(_timed("It is -5 degrees and 12 -3 today"), "en") == []
 
 
-def test_an_account_cue_vetoes_its_own_number_but_not_a_number_it_is_on():
-    assert [s.kind for s in find_pii(_timed("Is the account on 07709854754?"), "en")] == ["phone"]
-    assert find_pii(_timed("Your account number 07709854754 is fine."), "en") == []
+def test_an_order_cue_vetoes_its_own_number_but_not_a_number_it_is_on():
+    # An account number is personal data: redacted whether or not the number is on it.
+    assert [s.kind for s in find_pii(_timed("Is the account on 07709854754?"), "en")] == ["account"]
+    spans = find_pii(_timed("Your account number 07709854754 is fine."), "en")
+    assert (spans[0].kind, spans[0].first_word) == ("account", 3)
     assert [s.kind for s in find_pii(_timed("Send fakturaen til 912 34 567."), "nb")] == ["phone"]
     assert find_pii(_timed("Fakturanummeret er 91234567."), "nb") == []

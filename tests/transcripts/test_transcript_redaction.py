@@ -53,7 +53,8 @@ def test_redacted_words_keep_times_and_lose_the_personal_data():
     segments = segments_frame(redacted)
     assert segments.schema == SEGMENTS_SCHEMA
     assert segments["text"][0] == "Skal jeg sende tilbudet til [phone] Ha en fin dag."
-    assert pii_spans_of(redacted) == [(words[5].start, words[7].end, "phone")]
+    # Muted 0.4 s beyond the words (ASR word times drift), into the 0.1 s gaps between words.
+    assert pii_spans_of(redacted) == [(words[5].start - 0.4, words[7].end + 0.4, "phone")]
 
 
 def test_muting_zeroes_the_spans_and_nothing_else():

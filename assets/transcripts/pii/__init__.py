@@ -1,18 +1,58 @@
-"""Personal data (PII) in word-level transcripts: phone, e-mail, card and national ID numbers.
+"""Personal data in word-level transcripts, as ASR writes it: phone, card, bank account and
+national ID numbers (NO fødselsnummer, DK CPR, SE personnummer) and e-mail addresses.
 
-Whisper writes a number read aloud as digits ("91 23 45 67"), digit groups ("912.34.567") or
-number words in the call's language ("ni en to tre", "femogtyve", "twenty-two"), split over several
-words. ``find_pii`` turns each run of such words into digits, keeps which words they came from,
-and accepts a stretch of the run only when a validator accepts it: ``phonenumbers`` for phones,
-Luhn plus a card prefix for payment cards, python-stdnum for fødselsnummer, CPR and personnummer.
+Recall first: digit runs split by spaces, dashes and dots, number words of the five languages
+(en, nb, nn, da, sv), numbers dictated in pieces over several turns, partial or
+checksum-failing numbers next to a cue word, and spelled addresses are redacted; checksums
+raise confidence and pick the kind, they never gate. The rule set is in ``rules`` (rules 1-5),
+``tail`` (rule 6) and ``emails``; ``docs/redaction.md`` describes it with measured figures.
 
-The reading goes words -> atoms (``tokens``) -> numbers (``reader``, with the number words of
-``lexicon``) -> kinds (``classify``: ``validators`` and the cue words of ``context``) -> spans
-(``numbers``); e-mail addresses have their own reader (``emails``); ``find`` puts them together.
+Public API (as before, plus ``mute_spans``): ``find_pii``, ``PiiSpan``, ``redact_text``,
+``number_runs``, ``NumberRun``, ``KINDS``, ``PHONE_REGION``.
 """
 
-from assets.transcripts.pii.find import PHONE_REGION, NumberRun, find_pii, number_runs, redact_text
-from assets.transcripts.pii.spans import KINDS, PiiSpan
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from assets.transcripts.pii.detect import find_pii
+from assets.transcripts.pii.lexicon import lexicon_for
+from assets.transcripts.pii.runs import build_runs
+from assets.transcripts.pii.spans import KINDS, PiiSpan, WordLike, mute_spans, redact_text
+from assets.transcripts.pii.tokens import tokenize
+from assets.transcripts.pii.validate import PHONE_REGION
+
+
+@dataclass(frozen=True)
+class NumberRun:
+    """Digits read out of consecutive words: "+4791234567" from "pluss førtisju 91 23 45 67"."""
+
+    digits: str  # with a leading "+" where the number was said with one
+    first_word: int
+    last_word: int
+
+
+@dataclass(frozen=True)
+class _Plain:
+    word: str
+    start: float = 0.0
+    end: float = 0.0
+
+
+def number_runs(words: Sequence[WordLike | str], language: str) -> list[NumberRun]:
+    """Every run of numbers in the words, each as one digit string with its word range.
+
+    Number words are read with every join taken ("tjue tre" = 23); a run ends at any other
+    word, a sentence end or a pause over three seconds. Written dates and times
+    ("21.10.1985", "14.30") are not numbers here; amounts are told apart when deciding.
+    """
+    lexicon_for(language)
+    timed = [_Plain(w) if isinstance(w, str) else w for w in words]
+    toks = [tokenize(w.word, i, language) for i, w in enumerate(timed)]
+    runs = build_runs(toks, [w.start for w in timed], [w.end for w in timed], language)
+    return [NumberRun(("+" if run.plus else "") + run.digits, run.first, run.last) for run in runs]
+
 
 __all__ = [
     "KINDS",
@@ -20,6 +60,7 @@ __all__ = [
     "NumberRun",
     "PiiSpan",
     "find_pii",
+    "mute_spans",
     "number_runs",
     "redact_text",
 ]

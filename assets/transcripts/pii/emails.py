@@ -1,110 +1,437 @@
-"""E-mail addresses, written ("ola@firma.no") or spelt out ("ola punktum nordmann krøllalfa
-firma punktum no")."""
+"""E-mail addresses as ASR writes them: whole ("ola@firma.no"), spoken ("ola punktum
+nordmann krøllalfa firma punktum no", "o .nordman at xample .com") or spelled letter by
+letter ("o l a at ..."), in the five languages.
+
+Each word is cut into *pieces*: name text, a dot ("dot", "punktum", "prik", "punkt", a
+leading or inner "."), an at ("at", "@", "krøllalfa", "snabel-a", "alfakrøll"), or a joiner
+("underscore", "bindestrek"). An address is: local part (names joined by dots/joiners,
+read leftwards from the at) + at + domain (names joined by dots, ending in a top-level
+domain). With no at word, a domain-shaped sequence right after an e-mail cue still counts
+(ASR drops "at" more often than the rest).
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from assets.transcripts.engines import Word
-from assets.transcripts.pii.context import word_set
-from assets.transcripts.pii.lexicon import LEXICONS, Lexicon
-from assets.transcripts.pii.spans import Found
-from assets.transcripts.pii.tokens import STOP_PUNCT, strip_word
+from assets.transcripts.pii import cues
+from assets.transcripts.pii.tokens import strip
 
-_EMAIL = re.compile(
-    r"[a-z0-9æøåäö](?:[a-z0-9æøåäö._%+-]*[a-z0-9æøåäö])?@(?:[a-z0-9æøåäö-]+\.)+([a-z]{2,})"
-)
-_TLDS = word_set(
-    """no se dk com net org nu io eu fi de uk is info biz co me app dev ai tech online email
-    gov edu"""
-)
-_NAME = re.compile(r"[a-z0-9æøåäö](?:[a-z0-9æøåäö._-]*[a-z0-9æøåäö])?")
+AT, DOT, JOIN, NAME, BREAK = "at", "dot", "join", "name", "break"
+
+_AT_WORDS = {
+    "en": {"at", "@"},
+    "nb": {"krøllalfa", "krøll-alfa", "alfakrøll", "krølla", "snabel-a", "at", "@"},
+    "nn": {"krøllalfa", "krøll-alfa", "alfakrøll", "krølla", "snabel-a", "at", "@"},
+    "da": {"snabel-a", "snabela", "at", "@"},
+    "sv": {"snabel-a", "snabela", "at", "@"},
+}
+#: Every language's spoken at sign except the ambiguous "at": callers mix languages.
+_ANY_AT = frozenset().union(*_AT_WORDS.values()) - {"at"}
+_AT_PAIRS = {("snabel", "a"), ("krøll", "alfa"), ("alfa", "krøll"), ("snabel", "a.")}
+_DOT_WORDS = {"dot", "punktum", "prikk", "prik", "punkt", "prick", "dott", "."}
 _JOIN_WORDS = {
-    "understrek": "_", "underscore": "_", "understreck": "_", "understregning": "_",
+    "underscore": "_", "understrek": "_", "understreck": "_", "understregning": "_",
     "bindestrek": "-", "bindestreg": "-", "bindestreck": "-", "dash": "-", "hyphen": "-",
-    "streck": "-",
+    "streck": "-", "strek": "-",
 }  # fmt: skip
-# Words that are never the local part of an address: "look at google dot com" is no address.
-_NOT_LOCAL = word_set(
-    """i me you we us he him she her it they them this that there here is are was were be been
-    look looking looked go went see seen shop shopping buy bought sign signed log logged find
-    found visit check available online home work site website page up in on out all just now
-    only again back and or but so to from email mail send sent write wrote reach contact
-    jeg meg du deg vi oss han ham hun henne de dem det den er var til på og eller"""
+TLDS = frozenset(
+    [
+        "no",
+        "se",
+        "dk",
+        "com",
+        "net",
+        "org",
+        "nu",
+        "io",
+        "eu",
+        "fi",
+        "de",
+        "uk",
+        "is",
+        "info",
+        "biz",
+        "co",
+        "me",
+        "app",
+        "dev",
+        "ai",
+        "tech",
+        "online",
+        "gov",
+        "edu",
+        "fo",
+        "gl",
+        "ax",
+        "ee",
+        "lt",
+        "lv",
+        "pl",
+        "nl",
+        "be",
+        "fr",
+        "es",
+        "it",
+        "ch",
+        "at",
+        "us",
+        "ca",
+    ]
 )
+# Words that are never part of an address's local part.
+_STOP_LOCAL = frozenset(
+    [
+        "i",
+        "me",
+        "my",
+        "mine",
+        "you",
+        "your",
+        "we",
+        "us",
+        "he",
+        "him",
+        "she",
+        "her",
+        "it",
+        "its",
+        "they",
+        "them",
+        "this",
+        "that",
+        "there",
+        "here",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "am",
+        "look",
+        "looking",
+        "looked",
+        "go",
+        "went",
+        "see",
+        "seen",
+        "shop",
+        "shopping",
+        "buy",
+        "bought",
+        "sign",
+        "signed",
+        "log",
+        "logged",
+        "find",
+        "found",
+        "visit",
+        "check",
+        "available",
+        "online",
+        "home",
+        "work",
+        "site",
+        "website",
+        "page",
+        "up",
+        "in",
+        "on",
+        "out",
+        "all",
+        "just",
+        "now",
+        "only",
+        "again",
+        "back",
+        "and",
+        "or",
+        "but",
+        "so",
+        "to",
+        "from",
+        "email",
+        "mail",
+        "send",
+        "sent",
+        "write",
+        "wrote",
+        "reach",
+        "contact",
+        "address",
+        "e-mail",
+        "the",
+        "a",
+        "an",
+        "of",
+        "for",
+        "with",
+        "by",
+        "please",
+        "yes",
+        "no",
+        "ok",
+        "okay",
+        "right",
+        "is",
+        "it's",
+        "its",
+        "that's",
+        "jeg",
+        "meg",
+        "min",
+        "mitt",
+        "mine",
+        "du",
+        "deg",
+        "din",
+        "vi",
+        "oss",
+        "han",
+        "ham",
+        "hun",
+        "henne",
+        "de",
+        "dem",
+        "det",
+        "den",
+        "er",
+        "var",
+        "til",
+        "på",
+        "og",
+        "eller",
+        "adressen",
+        "adresse",
+        "e-post",
+        "e-posten",
+        "epost",
+        "mailen",
+        "mail",
+        "mejl",
+        "mejlen",
+        "mejla",
+        "sende",
+        "send",
+        "skriv",
+        "skrive",
+        "send",
+        "til",
+        "hos",
+        "med",
+        "for",
+        "ja",
+        "nei",
+        "jag",
+        "mig",
+        "mitt",
+        "min",
+        "är",
+        "var",
+        "till",
+        "på",
+        "och",
+        "eller",
+        "hos",
+        "med",
+        "för",
+        "ja",
+        "nej",
+        "mit",
+        "min",
+        "mig",
+        "er",
+        "til",
+        "på",
+        "og",
+        "eller",
+        "hos",
+        "med",
+        "for",
+        "nej",
+        "tror",
+        "think",
+        "tror",
+        "tycker",
+        "synes",
+    ]
+)
+#: Top-level domains that also count with the dot unsaid ("gmail com"); short ones are words.
+_SAID_TLDS = frozenset({"com", "net", "org"})
+_NAME = re.compile(r"[a-z0-9æøåäöü_+-]+")
 
 
-def _email_word(words: Sequence[Word], index: int) -> tuple[str, bool]:
-    """(lower-case core, ends a sentence) of a word."""
-    core, trail = strip_word(words[index].word)
-    return core.lower(), any(c in STOP_PUNCT for c in trail)
+@dataclass(frozen=True)
+class Piece:
+    kind: str
+    text: str
+    word: int
 
 
-def _separator(text: str, lex: Lexicon) -> str | None:
-    if text in lex.dot_words:
-        return "."
-    return _JOIN_WORDS.get(text)
+@dataclass(frozen=True)
+class Email:
+    first: int
+    last: int
+    address: str
 
 
-def _local_part(words: Sequence[Word], at: int, lex: Lexicon) -> tuple[int, str] | None:
-    """The address part before an "@" word, read leftwards: (first word, text)."""
+def _pieces(word: str, index: int, language: str) -> tuple[list[Piece], bool]:
+    """(pieces of one word, the word ends a sentence)."""
+    raw = word.strip().lstrip("\"'([{«\u201c\u2018").lower()
+    core, trail = strip(raw)
+    stop = any(c in ".!?" for c in trail)
+    if not core and raw.strip(".") == "":
+        return ([Piece(DOT, ".", index)] if "." in raw else []), False
+    if core in _AT_WORDS.get(language, set()) or core in _ANY_AT:
+        return [Piece(AT, "@", index)], stop
+    if core in _DOT_WORDS:
+        return [Piece(DOT, ".", index)], stop
+    if core in _JOIN_WORDS:
+        return [Piece(JOIN, _JOIN_WORDS[core], index)], stop
+    out: list[Piece] = []
+    for part in re.split(r"([.@])", core):
+        if part == ".":
+            out.append(Piece(DOT, ".", index))
+        elif part == "@":
+            out.append(Piece(AT, "@", index))
+        elif part:
+            if not _NAME.fullmatch(part):
+                return [], stop
+            out.append(Piece(NAME, part, index))
+    # "nordman." at the end of a sentence keeps its full stop as a sentence end only.
+    return out, stop
 
-    def name(index: int) -> str | None:
-        text, stop = _email_word(words, index)
-        ok = not stop and _NAME.fullmatch(text) and text not in _NOT_LOCAL
-        return text if ok else None
 
-    if at < 1 or (last := name(at - 1)) is None:
-        return None
-    parts, i = [last], at - 1
-    # "ola punktum nordmann": name (separator name)*, each separator a word of its own.
-    while i >= 2:
-        sep = _separator(_email_word(words, i - 1)[0], lex)
-        before = name(i - 2)
-        if sep is None or before is None:
-            break
-        parts[:0] = [before, sep]
-        i -= 2
-    return i, "".join(parts)
-
-
-def _domain(words: Sequence[Word], at: int, lex: Lexicon) -> tuple[int, str] | None:
-    """The longest domain after an "@" word ending in a known top-level domain."""
-    text, best = "", None
-    i = at + 1
-    while i < len(words):
-        label, stop = _email_word(words, i)
-        if not _NAME.fullmatch(label):
-            break
-        text += label
-        if "." in text and text.rsplit(".", 1)[1] in _TLDS:
-            best = (i, text)
-        if stop or i + 2 >= len(words):
-            break
-        sep = _separator(_email_word(words, i + 1)[0], lex)
-        if sep is None or _email_word(words, i + 1)[1]:
-            break
-        text += sep
-        i += 2
+def _domain(pieces: Sequence[Piece], start: int) -> tuple[int, str] | None:
+    """Longest domain from pieces[start]: (index of its last piece, text)."""
+    best, text, i = None, "", start
+    expect_name = True
+    while i < len(pieces):
+        piece = pieces[i]
+        if expect_name:
+            if piece.kind != NAME:
+                break
+            text += piece.text
+            labels = text.split(".")
+            if len(labels) > 1 and labels[-1] in TLDS:
+                best = (i, text)
+            expect_name = False
+        else:
+            if piece.kind == DOT:
+                text += "."
+                expect_name = True
+            elif piece.kind == JOIN:
+                text += piece.text
+                expect_name = True
+            elif (
+                piece.kind == NAME and piece.text in _SAID_TLDS and best is None and "." not in text
+            ):
+                best = (i, f"{text}.{piece.text}")  # "gmail com": the dot went unsaid
+                break
+            else:
+                break
+        i += 1
     return best
 
 
-def find_emails(words: Sequence[Word], language: str) -> list[Found]:
-    lex = LEXICONS[language]
-    found: list[Found] = []
-    for index in range(len(words)):
-        text, _ = _email_word(words, index)
-        if "@" in text and text != "@":
-            if (match := _EMAIL.fullmatch(text)) and match.group(1) in _TLDS:
-                found.append(Found("email", index, index, text))
+def _local(pieces: Sequence[Piece], at: int, words_stop: dict[int, bool]) -> tuple[int, str] | None:
+    """The local part ending right before pieces[at]: (index of its first piece, text)."""
+    i, parts, names = at - 1, [], 0
+    while i >= 0 and len(parts) < 12:
+        piece = pieces[i]
+        if piece.kind == NAME:
+            if piece.text in _STOP_LOCAL or (words_stop.get(piece.word) and i != at - 1):
+                break
+            spelled = len(piece.text) == 1 and bool(parts) and len(parts[0][1]) <= 2
+            if parts and parts[0][0] == NAME and not spelled:
+                break  # two names in a row: only spelled letters join
+            parts.insert(0, (NAME, piece.text))
+            names += 1
+        elif piece.kind in (DOT, JOIN):
+            if not parts or parts[0][0] != NAME:
+                break
+            parts.insert(0, (piece.kind, piece.text))
+        else:
+            break
+        i -= 1
+    while parts and parts[0][0] != NAME:
+        parts.pop(0)
+        i += 1
+    if not names:
+        return None
+    return i + 1, "".join(text for _, text in parts)
+
+
+def find_emails(words: Sequence[str], language: str) -> list[Email]:
+    pieces: list[Piece] = []
+    stops: dict[int, bool] = {}
+    for index, word in enumerate(words):
+        got, stop = _pieces(word, index, language)
+        if not got:
+            got = [Piece(BREAK, "", index)]  # "14:30": nothing of an address, and no bridge
+        # Two-word at signs: "snabel a", "krøll alfa".
+        pair = (pieces[-1].text, got[0].text) if pieces and len(got) == 1 else None
+        if pair in _AT_PAIRS and got[0].kind == NAME and pieces[-1].kind == NAME:
+            pieces[-1] = Piece(AT, "@", pieces[-1].word)
+            stops[index] = stop
             continue
-        if text not in lex.at_words:
+        pieces.extend(got)
+        stops[index] = stop
+        if stop:
+            pieces.append(Piece(BREAK, "", index))  # an address does not run past a full stop
+    found: list[Email] = []
+    for k, piece in enumerate(pieces):
+        if piece.kind != AT:
             continue
-        local, domain = _local_part(words, index, lex), _domain(words, index, lex)
-        if local is None or domain is None:
+        domain = _domain(pieces, k + 1)
+        local = _local(pieces, k, stops)
+        if domain is None or local is None:
             continue
-        address = f"{local[1]}@{domain[1]}"
-        if (match := _EMAIL.fullmatch(address)) and match.group(1) in _TLDS:
-            found.append(Found("email", local[0], domain[0], address))
-    return found
+        first_word = pieces[local[0]].word
+        found.append(Email(first_word, pieces[domain[0]].word, f"{local[1]}@{domain[1]}"))
+    # No at word: "e-posten er ola punktum nordmann firma punktum no" right after a cue.
+    taken = {w for e in found for w in range(e.first, e.last + 1)}
+    for k, piece in enumerate(pieces):
+        if (
+            piece.kind != NAME
+            or piece.word in taken
+            or not _cued(words, piece.word, reach=5, send=True)
+        ):
+            continue
+        if k > 0 and pieces[k - 1].word == piece.word:
+            continue
+        if piece.text in _STOP_LOCAL:
+            continue
+        address = _domain(pieces, k)
+        if address is None:  # "ola punktum nordmann | eksempel punktum no": the at unsaid
+            j = k + 1
+            while (
+                j + 1 < len(pieces) and pieces[j].kind in (DOT, JOIN) and pieces[j + 1].kind == NAME
+            ):
+                j += 2
+            rest = _domain(pieces, j) if j < len(pieces) and pieces[j].kind == NAME else None
+            if rest is None and j + 1 < len(pieces) and len(pieces[j].text) <= 3:
+                rest = _domain(pieces, j + 1)  # "Lars and Outlook .net": the at misheard
+            if rest is not None:
+                local = "".join(p.text for p in pieces[k:j])
+                address = (rest[0], f"{local}@{rest[1]}")
+        if address is None or address[1].count(".") < 1 or len(address[1]) < 6:
+            continue
+        last = pieces[address[0]].word
+        found.append(Email(piece.word, last, address[1]))
+        taken |= set(range(piece.word, last + 1))
+    return sorted(found, key=lambda e: e.first)
+
+
+def _cued(words: Sequence[str], first: int, reach: int = 8, send: bool = False) -> bool:
+    """Whether an e-mail cue word (or, with ``send``, a sending verb) sits shortly before
+    word ``first``."""
+    for index in range(first - 1, max(-1, first - 1 - reach), -1):
+        if cues.positive_kind(words[index]) == cues.EMAIL:
+            return True
+        if send and words[index].strip().lower().startswith(cues.SEND_WORDS):
+            return True
+    return False

@@ -1,143 +1,161 @@
-"""Words to atoms: what each transcript word contributes to a run of numbers, and the runs."""
+"""One transcript word -> what it contributes to a dictated number.
+
+Whisper writes a number read aloud in many ways: "91234567", "912 34 567", "412 -34567"
+(a pause written as a leading dash), "411 -1111 -111111", "912.34.567", "29340.",
+"ni en to tre", "nittien tjuetre", "fire-en-to", "seksti sju", "double seven", or a mix.
+Each word becomes a :class:`Tok` with number *atoms*; words that are written dates, times,
+decimal amounts or comma thousands groups ("21.10.1985", "14:30", "12,50", "25,000", "24/7")
+are *shapes*: they end a number instead of feeding it digits.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from assets.transcripts.engines import Word
-from assets.transcripts.pii.lexicon import FILLERS, SPOKEN_DASHES, Lexicon
-from assets.transcripts.pii.reader import DIGITS, PLUS, Atom, parse_items
+from assets.transcripts.pii.lexicon import (
+    AND,
+    BIG_NUMBER_WORDS,
+    BRIDGES,
+    FILLERS,
+    MULT,
+    PLUS_WORDS,
+    SPOKEN_DASHES,
+    lexicon_for,
+    split_compound,
+)
 
-#: A pause this long (seconds) between two words ends a number even without punctuation.
-MAX_GAP_S = 3.0
+DIGITS, PLUS = "digits", "plus"
+#: Token kinds.
+NUM, FILLER, BRIDGE, SHAPE, BIG, OTHER = "num", "filler", "bridge", "shape", "big", "other"
+
+LEADING = "\"'([{«\u201c\u2018¿¡"
+TRAILING = "\"')]}»\u201d\u2019"
+STOPS = ".!?;:…"
+DASHES = "-\u2010\u2011\u2012\u2013\u2014"
 
 
 @dataclass(frozen=True)
-class Token:
-    """What one transcript word contributes to a number run."""
-
-    atoms: tuple[Atom, ...]
-    stop: bool  # the word ends a sentence ("67.") so the run ends with it
-    filler: bool = False
+class Atom:
+    kind: str  # DIGITS, PLUS, or a lexicon kind (unit, teen, tens, hundred, and, mult)
+    value: int | str  # int for number words, the digit string for DIGITS
+    word: int  # index of the transcript word
 
 
-_LEADING = "\"'([{«\u201c\u2018¿¡"
-TRAILING_QUOTES = "\"')]}»\u201d\u2019"
-STOP_PUNCT = ".!?;:…"
-_DIGIT_TOKEN = re.compile(r"(\+)?(\d+(?:[-\u2010\u2013./]\d+)*)")
-_HYPHENS = re.compile(r"[-\u2010\u2013]")
-# Written dates, times, prices and amounts look like digit groups but are never one of ours:
-# they end a run instead of feeding digits into it.
-_NOT_A_NUMBER = (
+@dataclass(frozen=True)
+class Tok:
+    index: int
+    kind: str
+    atoms: tuple[Atom, ...] = ()
+    stop: bool = False  # the word ends a sentence ("67.", "right?")
+    pause: bool = False  # a comma or a leading dash: where two groups meet
+    raw: str = ""  # the word without surrounding punctuation, lower case
+    weak: bool = False  # an article-like number word ("en", "one", "oh") on its own
+    question: bool = False  # ends with "?"
+
+
+_DIGIT_WORD = re.compile(
+    rf"(?P<plus>\+)?(?P<lead>[{DASHES}.,])?(?P<body>\d+(?:[{DASHES}./:,]\d+)*)(?P<tail>[{DASHES}])?"
+)
+# Written shapes that are never an identifier: dates, times, decimals, thousands groups.
+_SHAPES = (
     re.compile(r"(0?[1-9]|[12]\d|3[01])[./-](0?[1-9]|1[0-2])[./-](\d{2}|\d{4})"),  # 21.10.1985
     re.compile(r"\d{4}[-/.](0?[1-9]|1[0-2])[-/.](0?[1-9]|[12]\d|3[01])"),  # 2024-03-15
-    re.compile(r"([01]?\d|2[0-4])[:.][0-5]\d"),  # 14.30, 9:05
+    re.compile(r"([01]?\d|2[0-4])[:.][0-5]\d"),  # 14.30, 9:05, 8.45
     re.compile(r"\d+,\d{1,2}"),  # 12,50
-    re.compile(r"\d{1,3}(?:[.,]\d{3})+(?:,\d{1,2})?"),  # 1.299 / 25,000,000
+    re.compile(r"\d{1,3}(?:[.,]\d{3}){1,2}[.,]\d{1,2}"),  # 1.299,50
+    re.compile(r"\d{1,3}(?:,\d{3})+"),  # 25,000,000 (with dots, "72.932.155", it may be a phone)
+    re.compile(r"\d{1,4}/\d{1,4}"),  # 24/7, 1/2, 3/4
+    re.compile(r"\d+(?:st|nd|rd|th|e|de|te|a|:e|:a)"),  # ordinals
 )
+_AND_WORDS = frozenset({"og", "and", "och"})
+_ALNUM_DIGIT = re.compile(r"\d{1,4}[a-z]|[a-z]\d{1,4}")
+_TIME_SUFFIX = re.compile(r"\d{1,2}(?:[.:]\d{2})?(?:am|pm|a\.m\.|p\.m\.)")
+_AMOUNT = re.compile(r"[$£€]\d.*|\d+(?:[.,]\d+)?(?:%|kr|,-|\.-)")
 
 
-def strip_word(word: str) -> tuple[str, str]:
+def strip(word: str) -> tuple[str, str]:
     """(core, trailing punctuation) of a word: "(67)," -> ("67", "),")."""
-    core = word.strip().lstrip(_LEADING)
+    core = word.strip().lstrip(LEADING)
     end = len(core)
-    while end > 0 and core[end - 1] in TRAILING_QUOTES + STOP_PUNCT + ",":
+    while end > 0 and core[end - 1] in TRAILING + STOPS + ",":
         end -= 1
     return core[:end], core[end:]
 
 
-def _split_compound(text: str, lex: Lexicon) -> list[tuple[str, int]] | None:
-    """Number words glued together ("femogtyve", "tjuetre", "niohundratolv") -> lexemes."""
-    if text in lex.words:
-        return [lex.words[text]]
-    for cut in range(len(text) - 1, 0, -1):  # longest head first: "fyrretyve" before "fyrre"
-        head = lex.words.get(text[:cut])
-        if head is None:
-            continue
-        rest = _split_compound(text[cut:], lex)
-        if rest is not None and len(rest) < 5:
-            return [head, *rest]
-    return None
-
-
-def _word_atoms(part: str, index: int, lex: Lexicon, weak: bool) -> list[Atom] | None:
-    """Atoms of one hyphen-free piece of a word that is a single number, else None."""
-    lexemes = _split_compound(part, lex)
-    if lexemes is None:
-        return None
-    atoms = [Atom(kind, value, index, False, weak) for kind, value in lexemes]
-    if len(atoms) > 1:
-        # A compound must read as one number: "tjuetre" is 23, but "entre" is no "1 3".
-        parsed = parse_items(atoms, lex)
-        if len(parsed) != 1 or len(parsed[0]) != 1:
-            return None
-    return atoms
-
-
-def tokenize(word: str, index: int, lex: Lexicon) -> Token | None:
-    """The atoms of one word, or None where the word is not part of a number."""
-    raw = word.strip()
-    if raw.endswith((",-", ".-")):  # "499,-" is a price
-        return None
-    core, trail = strip_word(raw)
-    stop = any(c in STOP_PUNCT for c in trail)
-    pause = "," in trail
-    lower = core.lower()
-    if not lower:
-        return None
-    if lower in FILLERS or lower in SPOKEN_DASHES:
-        return Token((), stop, filler=True)
-    if lower in {"+", "pluss", "plus"}:
-        return Token((Atom(PLUS, "", index, pause, False),), stop)
-    # Whisper writes a dash between digit groups read with a pause as a leading one
-    # ("07813 -567085"): a pause, then digits.
-    dashed = lower[:1] in "-\u2010\u2013" and _DIGIT_TOKEN.fullmatch(lower[1:]) is not None
-    match = _DIGIT_TOKEN.fullmatch(lower[1:] if dashed else lower)
-    if match:
-        if any(pattern.fullmatch(match.group(2)) for pattern in _NOT_A_NUMBER):
-            return None
-        atoms = [Atom(PLUS, "", index, False, False)] if match.group(1) else []
-        atoms.append(Atom(DIGITS, re.sub(r"\D", "", match.group(2)), index, pause, False))
-        return Token(tuple(atoms), stop, filler=dashed)
-    parts = [p for p in _HYPHENS.split(lower) if p]
+def _number_word(text: str, index: int, language: str) -> tuple[Atom, ...] | None:
+    """Atoms of a word made of number words ("sekstisju", "fire-en-to"), else None."""
+    parts = [p for p in re.split(rf"[{DASHES}]", text) if p]
     if not parts:
         return None
-    weak = len(parts) == 1 and lower in lex.weak
-    atoms = []
+    atoms: list[Atom] = []
     for part in parts:
-        part_atoms = _word_atoms(part, index, lex, weak)
-        if part_atoms is None:
+        lexemes = split_compound(part, "nb" if language in ("nn", "no") else language)
+        if lexemes is None:
             return None
-        atoms.extend(part_atoms)
-    if pause:
-        atoms[-1] = replace(atoms[-1], pause=True)
-    return Token(tuple(atoms), stop)
+        atoms.extend(Atom(kind, value, index) for kind, value in lexemes)
+    if atoms[0].kind == AND or (atoms[-1].kind in (AND, MULT) and len(atoms) > 1):
+        return None
+    if len(parts) == 1 and len(atoms) > 1 and not _compound_reads(atoms):
+        return None  # "entre" is no "1 3": a glued word must read as one number
+    return tuple(atoms)
 
 
-def atom_runs(words: Sequence[Word], lex: Lexicon) -> list[list[Atom]]:
-    """Maximal stretches of consecutive number words, ended by other words, a full stop or a
-    long pause."""
-    runs: list[list[Atom]] = []
-    current: list[Atom] = []
-    last_end: float | None = None
-    for index, word in enumerate(words):
-        token = tokenize(word.word, index, lex)
-        if token is None or (last_end is not None and word.start - last_end > MAX_GAP_S):
-            if current:
-                runs.append(current)
-            current, last_end = [], None
-        if token is None:
-            continue
-        if token.filler and current:  # a hesitation or a dash is a pause
-            current[-1] = replace(current[-1], pause=True)
-        current.extend(token.atoms)
-        last_end = word.end
-        if token.stop:
-            if current:
-                runs.append(current)
-            current, last_end = [], None
-    if current:
-        runs.append(current)
-    return runs
+def _compound_reads(atoms: list[Atom]) -> bool:
+    """Whether number words glued into one written word read as one number below 1000."""
+    kinds = [a.kind for a in atoms]
+    allowed = (
+        ["tens", "unit"], ["unit", "and", "tens"], ["unit", "hundred"], ["hundred", "unit"],
+        ["hundred", "teen"], ["hundred", "tens"], ["hundred", "tens", "unit"],
+        ["unit", "hundred", "unit"], ["unit", "hundred", "teen"], ["unit", "hundred", "tens"],
+        ["unit", "hundred", "tens", "unit"], ["unit", "hundred", "and", "tens"],
+        ["unit", "hundred", "unit", "and", "tens"], ["hundred", "unit", "and", "tens"],
+        ["hundred", "and", "tens"], ["hundred", "and", "unit"], ["unit", "hundred", "and", "unit"],
+        ["unit", "hundred", "and", "teen"], ["hundred", "and", "teen"],
+        ["mult", "unit"],
+    )  # fmt: skip
+    return kinds in allowed
+
+
+def tokenize(word: str, index: int, language: str) -> Tok:
+    """What the word at ``index`` contributes to a number."""
+    raw_word = word.strip()
+    core, trail = strip(raw_word)
+    stop = any(c in STOPS for c in trail)
+    pause = "," in trail
+    question = "?" in trail
+    lower = core.lower()
+    base = {"index": index, "stop": stop, "pause": pause, "raw": lower, "question": question}
+    if not lower:
+        return Tok(kind=OTHER, **base)
+    if lower in FILLERS or lower in SPOKEN_DASHES or all(c in DASHES for c in lower):
+        return Tok(kind=FILLER, **{**base, "pause": True})
+    if lower in PLUS_WORDS:
+        return Tok(kind=NUM, atoms=(Atom(PLUS, "", index),), **base)
+    if lower in BIG_NUMBER_WORDS:
+        return Tok(kind=BIG, **base)
+    if raw_word.endswith((",-", ".-")) or _AMOUNT.fullmatch(lower) or _TIME_SUFFIX.fullmatch(lower):
+        return Tok(kind=SHAPE, **base)
+    if any(c.isdigit() for c in lower):
+        if _ALNUM_DIGIT.fullmatch(lower):  # "3D" for "three": one or two stray letters
+            digits = re.sub(r"\D", "", lower)
+            return Tok(kind=NUM, atoms=(Atom(DIGITS, digits, index),), **base)
+        match = _DIGIT_WORD.fullmatch(lower)
+        if match is None:
+            return Tok(kind=OTHER, **base)  # "UFM670", "BA2490": letters and digits
+        body = match.group("body")
+        if any(shape.fullmatch(body) for shape in _SHAPES):
+            return Tok(kind=SHAPE, **base)
+        atoms = [Atom(PLUS, "", index)] if match.group("plus") else []
+        atoms.append(Atom(DIGITS, re.sub(r"\D", "", body), index))
+        lead_pause = match.group("lead") is not None
+        return Tok(kind=NUM, atoms=tuple(atoms), **{**base, "pause": pause or lead_pause})
+    if lower in _AND_WORDS:
+        return Tok(kind=NUM, atoms=(Atom(AND, 0, index),), **base)
+    number = _number_word(lower, index, language)
+    if number is not None:
+        weak = len(number) == 1 and lower in lexicon_for(language).weak
+        return Tok(kind=NUM, atoms=number, weak=weak, **base)
+    if lower in BRIDGES:
+        return Tok(kind=BRIDGE, **base)
+    return Tok(kind=OTHER, **base)
