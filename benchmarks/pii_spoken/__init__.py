@@ -1,0 +1,1 @@
+"""The spoken PII benchmark's parts: sentence generator, speech, calls, real clips, scoring."""
