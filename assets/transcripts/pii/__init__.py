@@ -5,7 +5,8 @@ Recall first: digit runs split by spaces, dashes and dots, number words of the f
 (en, nb, nn, da, sv), numbers dictated in pieces over several turns, partial or
 checksum-failing numbers next to a cue word, and spelled addresses are redacted; checksums
 raise confidence and pick the kind, they never gate. The rule set is in ``rules`` (rules 1-5),
-``tail`` (rule 6) and ``emails``; ``docs/redaction.md`` describes it with measured figures.
+``tail`` (rule 6) and ``emails``; ``assets/transcripts/README.md`` describes it and
+``benchmarks/README.md`` has the figures.
 
 Public API (as before, plus ``mute_spans``): ``find_pii``, ``PiiSpan``, ``redact_text``,
 ``number_runs``, ``NumberRun``, ``KINDS``, ``PHONE_REGION``.
