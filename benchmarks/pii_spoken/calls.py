@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
+from assets.transcripts.engines import build_engine
+from assets.transcripts.model_store import assemble_bundled_model
 from benchmarks.pii_spoken import tts
 from benchmarks.pii_spoken.spoken_gen import Sentence
 
@@ -114,9 +116,6 @@ def engine():
     """The pipeline's engine with the bundled model (loaded once)."""
     global _engine
     if _engine is None:
-        from assets.transcripts.engines import build_engine
-        from assets.transcripts.model_store import assemble_bundled_model
-
         models = cache_dir() / "models"
         model = assemble_bundled_model(models)
         _engine = build_engine("faster-whisper", str(model), compute_type="int8",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assets.transcripts.engines import decode_track
 from benchmarks.pii_spoken import tts
 from benchmarks.pii_spoken.calls import DEFAULT_CACHE, RATE
 from benchmarks.pii_spoken.score import Truth, norm
@@ -31,8 +32,6 @@ PS_DATA = Path("usr/share/pocketsphinx/test/data")
 
 
 def _decode(path: Path, channel: int | None = None) -> np.ndarray:
-    from assets.transcripts.engines import decode_track
-
     return decode_track(path.read_bytes(), channel)
 
 
