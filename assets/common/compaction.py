@@ -27,6 +27,8 @@ COPY_SUFFIX = ".compact"
 #: The catalogue name the copy attaches the database under: dbt writes views that name the
 #: catalogue (``lydspor.main.int_call_turns``), which is the file's stem when DuckDB opens it.
 _SOURCE = "source"
+#: How often (s) a file locked by another process is tried again, while ``wait_s`` lasts.
+LOCK_RETRY_S = 0.5
 _FRESH = "fresh"
 
 
@@ -60,13 +62,28 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def compact_database(path: Path) -> Compaction:
+def _attach(con: duckdb.DuckDBPyConnection, path: Path, wait_s: float) -> None:
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con.execute(f"attach {_quote(path)} as {_SOURCE}")
+            return
+        except duckdb.IOException:
+            # Another process holds the write lock (a pipeline step, dbt): wait for it.
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(LOCK_RETRY_S)
+
+
+def compact_database(path: Path, *, wait_s: float = 0.0) -> Compaction:
     """Rewrite the DuckDB file at ``path`` into a fresh file holding only its live rows, and
     swap it in atomically (the file's mode and owner are kept).
 
     Run it with no connection open on the file. DuckDB lets one process write a file: if this
     process or another one has it open, attaching it fails and so does this (``duckdb.Error``),
-    never skipping silently; the caller retries later. While it runs it holds the write lock,
+    never skipping silently. ``wait_s``: how long (s) to keep trying while another process
+    holds it (this process's own connection is never waited for). While it runs it holds the
+    write lock,
     so nobody can write to the old file between the copy and the swap.
 
     On any failure the old file stays in place, the partial copy is removed and the error is
@@ -84,7 +101,7 @@ def compact_database(path: Path) -> Compaction:
     con = duckdb.connect()
     try:
         # The write lock, and the WAL folded into the file, before anything is copied.
-        con.execute(f"attach {_quote(path)} as {_SOURCE}")
+        _attach(con, path, wait_s)
         before = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         con.execute(f"checkpoint {_SOURCE}")
         _remove(fresh, fresh_wal)
