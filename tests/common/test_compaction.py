@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
 from assets.common.compaction import COPY_SUFFIX, compact_database
+from assets.common.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, PRODUCTION_BUILD_EXCLUDES
 from assets.common.warehouse import ensure_table
+from assets.consent.assets import CONSENT_LINEAGE_TABLE
+from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
 from assets.recordings.ingest import CATALOGUE_TABLES
-from assets.retention.ledger import ensure_ledger
+from assets.retention.assets import RETENTION_STATE_TABLE
+from assets.retention.ledger import RETENTION_STATE_SCHEMA, ensure_ledger
+from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
 from tests.support.remanence import scan_bytes
 
 SECRET = "Kari Nordmann +4741234567"
@@ -207,3 +215,58 @@ def test_it_waits_for_another_process_to_let_go(database):
     finally:
         holder.wait()
     assert scan_bytes(database.parent, [SECRET]) == []
+
+
+def test_the_dbt_projects_catalogue_survives(catalog, tmp_path, policy):
+    """The real project built (`--empty`: its views select nothing) on the test catalogue: every
+    staging and intermediate view, mart, seed and key is the same after the rewrite."""
+    for table, schema in {
+        AGENT_AUDIO_TABLE: AGENT_AUDIO_SCHEMA,
+        CONSENT_LINEAGE_TABLE: CONSENT_LINEAGE_SCHEMA,
+        RETENTION_STATE_TABLE: RETENTION_STATE_SCHEMA,
+        WORDS_TABLE: WORDS_SCHEMA,
+    }.items():
+        ensure_table(catalog, table, schema)
+    catalog.execute(
+        "insert into raw.recordings (call_id, call_date, dialer, direction, agent_id) "
+        "values ('call-1', date '2026-11-02', 'generic', 'inbound', 'agent-a')"
+    )
+    catalog.close()  # dbt and the rewrite need the file to themselves
+    done = subprocess.run(
+        [
+            *(DBT_EXECUTABLE, "build", "--empty", *PRODUCTION_BUILD_EXCLUDES),
+            *("--profiles-dir", str(DBT_PROJECT_DIR)),
+            *("--vars", json.dumps({"mart_purposes": policy.mart_purposes})),
+            *("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-4000:]
+    database = Path(os.environ["LYDSPOR_DUCKDB_PATH"])
+
+    def contents():
+        con = duckdb.connect(str(database), read_only=True)
+        try:
+            relations = con.execute(
+                "select table_schema, table_name from information_schema.tables order by all"
+            ).fetchall()
+            counts = {
+                r: con.execute(f'select count(*) from "{r[0]}"."{r[1]}"').fetchone()[0]
+                for r in relations
+            }
+            return {q: con.execute(q).fetchall() for q in CATALOGUE}, counts
+        finally:
+            con.close()
+
+    before = contents()
+    views = {name for (_, name, _) in before[0][CATALOGUE[2]]}
+    assert {"stg_lydspor__calls", "int_agent_turns"} <= views
+    assert before[1][("raw", "recordings")] == 1
+
+    compact_database(database)
+
+    assert contents() == before

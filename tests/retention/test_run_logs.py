@@ -96,6 +96,26 @@ def test_runs_older_than_the_cutoff_go_and_the_running_one_stays(instance):
     assert scan_bytes(home(instance), [OTHER])
 
 
+@dg.asset
+def purger(context) -> dg.MaterializeResult:
+    result = purge_dagster_runs(context.instance, datetime.now(UTC), skip_run_ids={context.run_id})
+    return dg.MaterializeResult(metadata={"runs_deleted": len(result.deleted_runs)})
+
+
+def test_a_run_purges_the_others_and_finishes(instance):
+    """As the sweep does: the purge runs inside a run, which must not lose its own records."""
+    run(instance, MARKER)
+
+    current = dg.materialize([purger], instance=instance)
+
+    assert current.success
+    assert instance.get_run_ids() == [current.run_id]
+    assert instance.get_run_by_id(current.run_id).status == dg.DagsterRunStatus.SUCCESS
+    event = instance.get_latest_materialization_event(dg.AssetKey("purger"))
+    assert event.asset_materialization.metadata["runs_deleted"].value == 1
+    assert scan_bytes(home(instance), [MARKER]) == []
+
+
 def test_a_home_directory_is_accepted(instance):
     run(instance, MARKER)
 
