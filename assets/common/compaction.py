@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,7 +99,10 @@ def compact_database(path: Path, *, wait_s: float = 0.0) -> Compaction:
     started = time.monotonic()
     mode = path.stat()
 
-    con = duckdb.connect()
+    # Spilled while copying a catalogue larger than memory: next to it, not in the working
+    # directory, and removed with the connection.
+    spill = path.with_name(path.name + COPY_SUFFIX + ".tmp")
+    con = duckdb.connect(config={"temp_directory": str(spill)})
     try:
         # The write lock, and the WAL folded into the file, before anything is copied.
         _attach(con, path, wait_s)
@@ -129,6 +133,7 @@ def compact_database(path: Path, *, wait_s: float = 0.0) -> Compaction:
         con.execute(f"detach {_SOURCE}")
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     if wal.exists():
         # The old file's log, written after the swap: it would be replayed onto the new file.
         raise CompactionError(f"{wal} appeared while {path} was rewritten; check the file")

@@ -101,13 +101,32 @@ def _log_dir(instance: dg.DagsterInstance) -> Path | None:
     return None
 
 
+def _shard(instance: dg.DagsterInstance, run_id: str) -> Path | None:
+    """The run's own SQLite file, where the default storage keeps all of its events."""
+    path_for_shard = getattr(instance.event_log_storage, "path_for_shard", None)
+    return Path(path_for_shard(run_id)) if path_for_shard else None
+
+
+def _events_mention(instance: dg.DagsterInstance, run_id: str, forms: list[bytes]) -> bool:
+    shard = _shard(instance, run_id)
+    if shard is not None and shard.is_file():
+        # Reading the file raw is faster than loading every event (a dbt build logs
+        # thousands), and finds what deleted rows left in it too.
+        return any(
+            mentions(p.read_bytes(), forms)
+            for p in (shard, *(shard.with_name(shard.name + s) for s in ("-wal", "-journal")))
+            if p.is_file()
+        )
+    return any(mentions(serialize_value(e).encode(), forms) for e in instance.all_logs(run_id))
+
+
 def _run_mentions(
     instance: dg.DagsterInstance, record, forms: list[bytes], log_dir: Path | None
 ) -> bool:
     run = record.dagster_run
     if mentions(serialize_value(run).encode(), forms):
         return True
-    if any(mentions(serialize_value(e).encode(), forms) for e in instance.all_logs(run.run_id)):
+    if _events_mention(instance, run.run_id, forms):
         return True
     run_logs = log_dir / run.run_id if log_dir else None
     if run_logs and run_logs.is_dir():
@@ -143,10 +162,9 @@ def _forget_cached_events(instance: dg.DagsterInstance, run_ids: set[str]) -> No
 
 
 def _remove_shard(instance: dg.DagsterInstance, run_id: str) -> None:
-    path_for_shard = getattr(instance.event_log_storage, "path_for_shard", None)
-    if path_for_shard is None:
+    shard = _shard(instance, run_id)
+    if shard is None:
         return
-    shard = Path(path_for_shard(run_id))
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             shard.with_name(shard.name + suffix).unlink()

@@ -73,6 +73,32 @@ def test_runs_mentioning_an_erased_value_leave_no_bytes(instance):
     run(instance, OTHER)
 
 
+def test_one_event_log_file_for_all_runs_is_purged_too(tmp_path):
+    """Dagster's other SQLite layout (``ConsolidatedSqliteEventLogStorage``): no file per
+    run, so the events are read through the instance."""
+    root = tmp_path / "dagster"
+    root.mkdir()
+    (root / "dagster.yaml").write_text(
+        "telemetry:\n  enabled: false\n"
+        "event_log_storage:\n"
+        "  module: dagster._core.storage.event_log\n"
+        "  class: ConsolidatedSqliteEventLogStorage\n"
+        f"  config:\n    base_dir: {root / 'events'}\n"
+    )
+    with dg.DagsterInstance.from_config(str(root)) as consolidated:
+        erased = run(consolidated, MARKER)
+        kept = run(consolidated, OTHER)
+        assert scan_bytes(root / "events", [MARKER])
+
+        result = purge_dagster_runs(
+            consolidated, datetime.now(UTC) - timedelta(days=30), mentioning=[MARKER]
+        )
+
+        assert result.deleted_runs == [erased]
+        assert consolidated.get_run_ids() == [kept]
+    assert scan_bytes(root, [MARKER]) == []
+
+
 def test_a_phone_number_is_matched_by_its_digits(instance):
     erased = run(instance, "customer 4741234567 called")
     run(instance, OTHER)
