@@ -49,3 +49,24 @@ def test_isolation_margin_is_configured_and_checked(policy, tmp_path):
     bad["isolation"] = {"min_confidence": 1.5}
     with pytest.raises(ValueError, match="min_confidence"):
         type(policy).model_validate(bad)
+
+
+def test_every_window_has_an_enforcer_and_the_essential_ones_are_required(policy):
+    data = policy.model_dump()
+    data["windows"]["call_recordings_backup"] = {"contract": "30d"}
+    with pytest.raises(ValueError, match="nothing would enforce"):
+        type(policy).model_validate(data)
+    for object_class in ("call_metadata", "audit_log", "run_logs"):
+        data = policy.model_dump()
+        del data["windows"][object_class]
+        with pytest.raises(ValueError, match=f"windows.{object_class}.*kept for ever"):
+            type(policy).model_validate(data)
+
+
+def test_expiry_names_a_class_and_an_action(policy):
+    data = policy.model_dump()
+    data["expiry"] = {"call_metadata": "archive"}
+    with pytest.raises(ValueError, match=r"expiry\.call_metadata"):
+        type(policy).model_validate(data)
+    data["expiry"] = {"call_metadata": "anonymise"}
+    assert type(policy).model_validate(data).expiry == {"call_metadata": "anonymise"}
