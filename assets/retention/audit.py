@@ -36,8 +36,17 @@ create table if not exists {AUDIT_TABLE} (
 """
 
 #: Actions recorded; reads of audio and transcripts are recorded as ``read``, refused ones as
-#: ``read_denied``.
-ACTIONS = {"delete", "erasure_decision", "hold_placed", "hold_released", "read", "read_denied"}
+#: ``read_denied``; a deletion a legal hold prevented as ``hold_conflict``.
+ACTIONS = {
+    "delete",
+    "erasure_decision",
+    "hold_conflict",
+    "hold_placed",
+    "hold_refused",
+    "hold_released",
+    "read",
+    "read_denied",
+}
 
 
 @dataclass(frozen=True)
