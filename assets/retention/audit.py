@@ -51,14 +51,16 @@ create table if not exists {CHECKPOINT_TABLE} (
 """
 
 #: Actions recorded; reads of audio and transcripts are recorded as ``read``, refused ones as
-#: ``read_denied``.
+#: ``read_denied``; a deletion a legal hold prevented as ``hold_conflict``, rows purged after
+#: their owner expired as ``purge_rows``.
 ACTIONS = {
     "delete",
     "purge_rows",
     "erasure_decision",
-    "hold_placed",
-    "hold_released",
     "hold_conflict",
+    "hold_placed",
+    "hold_refused",
+    "hold_released",
     "read",
     "read_denied",
 }

@@ -166,6 +166,13 @@ class RetentionPolicy(BaseModel):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _lias_cover_their_uses(self) -> RetentionPolicy:
+        problems = lia_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     def window(self, object_class: str, legal_basis: str) -> timedelta:
         try:
             return self.windows[object_class][legal_basis]
@@ -204,6 +211,53 @@ class RetentionPolicy(BaseModel):
 
     def knows_lia(self, reference: str | None) -> bool:
         return reference is not None and reference in self.legitimate_interest_assessments
+
+    def lia_gap(self, reference: str | None, object_class: str) -> str | None:
+        """Why ``reference`` is no basis for holding ``object_class``; None when its LIA
+        covers the class."""
+        if reference is None:
+            return "no LIA reference"
+        lia = self.legitimate_interest_assessments.get(reference)
+        if lia is None:
+            return f"LIA {reference!r} is not declared under legitimate_interest_assessments"
+        if object_class not in lia.covers:
+            return f"LIA {reference!r} covers {sorted(lia.covers)}, not {object_class}"
+        return None
+
+
+def lia_problems(policy: RetentionPolicy) -> list[str]:
+    """Every use of legitimate interest the policy's LIAs do not cover, and every consent
+    purpose a dialer would record that the policy does not declare."""
+    problems = []
+    for ref, lia in policy.legitimate_interest_assessments.items():
+        unknown = sorted(set(lia.covers) - OBJECT_CLASSES)
+        if unknown:
+            problems.append(f"legitimate_interest_assessments.{ref}.covers: unknown {unknown}")
+    for object_class, by_basis in policy.windows.items():
+        covered = any(
+            object_class in lia.covers for lia in policy.legitimate_interest_assessments.values()
+        )
+        for basis in by_basis:
+            if basis.startswith("legitimate_interest") and not covered:
+                problems.append(
+                    f"windows.{object_class}.{basis}: no LIA under legitimate_interest_assessments "
+                    f"covers {object_class}"
+                )
+    for dialer, defaults in policy.dialers.items():
+        # A dialer's LIA is the basis for holding the customer's voice on outbound calls.
+        gap = (
+            policy.lia_gap(defaults.lia_reference, "customer_audio")
+            if defaults.lia_reference is not None
+            else None
+        )
+        if gap:
+            problems.append(f"dialers.{dialer}.lia_reference: {gap}")
+        undeclared = sorted(set(defaults.consent_purposes) - set(policy.purposes))
+        if undeclared:
+            problems.append(
+                f"dialers.{dialer}.consent_purposes: {undeclared} are not declared under purposes"
+            )
+    return problems
 
 
 def load_policy(path: Path | str) -> RetentionPolicy:

@@ -1,10 +1,11 @@
 """The retention sweep: everything past its deadline goes, objects and the rows copied from them.
 
-In order: every catalogued call gets its metadata entry (``call_metadata``); each ledger entry past
-its deadline is deleted through the retention engine (objects removed and verified, rows entries
-closed), except what a legal hold keeps, which is reported and audited once; then every row whose
-owner is gone is purged (``copies``), the audit log is pruned to its window, and what is still
-overdue is reported as a failure. Run again, it finds nothing to do.
+In order: every catalogued call gets its metadata entry (``call_metadata``); each ledger entry
+past its deadline is deleted through the retention engine (objects removed and verified, rows
+entries closed), except what a legal hold keeps, which is reported and audited
+(``holds.record_hold_conflicts``); then every row whose owner is gone is purged (``copies``), the
+audit log is pruned to its window, and what is still overdue is reported as a failure. Run
+again, it finds nothing to do.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ import duckdb
 from assets.common.storage import ObjectStore
 from assets.retention import audit
 from assets.retention.call_metadata import register_call_metadata
-from assets.retention.copies import Overdue, overdue_rows, purge
+from assets.retention.copies import Overdue, is_rows_key, overdue_rows, purge
 from assets.retention.deletion import DeletionError, DeletionReceipt, delete_object
-from assets.retention.holds import held_call_ids
+from assets.retention.holds import record_hold_conflicts
 from assets.retention.policy import REQUIRED_WINDOWS, RetentionPolicy
 
 
@@ -61,10 +62,16 @@ def sweep(
     result = SweepResult()
     if policy is not None:
         register_call_metadata(con, policy, now)
-    held = held_call_ids(con)
-    for obj in due_objects(con, now):
+    due = due_objects(con, now)
+    held = {
+        obj["object_key"]
+        for obj in record_hold_conflicts(
+            con, due, actor="sweep", now=now, wanted="deletion at retention deadline"
+        )
+    }
+    for obj in due:
         key = obj["object_key"]
-        if obj["call_id"] in held:
+        if key in held:
             result.held.append(key)
             continue
         reason = (
@@ -72,13 +79,12 @@ def sweep(
             f"({obj['object_class']} under {obj['legal_basis']})"
         )
         try:
-            if not key.startswith("rows/") and store.stat(key) is None:
+            if not is_rows_key(key) and store.stat(key) is None:
                 # Gone already (e.g. expired by a bucket lifecycle rule): record it as deleted.
                 result.already_gone.append(key)
             result.deleted.append(delete_object(store, con, key, reason, now=now, actor="sweep"))
         except DeletionError as exc:
             result.failed.append((key, str(exc)))
-    _audit_hold_conflicts(con, result.held, now)
     expiry = policy.expiry if policy is not None else {}
     purged = purge(con, expiry)
     result.rows_deleted, result.rows_anonymised = purged.deleted, purged.anonymised
@@ -99,31 +105,3 @@ def sweep(
             (found.table, f"{found.rows} row(s) of {found.owner} past deadline: {found.sample}")
         )
     return result
-
-
-def _audit_hold_conflicts(con: duckdb.DuckDBPyConnection, keys: list[str], now: datetime) -> None:
-    """A held object past its deadline is kept; the first sweep to meet it says so in the log."""
-    if not keys:
-        return
-    seen = {
-        r[0]
-        for r in con.execute(
-            f"select subject from {audit.AUDIT_TABLE} where action = 'hold_conflict' "
-            "and list_contains(?, subject)",
-            [keys],
-        ).fetchall()
-    }
-    audit.append_many(
-        con,
-        [
-            audit.NewEntry(
-                "hold_conflict",
-                "sweep",
-                subject=key,
-                details={"kept": "past its deadline, under legal hold"},
-                at=now,
-            )
-            for key in keys
-            if key not in seen
-        ],
-    )

@@ -117,7 +117,7 @@ def hold_place(
                 con, "call" if call else "agent", call or agent, reason, by, store=store()
             )
     except HoldError as exc:
-        fail(str(exc))
+        fail(f"{exc} (no hold was placed)")
     console.print(f"hold {hold.hold_id} placed on {hold.scope} {hold.subject}")
 
 
