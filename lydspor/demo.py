@@ -133,6 +133,8 @@ class SweepOutcome:
     deleted: int
     held: list[str]
     failed: list[dict]
+    rows_deleted: dict[str, int]
+    rows_anonymised: dict[str, int]
 
 
 def run_retention_sweep(*, instance=None) -> SweepOutcome:
@@ -161,6 +163,8 @@ def run_retention_sweep(*, instance=None) -> SweepOutcome:
         deleted=int(metadata.get("deleted", 0)),
         held=list(metadata.get("held", [])),
         failed=list(metadata.get("failed", [])),
+        rows_deleted=dict(metadata.get("rows_deleted") or {}),
+        rows_anonymised=dict(metadata.get("rows_anonymised") or {}),
     )
 
 

@@ -23,6 +23,7 @@ from assets.retention.checks import (
     every_object_has_basis_and_purposes,
 )
 from assets.retention.resources import PolicyResource
+from assets.retention.row_checks import personal_rows_within_deadline
 from assets.transcripts.assets import transcripts
 from assets.transcripts.checks import transcript_words_redacted_and_well_formed
 from assets.transcripts.resources import WhisperResource
@@ -58,6 +59,7 @@ defs = dg.Definitions(
     asset_checks=[
         customer_audio_within_deadline,
         every_object_has_basis_and_purposes,
+        personal_rows_within_deadline,
         transcript_words_redacted_and_well_formed,
     ],
     jobs=[call_pipeline_job, retention_sweep],

@@ -30,7 +30,7 @@ from assets.retention.resources import PolicyResource
     kinds={"s3", "duckdb"},
     description="Agent-only audio per call: stereo channel split, agent-only passthrough, mono "
     "isolated by the agent's voiceprint (enrolled from their own tracks). Customer audio "
-    "without a basis to keep it is deleted at once.",
+    "without a basis to keep it is deleted at once, unless a legal hold keeps it.",
 )
 def agent_audio(
     context: dg.AssetExecutionContext,
@@ -51,7 +51,7 @@ def agent_audio(
             # Agent tracks first: they enrol the voiceprints the mono calls are isolated by.
             "order by recording_mode = 'mono', call_id"
         ).pl()
-        rows = []
+        rows, hold_conflicts = [], {}
         for i, recording in enumerate(recordings.iter_rows(named=True), 1):
             result = process_recording(store, con, tenant_policy, recording, settings=settings)
             context.log.info(
@@ -64,6 +64,8 @@ def agent_audio(
                 con, AGENT_AUDIO_TABLE, pl.DataFrame([row], schema=AGENT_AUDIO_SCHEMA), ["call_id"]
             )
             rows.append(row)
+            if result.hold_conflict:
+                hold_conflicts[result.call_id] = list(result.hold_conflict)
     frame = pl.DataFrame(rows, schema=AGENT_AUDIO_SCHEMA)
     return dg.MaterializeResult(
         metadata={
@@ -73,5 +75,7 @@ def agent_audio(
             ),
             "by_status": dg.MetadataValue.json(dict(Counter(frame["status"].to_list()))),
             "isolation_review": frame.filter(pl.col("status") == "isolation_review").height,
+            # Customer audio a legal hold kept from deletion (call -> hold ids); audited.
+            "hold_conflicts": dg.MetadataValue.json(hold_conflicts),
         }
     )

@@ -24,6 +24,7 @@ from assets.common.storage import ObjectStore
 from assets.consent.basis import CONSENT
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.deletion import delete_object
+from assets.retention.holds import record_hold_conflicts
 from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, alive_object, register
 from assets.retention.policy import RetentionPolicy
 
@@ -61,6 +62,8 @@ class AgentAudioResult:
     customer_audio_deleted: bool
     #: What else happened (enrolment, isolation confidence, an error), for the run's log.
     note: str | None = None
+    #: The legal holds that kept the customer's voice this step would have deleted.
+    hold_conflict: tuple[str, ...] = ()
 
     def as_row(self, call_date, processed_at: datetime, source_key: str) -> dict:
         return {
@@ -136,8 +139,10 @@ def process_recording(
             status, agent_key, duration = iso.FAILED, None, float(recording["duration_s"])
             note = f"isolation failed: {type(exc).__name__}: {exc}"
 
-    deleted = _delete_customer_voice(store, con, raw, status, now)
-    return AgentAudioResult(call_id, status, agent_key, duration, deleted, note)
+    deleted, held = _delete_customer_voice(store, con, raw, status, now)
+    if held:
+        note = "; ".join(filter(None, [note, f"customer audio kept under legal hold {held}"]))
+    return AgentAudioResult(call_id, status, agent_key, duration, deleted, note, held)
 
 
 def _store_agent_audio(store, con, policy, key, call_id, call_date, data: bytes, now) -> None:
@@ -213,9 +218,16 @@ def _written_earlier(
 
 def _delete_customer_voice(
     store: ObjectStore, con: duckdb.DuckDBPyConnection, raw: dict | None, status: str, now: datetime
-) -> bool:
+) -> tuple[bool, tuple[str, ...]]:
+    """Whether the customer's voice is gone, and the holds that kept it when one did."""
     if raw is None or raw["object_class"] != CUSTOMER_AUDIO or raw["legal_basis"] == CONSENT:
-        return raw is None
+        return raw is None, ()
+    held = record_hold_conflicts(
+        con, [raw], actor="agent_audio", now=now, wanted="deletion after agent extraction"
+    )
+    if held:
+        # A hold outranks the short window: the sweep deletes it once the hold is released.
+        return False, tuple(held[0]["holds"])
     if status == EXTRACTED:
         reason = "customer voice deleted once the agent's channel was written"
     elif status in (iso.ISOLATED, iso.REVIEW):
@@ -224,4 +236,4 @@ def _delete_customer_voice(
         # Mixed audio cannot be split yet; keeping it "just in case" is not allowed.
         reason = "mono recording without a basis to keep the customer's voice: deleted at once"
     delete_object(store, con, raw["object_key"], reason, now=now)
-    return True
+    return True, ()

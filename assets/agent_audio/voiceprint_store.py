@@ -19,6 +19,7 @@ import polars as pl
 
 from assets.agent_audio.embeddings import EMBEDDING_DIM, MODEL_NAME
 from assets.agent_audio.enrolment import Enrolment, combine
+from assets.common.secrets import pseudonym
 from assets.common.storage import ObjectStore
 from assets.common.warehouse import ensure_table, upsert
 from assets.retention.deletion import delete_object
@@ -54,8 +55,9 @@ class Source:
 
 
 def voiceprint_key(agent_id: str) -> str:
-    digest = hashlib.sha256(agent_id.encode()).hexdigest()[:16]
-    return f"voiceprints/{digest}.json"
+    """Named by the agent's keyed pseudonym: the ledger keeps the key after the voiceprint is
+    deleted, and a plain digest of an employee id is reversed by trying the staff list."""
+    return f"voiceprints/{pseudonym('agent', agent_id).split(':', 1)[1]}.json"
 
 
 def load_voiceprint(

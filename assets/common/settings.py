@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from assets.common.secrets import KEY_FILE_VARIABLE, default_key_file
+
 #: Calls are partitioned by their local call date in the tenant's time zone.
 CALL_TIMEZONE = ZoneInfo("Europe/Oslo")
 
@@ -56,6 +58,8 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
         "LYDSPOR_POLICY": str(default_policy_path()),
         "LYDSPOR_ACCESS_POLICY": str(default_access_policy_path()),
         "DAGSTER_HOME": str(state / "dagster"),
+        # The key of keyed pseudonyms (assets/common/secrets.py): beside the state, not in it.
+        KEY_FILE_VARIABLE: str(default_key_file(state)),
     }
 
 

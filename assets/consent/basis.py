@@ -9,11 +9,12 @@ documented legitimate-interest assessment, while the agent's part is extracted.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import polars as pl
 
 from assets.recordings.metadata import CallMetadata, ConsentMechanism, Direction, RecordingMode
+from assets.retention.ledger import CUSTOMER_AUDIO
 from assets.retention.policy import RetentionPolicy
 
 CONTRACT = "contract"
@@ -62,13 +63,18 @@ CONSENT_LINEAGE_SCHEMA = pl.Schema(
 )
 
 
-def consent_problems(call: CallMetadata, declared_purposes: set[str] | None = None) -> list[str]:
-    """Why the call's consent is not valid (freely given, unambiguous, informed, specific);
-    empty when it is."""
+def consent_problems(call: CallMetadata, declared_purposes: set[str]) -> list[str]:
+    """Why the call's consent is not valid (freely given, unambiguous, informed, specific,
+    demonstrable, for purposes the tenant declares); empty when it is."""
     consent = call.consent
     if consent is None:
         return ["no consent event in the metadata"]
     problems = []
+    if consent.at is None:
+        # Art. 7(1): the controller must be able to show when consent was given.
+        problems.append("not demonstrable: no time of consent was recorded")
+    elif consent.at.astimezone(UTC) > call.ended_at.astimezone(UTC):
+        problems.append("not prior: the consent time is after the call ended")
     if consent.mechanism not in _ACTIVE_MECHANISMS:
         problems.append(f"mechanism {consent.mechanism.value!r} is not an active act")
     if not consent.given:
@@ -79,7 +85,7 @@ def consent_problems(call: CallMetadata, declared_purposes: set[str] | None = No
         problems.append("not freely given: the service depended on consenting")
     if not consent.purposes:
         problems.append("not specific: no purposes were named")
-    elif declared_purposes is not None and set(consent.purposes) - declared_purposes:
+    elif set(consent.purposes) - declared_purposes:
         unknown = sorted(set(consent.purposes) - declared_purposes)
         problems.append(f"not specific: purposes {unknown} are not in the tenant's policy")
     if not consent.prompt_version:
@@ -111,14 +117,16 @@ def _customer_basis(call: CallMetadata, policy: RetentionPolicy) -> TrackBasis:
             reason="agent-only recording: the customer's voice was never recorded",
         )
     if call.direction is Direction.OUTBOUND:
-        if not policy.knows_lia(call.lia_reference):
+        gap = policy.lia_gap(call.lia_reference, CUSTOMER_AUDIO)
+        if gap is not None:
+            # The safe error: without an LIA that covers the customer's voice, it gets the
+            # short window of no basis at all.
             return TrackBasis(
                 **common,
                 legal_basis=NO_BASIS,
                 purposes=[EXTRACTION_ONLY],
                 consent_valid=None,
-                reason=f"outbound call whose LIA reference {call.lia_reference!r} is not in "
-                "the tenant's policy",
+                reason=f"outbound call without a basis for the customer's voice: {gap}",
                 lia_reference=call.lia_reference,
             )
         return TrackBasis(

@@ -3,6 +3,11 @@
 Each entry's hash covers its content and the previous entry's hash, so editing, removing or
 reordering any entry breaks the chain from that entry on. The newest head is also written to the
 object store (``audit/head.json``), so cutting entries off the end is detected too.
+
+The log has a window of its own (``windows.audit_log``): ``prune`` removes entries older than it
+from the start and records the last removed entry's sequence number and hash as a checkpoint;
+``verify`` then walks the chain from that checkpoint, so a pruned log still verifies and any
+entry removed without a checkpoint still breaks it.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
+from assets.common.warehouse import transaction
+
 AUDIT_TABLE = "raw.audit_log"
+CHECKPOINT_TABLE = "raw.audit_checkpoints"
 HEAD_KEY = "audit/head.json"
 GENESIS = "0" * 64
 
@@ -33,11 +41,29 @@ create table if not exists {AUDIT_TABLE} (
     prev_hash varchar not null,
     hash varchar not null
 );
+create table if not exists {CHECKPOINT_TABLE} (
+    seq bigint primary key,
+    hash varchar not null,
+    pruned_before timestamptz not null,
+    entries_pruned bigint not null,
+    pruned_at timestamptz not null
+);
 """
 
 #: Actions recorded; reads of audio and transcripts are recorded as ``read``, refused ones as
-#: ``read_denied``.
-ACTIONS = {"delete", "erasure_decision", "hold_placed", "hold_released", "read", "read_denied"}
+#: ``read_denied``; a deletion a legal hold prevented as ``hold_conflict``, rows purged after
+#: their owner expired as ``purge_rows``.
+ACTIONS = {
+    "delete",
+    "purge_rows",
+    "erasure_decision",
+    "hold_conflict",
+    "hold_placed",
+    "hold_refused",
+    "hold_released",
+    "read",
+    "read_denied",
+}
 
 
 @dataclass(frozen=True)
@@ -134,7 +160,7 @@ def append_many(con: duckdb.DuckDBPyConnection, new: Sequence[NewEntry]) -> list
         return []
     ensure_audit_log(con)
     last = con.execute(f"select seq, hash from {AUDIT_TABLE} order by seq desc limit 1").fetchone()
-    seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+    seq, prev = (last[0], last[1]) if last else checkpoint(con)
     written, rows = [], []
     for entry in new:
         seq += 1
@@ -173,10 +199,49 @@ class VerifyResult:
     problem: str | None = None
 
 
+def checkpoint(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
+    """Where the chain starts: (0, GENESIS), or the last pruned entry's (seq, hash)."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'raw' and table_name = 'audit_checkpoints'"
+    ).fetchone()[0]
+    if not exists:  # a log written before pruning existed, read in a read-only session
+        return (0, GENESIS)
+    row = con.execute(
+        f"select seq, hash from {CHECKPOINT_TABLE} order by seq desc limit 1"
+    ).fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def prune(con: duckdb.DuckDBPyConnection, before: datetime, now: datetime | None = None) -> int:
+    """Remove the entries logged before ``before`` (the audit log's window), oldest first and
+    never past a gap; the chain's new start is checkpointed in the same transaction."""
+    ensure_audit_log(con)
+    start, _ = checkpoint(con)
+    row = con.execute(
+        f"select max(seq), count(*) from {AUDIT_TABLE} where logged_at < ? and seq < "
+        f"coalesce((select min(seq) from {AUDIT_TABLE} where logged_at >= ?), 9223372036854775807)",
+        [before, before],
+    ).fetchone()
+    last, count = row
+    if not last or last <= start:
+        return 0
+    kept_hash = con.execute(f"select hash from {AUDIT_TABLE} where seq = ?", [last]).fetchone()[0]
+    with transaction(con):
+        con.execute(f"delete from {AUDIT_TABLE} where seq <= ?", [last])
+        con.execute(
+            f"insert into {CHECKPOINT_TABLE} values (?, ?, ?, ?, ?)",
+            [last, kept_hash, before, count, now or datetime.now(UTC)],
+        )
+    return count
+
+
 def verify(con: duckdb.DuckDBPyConnection, head: dict | None = None) -> VerifyResult:
-    """Walk the chain from the start; ``head`` is the last anchored {seq, hash}, if any."""
+    """Walk the chain from its start (or checkpoint); ``head`` is the last anchored
+    {seq, hash}, if any."""
     rows = con.execute(f"select * from {AUDIT_TABLE} order by seq").fetchall()
-    prev, expected_seq = GENESIS, 1
+    start, prev = checkpoint(con)
+    expected_seq = start + 1
     for seq, at, actor, action, call_id, subject, details, prev_hash, digest in rows:
         if seq != expected_seq:
             return VerifyResult(
@@ -190,15 +255,15 @@ def verify(con: duckdb.DuckDBPyConnection, head: dict | None = None) -> VerifyRe
             return VerifyResult(False, len(rows), seq, f"entry {seq} was altered")
         prev, expected_seq = digest, seq + 1
     if head is not None:
-        anchored = int(head["seq"])
-        if anchored > len(rows):
+        anchored, last = int(head["seq"]), start + len(rows)
+        if anchored > last:
             return VerifyResult(
                 False,
                 len(rows),
-                len(rows) + 1,
-                f"entries {len(rows) + 1}..{anchored} were removed from the end",
+                last + 1,
+                f"entries {last + 1}..{anchored} were removed from the end",
             )
-        if rows[anchored - 1][8] != head["hash"]:
+        if anchored > start and rows[anchored - start - 1][8] != head["hash"]:
             return VerifyResult(
                 False, len(rows), anchored, f"entry {anchored} differs from the anchored head"
             )

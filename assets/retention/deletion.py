@@ -13,6 +13,7 @@ import polars as pl
 from assets.common.storage import ObjectStore, StorageError
 from assets.common.warehouse import transaction
 from assets.retention import audit
+from assets.retention.copies import is_rows_key
 
 
 class DeletionError(RuntimeError):
@@ -89,7 +90,7 @@ def delete_objects(
         if key not in ledger:
             raise DeletionError(f"refusing to delete {key!r}: it is not in the retention ledger")
         deleted_at = ledger[key][-1]
-        if deleted_at is not None and store.stat(key) is None:
+        if deleted_at is not None and (is_rows_key(key) or store.stat(key) is None):
             raise DeletionError(f"{key!r} was already deleted at {deleted_at}")
     deleted_at = now or datetime.now(UTC)
     receipts: list[DeletionReceipt] = []
@@ -111,7 +112,10 @@ def delete_objects(
 
 
 def _remove_verified(store: ObjectStore, key: str) -> DeletionError | None:
-    """Remove the object and check it is gone; the error if not."""
+    """Remove the object and check it is gone; the error if not. A rows entry names no object:
+    its rows are removed by ``copies.purge``, which the sweep and erasure run right after."""
+    if is_rows_key(key):
+        return None
     try:
         store.remove(key)
         verified = store.stat(key) is None

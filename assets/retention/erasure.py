@@ -1,30 +1,30 @@
 """Erasure requests: the controller's decision, recorded and carried out.
 
-``erase`` deletes every stored object of the matching calls (audio, transcripts) through the
-retention engine and anonymises their rows: the phone number is dropped (or replaced by a salted
-hash when the policy allows it, for de-duplication only), transcript words lose their text but
-keep their timings, so talk-time statistics survive; for an agent, the agent id is replaced by a
-random token. ``refuse`` records the decision and its reason and changes nothing else.
+``erase`` closes every ledger entry of the matching calls through the retention engine (audio,
+transcripts, the call's metadata rows entry), then purges every row those entries owned, marts
+included (``copies.purge``: deleted, or anonymised where the policy's ``expiry`` says so); for an
+agent, their voiceprint goes too. The request and the audit log name the subject by a keyed
+pseudonym (``assets/common/secrets.py``), never by a digest anyone could reverse. ``refuse``
+records the decision and its reason and changes nothing else. The bytes the purge freed leave the
+DuckDB file when the caller compacts it (docs/compliance.md).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import duckdb
 import phonenumbers
 
 from assets.agent_audio.voiceprint_store import delete_voiceprint
+from assets.common.secrets import pseudonym
 from assets.common.storage import ObjectStore
 from assets.retention import audit
+from assets.retention.copies import PurgeResult, purge
 from assets.retention.deletion import delete_object
 from assets.retention.holds import held_call_ids
-from assets.transcripts.tables import erase_transcript_text
 
 REQUESTS_TABLE = "raw.erasure_requests"
 ERASED_CALLS_TABLE = "raw.erased_calls"
@@ -67,6 +67,8 @@ class ErasureOutcome:
     calls_erased: list[str] = field(default_factory=list)
     calls_held: list[str] = field(default_factory=list)
     objects_deleted: int = 0
+    call_dates: list[date] = field(default_factory=list)
+    purged: PurgeResult | None = None
 
 
 def ensure_erasure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -112,6 +114,7 @@ def execute_request(
     reason: str,
     decided_by: str,
     keep_phone_hash: bool = False,
+    expiry: dict[str, str] | None = None,
 ) -> ErasureOutcome:
     if selector not in SELECTORS:
         raise ErasureError(f"selector must be one of {sorted(SELECTORS)}")
@@ -123,13 +126,12 @@ def execute_request(
     calls = matching_calls(con, selector, value)
     outcome = ErasureOutcome(str(uuid.uuid4()), decision, calls)
     decided_at = datetime.now(UTC)
-    # The log names the request, never the phone number itself.
-    shown = value if selector != "phone" else "phone:" + _digest(normalise_phone(value))[:12]
+    shown = subject_of(selector, value)
     audit.append(
         con,
         "erasure_decision",
         actor=decided_by,
-        subject=f"{selector}:{shown}",
+        subject=shown,
         details={
             "request_id": outcome.request_id,
             "decision": decision,
@@ -140,6 +142,8 @@ def execute_request(
     )
     if decision == "erase":
         held = held_call_ids(con)
+        numbers = _numbers(con, calls) if keep_phone_hash else {}
+        outcome.call_dates = _call_dates(con, calls)
         for call_id in calls:
             if call_id in held:
                 outcome.calls_held.append(call_id)
@@ -150,9 +154,10 @@ def execute_request(
             outcome.calls_erased.append(call_id)
         if selector == "agent":
             # The voiceprint belongs to no call: it goes with the agent, held calls or not.
-            reason = f"erasure request {outcome.request_id}"
-            outcome.objects_deleted += delete_voiceprint(store, con, value, reason, decided_by)
-        _anonymise(con, selector, value, outcome.calls_erased, keep_phone_hash)
+            why = f"erasure request {outcome.request_id}"
+            outcome.objects_deleted += delete_voiceprint(store, con, value, why, decided_by)
+        outcome.purged = purge(con, expiry)
+        _keep_phone_pseudonyms(con, numbers, outcome.calls_erased)
     con.execute(
         f"insert into {REQUESTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -173,6 +178,45 @@ def execute_request(
     return outcome
 
 
+def subject_of(selector: str, value: str) -> str:
+    """How a request names its subject: a call by its id (nothing personal once erased), a
+    phone number or an agent by a keyed pseudonym."""
+    if selector == "call":
+        return f"call:{value}"
+    return pseudonym(selector, normalise_phone(value) if selector == "phone" else value)
+
+
+def _call_dates(con: duckdb.DuckDBPyConnection, calls: list[str]) -> list[date]:
+    rows = con.execute(
+        "select distinct call_date from raw.recordings where list_contains(?, call_id) "
+        "order by call_date",
+        [calls],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _numbers(con: duckdb.DuckDBPyConnection, calls: list[str]) -> dict[str, str]:
+    rows = con.execute(
+        "select call_id, customer_number from raw.recordings where list_contains(?, call_id) "
+        "and customer_number is not null",
+        [calls],
+    ).fetchall()
+    return dict(rows)
+
+
+def _keep_phone_pseudonyms(
+    con: duckdb.DuckDBPyConnection, numbers: dict[str, str], erased: list[str]
+) -> None:
+    """Where the policy keeps one and the call's row survives (expiry ``anonymise``): the
+    number's keyed pseudonym, for de-duplication only."""
+    for call_id in erased:
+        if call_id in numbers:
+            con.execute(
+                "update raw.recordings set customer_number = ? where call_id = ?",
+                [pseudonym("phone", normalise_phone(numbers[call_id])), call_id],
+            )
+
+
 def _erase_call(
     store: ObjectStore, con: duckdb.DuckDBPyConnection, call_id: str, request_id: str, actor: str
 ) -> int:
@@ -190,52 +234,3 @@ def _erase_call(
         [call_id, request_id, datetime.now(UTC)],
     )
     return len(keys)
-
-
-def _anonymise(
-    con: duckdb.DuckDBPyConnection,
-    selector: str,
-    value: str,
-    calls: list[str],
-    keep_phone_hash: bool,
-) -> None:
-    if not calls:
-        return
-    marks = ", ".join("?" for _ in calls)
-    if keep_phone_hash:
-        salt = os.environ.get("LYDSPOR_PHONE_SALT", "")
-        if not salt:
-            raise ErasureError("policy keeps a phone hash but LYDSPOR_PHONE_SALT is not set")
-        con.execute(
-            f"update raw.recordings set customer_number = 'sha256:' || sha256(? || "
-            f"coalesce(customer_number, '')) where call_id in ({marks})",
-            [salt, *calls],
-        )
-    else:
-        con.execute(
-            f"update raw.recordings set customer_number = null where call_id in ({marks})", calls
-        )
-    # Words and segments keep their timings (statistics) but lose their text.
-    erase_transcript_text(con, calls)
-    con.execute(f"delete from raw.truth_turns where call_id in ({marks})", calls)
-    token = "erased-agent-" + uuid.uuid4().hex[:10] if selector == "agent" else None
-    # The dialer record keeps its shape (lineage re-reads it) without the personal fields.
-    rows = con.execute(
-        f"select call_id, metadata_json, customer_number from raw.recordings "
-        f"where call_id in ({marks})",
-        calls,
-    ).fetchall()
-    for call_id, metadata_json, number in rows:
-        record = json.loads(metadata_json)
-        record["customer_number"] = number
-        if token:
-            record["agent_id"] = token
-        con.execute(
-            "update raw.recordings set metadata_json = ?, agent_id = coalesce(?, agent_id) "
-            "where call_id = ?",
-            [json.dumps(record), token, call_id],
-        )
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()

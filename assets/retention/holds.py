@@ -1,11 +1,16 @@
 """Legal holds: a call, or all of an agent's calls, kept past their deadlines until released.
 
 Holds are recorded in DuckDB and the audit log; where the object store supports object lock,
-the hold is also set on the objects themselves so the store refuses to delete them.
+the hold is also set on the objects themselves so the store refuses to delete them. A hold must
+name a call or agent the catalogue knows: one that matches nothing would protect nothing while
+looking as if it did, so it is refused (and the refusal audited). Whatever would delete an
+object under hold (extraction, the sweep) keeps it and records the conflict through
+:func:`record_hold_conflicts`.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -13,9 +18,12 @@ from datetime import UTC, datetime
 import duckdb
 
 from assets.common.storage import ObjectStore
+from assets.common.warehouse import table_exists
 from assets.retention import audit
 
 HOLDS_TABLE = "raw.legal_holds"
+RECORDINGS = "raw.recordings"
+OBJECTS = "raw.stored_objects"
 
 HOLDS_DDL = f"""
 create schema if not exists raw;
@@ -66,6 +74,17 @@ def place_hold(
     if not reason.strip() or not placed_by.strip():
         raise HoldError("a hold needs a reason and who placed it")
     ensure_holds(con)
+    if not subject_exists(con, scope, subject):
+        refusal = f"no {scope} {subject!r} in the catalogue: a hold on it would keep nothing"
+        # The attempt stays visible; the identifier does not, as it matched nothing and may be
+        # anything typed (a phone number included) while the audit log is kept for years.
+        audit.append(
+            con,
+            "hold_refused",
+            actor=placed_by,
+            details={"scope": scope, "refused_because": f"no such {scope} in the catalogue"},
+        )
+        raise HoldError(refusal)
     hold = Hold(str(uuid.uuid4()), scope, subject, reason, placed_by, datetime.now(UTC))
     con.execute(
         f"insert into {HOLDS_TABLE} (hold_id, scope, subject, reason, placed_by, placed_at) "
@@ -149,15 +168,101 @@ def active_holds(con: duckdb.DuckDBPyConnection) -> list[dict]:
     )
 
 
-def held_call_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Calls under an active hold, directly or through their agent."""
-    rows = con.execute(
+def subject_exists(con: duckdb.DuckDBPyConnection, scope: str, subject: str) -> bool:
+    """Whether the catalogue knows the call (a recording or any object of it, deleted ones
+    included) or the agent (a recording of theirs)."""
+    if scope == "call":
+        queries = [
+            (RECORDINGS, "select 1 from raw.recordings where call_id = ? limit 1"),
+            (OBJECTS, "select 1 from raw.stored_objects where call_id = ? limit 1"),
+        ]
+    else:
+        queries = [(RECORDINGS, "select 1 from raw.recordings where agent_id = ? limit 1")]
+    return any(
+        table_exists(con, table) and con.execute(sql, [subject]).fetchone() is not None
+        for table, sql in queries
+    )
+
+
+def holds_by_call(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The active hold ids on each call, placed on the call itself or on its agent."""
+    if not table_exists(con, HOLDS_TABLE):
+        return {}
+    through_agent = (
         f"""
-        select subject from {HOLDS_TABLE} where released_at is null and scope = 'call'
-        union
-        select r.call_id from raw.recordings r
+        union all
+        select r.call_id, h.hold_id from raw.recordings r
         join {HOLDS_TABLE} h on h.scope = 'agent' and h.subject = r.agent_id
         where h.released_at is null
         """
+        if table_exists(con, RECORDINGS)
+        else ""
+    )
+    rows = con.execute(
+        f"""
+        select subject, hold_id from {HOLDS_TABLE} where released_at is null and scope = 'call'
+        {through_agent}
+        """
     ).fetchall()
-    return {r[0] for r in rows}
+    held: dict[str, list[str]] = {}
+    for call_id, hold_id in rows:
+        held.setdefault(call_id, []).append(hold_id)
+    return {call_id: sorted(set(ids)) for call_id, ids in held.items()}
+
+
+def held_call_ids(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Calls under an active hold, directly or through their agent."""
+    return set(holds_by_call(con))
+
+
+def record_hold_conflicts(
+    con: duckdb.DuckDBPyConnection,
+    objects: list[dict],
+    actor: str,
+    now: datetime,
+    wanted: str,
+) -> list[dict]:
+    """The objects (dicts with ``object_key`` and ``call_id``; ``object_class``,
+    ``legal_basis`` and ``deadline`` where known) that a hold keeps, each with the ``holds``
+    keeping it. Call this before deleting: skip what it returns. Each conflict is audited as
+    ``hold_conflict`` once per object and set of holds, so a run repeated every hour does not
+    write the same entry every hour; ``wanted`` says what the hold prevented."""
+    by_call = holds_by_call(con)
+    held = [
+        {**obj, "holds": by_call[obj["call_id"]]}
+        for obj in objects
+        if obj.get("call_id") in by_call
+    ]
+    if not held:
+        return []
+    audit.ensure_audit_log(con)
+    seen = {
+        (key, tuple(json.loads(details).get("holds", [])))
+        for key, details in con.execute(
+            f"select subject, details from {audit.AUDIT_TABLE} "
+            "where action = 'hold_conflict' and subject in (select unnest(?::varchar[]))",
+            [[obj["object_key"] for obj in held]],
+        ).fetchall()
+    }
+    audit.append_many(
+        con,
+        [
+            audit.NewEntry(
+                "hold_conflict",
+                actor=actor,
+                call_id=obj["call_id"],
+                subject=obj["object_key"],
+                details={
+                    "holds": obj["holds"],
+                    "kept_instead_of": wanted,
+                    "object_class": obj.get("object_class"),
+                    "legal_basis": obj.get("legal_basis"),
+                    "deadline": obj.get("deadline"),
+                },
+                at=now,
+            )
+            for obj in held
+            if (obj["object_key"], tuple(obj["holds"])) not in seen
+        ],
+    )
+    return held

@@ -42,7 +42,15 @@ def call_lineage(con: duckdb.DuckDBPyConnection, call_id: str) -> dict:
         [call_id],
     )
     if not calls:
-        raise UnknownCall(f"no call {call_id!r} in the catalogue")
+        # The catalogue row goes with the call's metadata entry; the ledger keeps the proof.
+        calls = _dicts(
+            con,
+            "select call_id, min(call_date) as call_date, 'deleted' as catalogue_row, "
+            "null as agent_id from raw.stored_objects where call_id = ? group by call_id",
+            [call_id],
+        )
+    if not calls:
+        raise UnknownCall(f"no call {call_id!r} in the catalogue or the ledger")
     tracks = (
         _dicts(
             con,

@@ -20,18 +20,30 @@ from assets.transcripts.settings import TranscriptionSettings
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
-#: Every kind of object lydspor stores or records, each with windows of its own.
-OBJECT_CLASSES = {
-    "customer_audio",
-    "agent_audio",
-    "transcript",
-    "redacted_transcript",
-    "call_metadata",
-    "audit_log",
-    "quarantine",
-    "landing",
-    "voiceprint",
+#: Every class of data with a retention window, and what enforces it. A window for a class not
+#: listed here would be enforced by nothing, so the policy is refused.
+ENFORCERS = {
+    "customer_audio": "the sweep deletes the object (extraction deletes it earlier)",
+    "agent_audio": "the sweep deletes the object; copies.purge its rows",
+    "transcript": "the sweep deletes the unredacted object",
+    "redacted_transcript": "the sweep deletes the objects; copies.purge words, segments, marts",
+    "call_metadata": "the sweep deletes the call's rows entry; copies.purge its rows and marts",
+    "audit_log": "the sweep prunes older entries from a checkpoint (audit.prune)",
+    "quarantine": "the sweep deletes the object; copies.purge its row",
+    "landing": "the sweep deletes a file left in landing/",
+    "voiceprint": "the sweep deletes the object; copies.purge its row",
+    "run_logs": "the sweep deletes older Dagster runs, their event and compute logs",
 }
+OBJECT_CLASSES = set(ENFORCERS)
+#: Windows every policy must give: without one, that data would be kept for ever.
+REQUIRED_WINDOWS = {
+    "call_metadata": "contract",
+    "audit_log": "legal_obligation",
+    "run_logs": "legitimate_interest",
+}
+#: What the sweep does with a row whose owner expired: ``delete`` it, or ``anonymise`` it (its
+#: personal columns nulled, the row kept for statistics; see assets/retention/copies.py).
+EXPIRY_ACTIONS = {"delete", "anonymise"}
 LEGAL_BASES = {
     "contract",
     "consent",
@@ -86,6 +98,8 @@ class RetentionPolicy(BaseModel):
     #: Per dialer (or "default"): values the dialer's export does not carry.
     dialers: dict[str, AdapterDefaults] = Field(default_factory=dict)
     windows: dict[str, dict[str, timedelta]]
+    #: Per class, what happens to its rows when it expires (default ``delete``).
+    expiry: dict[str, str] = Field(default_factory=dict)
     #: Languages, PII muting and verbal-consent evidence (see assets/transcripts/settings.py).
     transcription: TranscriptionSettings = Field(default_factory=TranscriptionSettings)
     #: Agent isolation on mono recordings: the confidence margin.
@@ -115,7 +129,10 @@ class RetentionPolicy(BaseModel):
                 raise ValueError(f"{where}: purposes {unknown} are not declared under purposes")
         for object_class, by_basis in self.windows.items():
             if object_class not in OBJECT_CLASSES:
-                raise ValueError(f"windows.{object_class}: unknown object class")
+                raise ValueError(
+                    f"windows.{object_class}: no class of that name, so nothing would enforce "
+                    f"this window (classes: {sorted(OBJECT_CLASSES)})"
+                )
             for basis, window in by_basis.items():
                 if basis not in LEGAL_BASES:
                     raise ValueError(f"windows.{object_class}.{basis}: unknown legal basis")
@@ -135,6 +152,25 @@ class RetentionPolicy(BaseModel):
                 "windows.customer_audio.legitimate_interest_temporary: customer audio held under "
                 "temporary legitimate interest must be kept for minutes, not days"
             )
+        for object_class, action in self.expiry.items():
+            if object_class not in OBJECT_CLASSES or action not in EXPIRY_ACTIONS:
+                raise ValueError(
+                    f"expiry.{object_class}: must be a class of windows and one of "
+                    f"{sorted(EXPIRY_ACTIONS)}, not {action!r}"
+                )
+        for object_class, basis in REQUIRED_WINDOWS.items():
+            if basis not in self.windows.get(object_class, {}):
+                raise ValueError(
+                    f"windows.{object_class}.{basis}: required (without it that data would be "
+                    "kept for ever)"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _lias_cover_their_uses(self) -> RetentionPolicy:
+        problems = lia_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def window(self, object_class: str, legal_basis: str) -> timedelta:
@@ -175,6 +211,53 @@ class RetentionPolicy(BaseModel):
 
     def knows_lia(self, reference: str | None) -> bool:
         return reference is not None and reference in self.legitimate_interest_assessments
+
+    def lia_gap(self, reference: str | None, object_class: str) -> str | None:
+        """Why ``reference`` is no basis for holding ``object_class``; None when its LIA
+        covers the class."""
+        if reference is None:
+            return "no LIA reference"
+        lia = self.legitimate_interest_assessments.get(reference)
+        if lia is None:
+            return f"LIA {reference!r} is not declared under legitimate_interest_assessments"
+        if object_class not in lia.covers:
+            return f"LIA {reference!r} covers {sorted(lia.covers)}, not {object_class}"
+        return None
+
+
+def lia_problems(policy: RetentionPolicy) -> list[str]:
+    """Every use of legitimate interest the policy's LIAs do not cover, and every consent
+    purpose a dialer would record that the policy does not declare."""
+    problems = []
+    for ref, lia in policy.legitimate_interest_assessments.items():
+        unknown = sorted(set(lia.covers) - OBJECT_CLASSES)
+        if unknown:
+            problems.append(f"legitimate_interest_assessments.{ref}.covers: unknown {unknown}")
+    for object_class, by_basis in policy.windows.items():
+        covered = any(
+            object_class in lia.covers for lia in policy.legitimate_interest_assessments.values()
+        )
+        for basis in by_basis:
+            if basis.startswith("legitimate_interest") and not covered:
+                problems.append(
+                    f"windows.{object_class}.{basis}: no LIA under legitimate_interest_assessments "
+                    f"covers {object_class}"
+                )
+    for dialer, defaults in policy.dialers.items():
+        # A dialer's LIA is the basis for holding the customer's voice on outbound calls.
+        gap = (
+            policy.lia_gap(defaults.lia_reference, "customer_audio")
+            if defaults.lia_reference is not None
+            else None
+        )
+        if gap:
+            problems.append(f"dialers.{dialer}.lia_reference: {gap}")
+        undeclared = sorted(set(defaults.consent_purposes) - set(policy.purposes))
+        if undeclared:
+            problems.append(
+                f"dialers.{dialer}.consent_purposes: {undeclared} are not declared under purposes"
+            )
+    return problems
 
 
 def load_policy(path: Path | str) -> RetentionPolicy:

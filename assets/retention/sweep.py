@@ -1,4 +1,12 @@
-"""The retention sweep: delete every object past its deadline, except those under legal hold."""
+"""The retention sweep: everything past its deadline goes, objects and the rows copied from them.
+
+In order: every catalogued call gets its metadata entry (``call_metadata``); each ledger entry
+past its deadline is deleted through the retention engine (objects removed and verified, rows
+entries closed), except what a legal hold keeps, which is reported and audited
+(``holds.record_hold_conflicts``); then every row whose owner is gone is purged (``copies``), the
+audit log is pruned to its window, and what is still overdue is reported as a failure. Run
+again, it finds nothing to do.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +16,12 @@ from datetime import UTC, datetime
 import duckdb
 
 from assets.common.storage import ObjectStore
+from assets.retention import audit
+from assets.retention.call_metadata import register_call_metadata
+from assets.retention.copies import Overdue, is_rows_key, overdue_rows, purge
 from assets.retention.deletion import DeletionError, DeletionReceipt, delete_object
-from assets.retention.holds import held_call_ids
+from assets.retention.holds import record_hold_conflicts
+from assets.retention.policy import REQUIRED_WINDOWS, RetentionPolicy
 
 
 @dataclass
@@ -18,6 +30,10 @@ class SweepResult:
     held: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
     already_gone: list[str] = field(default_factory=list)
+    rows_deleted: dict[str, int] = field(default_factory=dict)
+    rows_anonymised: dict[str, int] = field(default_factory=dict)
+    audit_entries_pruned: int = 0
+    overdue: list[Overdue] = field(default_factory=list)
 
 
 def due_objects(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict]:
@@ -34,15 +50,28 @@ def due_objects(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict]:
 
 
 def sweep(
-    store: ObjectStore, con: duckdb.DuckDBPyConnection, now: datetime | None = None
+    store: ObjectStore,
+    con: duckdb.DuckDBPyConnection,
+    now: datetime | None = None,
+    *,
+    policy: RetentionPolicy | None = None,
 ) -> SweepResult:
-    """Delete what is due; one object's failure never stops the others."""
+    """Delete what is due; one object's failure never stops the others. Without a policy only
+    ledger entries and their rows are swept (no new metadata entries, no audit pruning)."""
     now = now or datetime.now(UTC)
     result = SweepResult()
-    held = held_call_ids(con)
-    for obj in due_objects(con, now):
+    if policy is not None:
+        register_call_metadata(con, policy, now)
+    due = due_objects(con, now)
+    held = {
+        obj["object_key"]
+        for obj in record_hold_conflicts(
+            con, due, actor="sweep", now=now, wanted="deletion at retention deadline"
+        )
+    }
+    for obj in due:
         key = obj["object_key"]
-        if obj["call_id"] in held:
+        if key in held:
             result.held.append(key)
             continue
         reason = (
@@ -50,10 +79,29 @@ def sweep(
             f"({obj['object_class']} under {obj['legal_basis']})"
         )
         try:
-            if store.stat(key) is None:
+            if not is_rows_key(key) and store.stat(key) is None:
                 # Gone already (e.g. expired by a bucket lifecycle rule): record it as deleted.
                 result.already_gone.append(key)
             result.deleted.append(delete_object(store, con, key, reason, now=now, actor="sweep"))
         except DeletionError as exc:
             result.failed.append((key, str(exc)))
+    expiry = policy.expiry if policy is not None else {}
+    purged = purge(con, expiry)
+    result.rows_deleted, result.rows_anonymised = purged.deleted, purged.anonymised
+    if purged.rows:
+        audit.append(
+            con,
+            "purge_rows",
+            actor="sweep",
+            details={"deleted": purged.deleted, "anonymised": purged.anonymised},
+            at=now,
+        )
+    if policy is not None:
+        window = policy.window("audit_log", REQUIRED_WINDOWS["audit_log"])
+        result.audit_entries_pruned = audit.prune(con, now - window, now)
+    result.overdue = overdue_rows(con, now, expiry)
+    for found in result.overdue:
+        result.failed.append(
+            (found.table, f"{found.rows} row(s) of {found.owner} past deadline: {found.sample}")
+        )
     return result

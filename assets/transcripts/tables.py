@@ -101,30 +101,3 @@ VERBAL_CONSENT_SCHEMA = pl.Schema(
         "found_at": pl.Datetime("us", "UTC"),
     }
 )
-
-
-#: Text columns that an erasure blanks; rows (and their times) stay for statistics.
-ERASABLE_TEXT = {
-    WORDS_TABLE: ("word",),
-    SEGMENTS_TABLE: ("text",),
-    VERBAL_CONSENT_TABLE: ("question_text", "answer_text"),
-}
-
-
-def erase_transcript_text(con, call_ids: list[str]) -> None:
-    """Replace the transcript text of the calls with "[erased]", keeping timings."""
-    if not call_ids:
-        return
-    marks = ", ".join("?" for _ in call_ids)
-    existing = {
-        f"{schema}.{name}"
-        for schema, name in con.execute(
-            "select table_schema, table_name from information_schema.tables"
-        ).fetchall()
-    }
-    for table, columns in ERASABLE_TEXT.items():
-        if table in existing:
-            assignments = ", ".join(f"{c} = '[erased]'" for c in columns)
-            con.execute(
-                f"update {table} set {assignments} where call_id in ({marks})", list(call_ids)
-            )

@@ -61,7 +61,7 @@ def erase(
     if len(chosen) != 1:
         fail("give exactly one of --phone, --agent, --call")
     selector, value = chosen[0]
-    keep_hash = policy().erasure.keep_phone_hash
+    tenant_policy = policy()
     began = time.monotonic()
     try:
         with catalog() as con:
@@ -73,13 +73,9 @@ def erase(
                 decision=decision,
                 reason=reason,
                 decided_by=by,
-                keep_phone_hash=keep_hash,
+                keep_phone_hash=tenant_policy.erasure.keep_phone_hash,
+                expiry=tenant_policy.expiry,
             )
-            dates = con.execute(
-                "select min(call_date), max(call_date) from raw.recordings where call_id in "
-                "(select unnest(?::varchar[]))",
-                [outcome.calls_erased],
-            ).fetchone()
     except ErasureError as exc:
         console.print(f"[red]{exc}[/] (nothing was changed)")
         raise typer.Exit(2) from exc
@@ -89,9 +85,15 @@ def erase(
         f"hold, {outcome.objects_deleted} object(s) deleted "
         f"({time.monotonic() - began:.1f} s)"
     )
-    if outcome.calls_erased and dates[0] is not None:
-        # Rebuild the marts of the affected days so no mart keeps what was anonymised.
-        refreshed = refresh_marts(dates[0], dates[1])
+    if outcome.purged is not None:
+        purged = outcome.purged
+        console.print(
+            f"rows purged: {sum(purged.deleted.values())} deleted, "
+            f"{sum(purged.anonymised.values())} anonymised"
+        )
+    if outcome.calls_erased and outcome.call_dates:
+        # The purge removed the calls' mart rows; rebuilding the days recounts the aggregates.
+        refreshed = refresh_marts(outcome.call_dates[0], outcome.call_dates[-1])
         report_run(refreshed)
         if not refreshed.success:
             raise typer.Exit(1)
@@ -115,7 +117,7 @@ def hold_place(
                 con, "call" if call else "agent", call or agent, reason, by, store=store()
             )
     except HoldError as exc:
-        fail(str(exc))
+        fail(f"{exc} (no hold was placed)")
     console.print(f"hold {hold.hold_id} placed on {hold.scope} {hold.subject}")
 
 

@@ -83,8 +83,11 @@ def report_sweep(outcome: SweepOutcome) -> None:
     colour = "green" if outcome.success else "red"
     console.print(
         f"[{colour}]retention sweep:[/] {outcome.deleted} deleted, {len(outcome.held)} held, "
-        f"{len(outcome.failed)} failed"
+        f"{len(outcome.failed)} failed; rows purged: {sum(outcome.rows_deleted.values())} "
+        f"deleted, {sum(outcome.rows_anonymised.values())} anonymised"
     )
+    for table, count in sorted({**outcome.rows_deleted, **outcome.rows_anonymised}.items()):
+        console.print(f"  rows of {table}: {count}")
     for key in outcome.held:
         console.print(f"  [yellow]held past deadline[/] {key}")
     for failure in outcome.failed:

@@ -14,6 +14,8 @@ from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import ingest_landed_call
 from assets.recordings.landing import list_landed_calls
 from assets.recordings.probe import read_audio
+from assets.retention import audit
+from assets.retention.holds import place_hold, release_hold
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 
 
@@ -22,11 +24,13 @@ def dominant_hz(samples: np.ndarray, rate: int) -> float:
     return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()])
 
 
-def ingest_and_process(store, con, policy, call_id, audio, meta):
+def ingest_and_process(store, con, policy, call_id, audio, meta, before=None):
     land(store, call_id, audio, meta)
     for call in list_landed_calls(store, DAY):
         assert ingest_landed_call(store, con, policy, call).status == "ingested"
     ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+    if before:
+        before()
     recording = con.execute(
         "select call_id, call_date, recording_mode, agent_channel, object_key, duration_s "
         "from raw.recordings where call_id = ?",
@@ -113,3 +117,38 @@ def test_reprocessing_is_idempotent(local_store, catalog, policy):
         ).fetchone()[0]
         == 1
     )
+
+
+@pytest.mark.parametrize("scope,subject", [("call", "held-1"), ("agent", "agent-test")])
+def test_extraction_keeps_customer_voice_under_hold_and_audits_it(
+    local_store, catalog, policy, scope, subject
+):
+    raw_key = f"raw/{DAY}/held-1/recording.wav"
+    meta = metadata("held-1")  # outbound: the customer's voice would go at once
+    holds = []
+    result = ingest_and_process(
+        local_store, catalog, policy, "held-1", wav(stereo()), meta,
+        before=lambda: holds.append(place_hold(catalog, scope, subject, "dispute", "legal")),
+    )  # fmt: skip
+    assert result.status == "extracted" and result.agent_key is not None
+    assert not result.customer_audio_deleted and local_store.stat(raw_key) is not None
+    assert result.hold_conflict == (holds[0].hold_id,)
+    assert "legal hold" in result.note
+    (conflict,) = [e for e in audit.entries(catalog) if e.action == "hold_conflict"]
+    assert conflict.subject == raw_key and conflict.call_id == "held-1"
+    assert conflict.details["holds"] == [holds[0].hold_id]
+    assert conflict.details["object_class"] == "customer_audio"
+    recording = dict(
+        call_id="held-1",
+        call_date=DAY,
+        recording_mode="stereo",
+        agent_channel=0,
+        object_key=raw_key,
+        duration_s=2.0,
+    )
+    # The rerun meets the same hold: still kept, not audited twice.
+    assert not process_recording(local_store, catalog, policy, recording).customer_audio_deleted
+    assert [e.action for e in audit.entries(catalog)].count("hold_conflict") == 1
+    release_hold(catalog, holds[0].hold_id, "legal", "settled")
+    assert process_recording(local_store, catalog, policy, recording).customer_audio_deleted
+    assert local_store.stat(raw_key) is None

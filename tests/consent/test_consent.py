@@ -39,6 +39,9 @@ def test_inbound_keypress_consent_is_the_customer_basis():
         ({"response": "timeout"}, "not unambiguous"),
         ({"response": "default"}, "not unambiguous"),
         ({"purposes": ["marketing"]}, "not in the tenant's policy"),
+        ({"purposes": ["quality_assurance", "marketing"]}, "['marketing'] are not in"),
+        ({"at": None}, "not demonstrable"),
+        ({"at": "2026-11-02T10:05:00+01:00"}, "after the call ended"),
     ],
 )
 def test_invalid_consent_leaves_the_customer_without_basis(change, problem):
@@ -59,10 +62,21 @@ def test_outbound_customer_voice_is_temporary_legitimate_interest():
     assert customer.lia_reference == "LIA-2026-01"
 
 
-@pytest.mark.parametrize("reference", [None, "LIA-UNKNOWN"])
-def test_outbound_without_a_known_lia_has_no_basis(reference):
+@pytest.mark.parametrize(
+    "reference,problem",
+    [
+        (None, "no LIA reference"),
+        ("LIA-UNKNOWN", "'LIA-UNKNOWN' is not declared"),
+        # Declared, but for quarantined files: no basis for holding a customer's voice.
+        ("LIA-2026-02", "covers ['quarantine'], not customer_audio"),
+    ],
+)
+def test_outbound_without_an_lia_covering_customer_audio_has_no_basis(reference, problem):
     _, customer = bases(direction="outbound", lia_reference=reference)
-    assert customer.legal_basis == "none" and "LIA reference" in customer.reason
+    assert customer.legal_basis == "none" and problem in customer.reason
+    assert POLICY.window("customer_audio", customer.legal_basis) <= POLICY.window(
+        "customer_audio", "legitimate_interest_temporary"
+    )
 
 
 def test_agent_only_recording_never_recorded_the_customer():

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from assets.retention.policy import PolicyError, load_policy, parse_duration
 
@@ -49,3 +51,75 @@ def test_isolation_margin_is_configured_and_checked(policy, tmp_path):
     bad["isolation"] = {"min_confidence": 1.5}
     with pytest.raises(ValueError, match="min_confidence"):
         type(policy).model_validate(bad)
+
+
+def test_every_window_has_an_enforcer_and_the_essential_ones_are_required(policy):
+    data = policy.model_dump()
+    data["windows"]["call_recordings_backup"] = {"contract": "30d"}
+    with pytest.raises(ValueError, match="nothing would enforce"):
+        type(policy).model_validate(data)
+    for object_class in ("call_metadata", "audit_log", "run_logs"):
+        data = policy.model_dump()
+        del data["windows"][object_class]
+        with pytest.raises(ValueError, match=f"windows.{object_class}.*kept for ever"):
+            type(policy).model_validate(data)
+
+
+def test_expiry_names_a_class_and_an_action(policy):
+    data = policy.model_dump()
+    data["expiry"] = {"call_metadata": "archive"}
+    with pytest.raises(ValueError, match=r"expiry\.call_metadata"):
+        type(policy).model_validate(data)
+    data["expiry"] = {"call_metadata": "anonymise"}
+    assert type(policy).model_validate(data).expiry == {"call_metadata": "anonymise"}
+
+
+DEFAULT_POLICY = Path(__file__).resolve().parents[2] / "data" / "policies" / "default.yaml"
+
+
+def _with(change) -> dict:
+    data = yaml.safe_load(DEFAULT_POLICY.read_text())
+    change(data)
+    return data
+
+
+@pytest.mark.parametrize(
+    "change,problem",
+    [
+        (
+            lambda d: d["dialers"]["leaddesk"].update(lia_reference="LIA-2026-02"),
+            "dialers.leaddesk.lia_reference: LIA 'LIA-2026-02' covers ['quarantine'], "
+            "not customer_audio",
+        ),
+        (
+            lambda d: d["dialers"]["default"].update(lia_reference="LIA-MISSING"),
+            "dialers.default.lia_reference: LIA 'LIA-MISSING' is not declared",
+        ),
+        (
+            lambda d: d["legitimate_interest_assessments"]["LIA-2026-02"].update(
+                covers=["quarantine", "tapes"]
+            ),
+            "legitimate_interest_assessments.LIA-2026-02.covers: unknown ['tapes']",
+        ),
+        (
+            lambda d: d["legitimate_interest_assessments"].pop("LIA-2026-02"),
+            "windows.quarantine.legitimate_interest: no LIA",
+        ),
+        (
+            lambda d: d["dialers"]["genesys"].update(consent_purposes=["marketing"]),
+            "dialers.genesys.consent_purposes: ['marketing'] are not declared",
+        ),
+    ],
+)
+def test_lia_and_consent_purposes_must_cover_their_use(tmp_path, change, problem):
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(_with(change)))
+    with pytest.raises(PolicyError) as refused:
+        load_policy(path)
+    assert problem in str(refused.value)
+
+
+def test_the_default_policy_round_trips_through_validation(policy, tmp_path):
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(_with(lambda d: None)))
+    assert load_policy(path) == policy

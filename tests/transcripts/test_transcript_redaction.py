@@ -245,20 +245,3 @@ def test_pending_muting_waits_for_a_legal_hold(local_store, catalog):
     assert mute_pending_agent_audio(local_store, catalog, *window, 0.1) == 1
     assert local_store.stat(source) is None
     assert mute_pending_agent_audio(local_store, catalog, *window, 0.1) == 0  # done once
-
-
-def test_erasure_blanks_words_segments_and_consent_text_but_keeps_times(catalog):
-    from assets.transcripts.tables import erase_transcript_text
-
-    ensure_transcript_tables(catalog)
-    words = words_frame(Transcript("nb", 6.0, _words(SAID)), [], TRACK, redacted=True)
-    upsert(catalog, "raw.transcript_words", words, ["call_id", "track", "word_index"])
-    upsert(catalog, "raw.transcript_segments", segments_frame(words), ["call_id", "track"])
-    erase_transcript_text(catalog, ["c1"])
-    assert catalog.execute(
-        "select count(*), count(*) filter (where word = '[erased]'), sum(end_s) > 0 "
-        "from raw.transcript_words"
-    ).fetchone() == (len(words), len(words), True)
-    assert catalog.execute("select distinct text from raw.transcript_segments").fetchall() == [
-        ("[erased]",)
-    ]

@@ -41,6 +41,7 @@ from assets.recordings.ingest.validation import (
 )
 from assets.recordings.landing import LandedCall, landing_prefix, list_landing
 from assets.recordings.metadata import CallMetadata, RecordingMode
+from assets.retention.call_metadata import register_call_metadata
 from assets.retention.deletion import delete_objects
 from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
@@ -200,6 +201,8 @@ def _catalogue(
                 for ex, obj in group.accepted
             ]
             upsert(con, RECORDINGS_TABLE, pl.concat(rows), ["call_id"])
+            # The rows' own ledger entry, in the same commit: no catalogued call without one.
+            register_call_metadata(con, policy, now)
         register_many(
             con,
             [
