@@ -1,4 +1,4 @@
-"""Removing the copies deleted rows leave behind: in the DuckDB file, dbt's artefacts and
+"""Removing the remnants deleted rows leave behind: in the DuckDB file, dbt's artefacts and
 Dagster's run logs. The sweep and erasure delete rows and objects; this makes their bytes go
 from every file under the state directory (see "How long erased bytes survive" in
 docs/compliance.md).
@@ -46,16 +46,16 @@ DBT_PARSE_ARTEFACTS = frozenset(
 DUCKDB_LOCK_WAIT_S = 30.0
 
 
-class PurgeError(RuntimeError):
+class RemnantPurgeError(RuntimeError):
     """A copy could not be purged; ``report`` says what was done before it failed."""
 
-    def __init__(self, message: str, report: PurgeReport):
+    def __init__(self, message: str, report: RemnantReport):
         super().__init__(message)
         self.report = report
 
 
 @dataclass(frozen=True)
-class PurgeTargets:
+class RemnantTargets:
     """Where the copies are: the DuckDB catalogue, the Dagster home, dbt's project."""
 
     duckdb_path: Path
@@ -63,7 +63,7 @@ class PurgeTargets:
     dbt_project_dir: Path = DBT_PROJECT_DIR
 
     @classmethod
-    def from_environment(cls) -> PurgeTargets:
+    def from_environment(cls) -> RemnantTargets:
         """The running configuration (``LYDSPOR_DUCKDB_PATH``, ``DAGSTER_HOME``), as set by
         the embedded defaults or the user."""
         home = os.environ.get("DAGSTER_HOME")
@@ -165,7 +165,7 @@ def purge_dbt_artefacts(
 
 
 @dataclass
-class PurgeReport:
+class RemnantReport:
     seconds: float = 0.0
     duckdb: Compaction | None = None
     dbt: DbtPurge | None = None
@@ -199,8 +199,8 @@ class PurgeReport:
         return meta
 
 
-def purge_copies(
-    targets: PurgeTargets,
+def purge_remnants(
+    targets: RemnantTargets,
     run_logs_before: datetime,
     *,
     mentioning: Iterable[str] = (),
@@ -208,7 +208,7 @@ def purge_copies(
     instance: dg.DagsterInstance | None = None,
     compact: bool = True,
     lock_wait_s: float = DUCKDB_LOCK_WAIT_S,
-) -> PurgeReport:
+) -> RemnantReport:
     """Make deleted rows' bytes go from every copy under the state directory: rewrite the
     DuckDB file (``compact``; no connection to it may be open in this process), remove dbt's
     artefacts and Dagster's runs last written before ``run_logs_before`` or mentioning one of
@@ -218,13 +218,13 @@ def purge_copies(
     ``current_run_id``: the Dagster run calling this, never deleted. ``instance``: the
     instance to use (the run's own), else one opened on ``targets.dagster_home``.
 
-    Every part is tried; if any fails, :class:`PurgeError` is raised after the others ran,
+    Every part is tried; if any fails, :class:`RemnantPurgeError` is raised after the others ran,
     with the report. Nothing is skipped silently.
     """
     started = time.monotonic()
     needles = sorted({n for n in mentioning if n})
     skip = [current_run_id] if current_run_id else []
-    report = PurgeReport()
+    report = RemnantReport()
     try:
         report.duckdb = (
             compact_database(targets.duckdb_path, wait_s=lock_wait_s) if compact else None
@@ -247,5 +247,5 @@ def purge_copies(
             report.errors.append(f"Dagster run logs: {exc}")
     report.seconds = time.monotonic() - started
     if report.errors:
-        raise PurgeError("; ".join(report.errors), report)
+        raise RemnantPurgeError("; ".join(report.errors), report)
     return report

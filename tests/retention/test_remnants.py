@@ -1,4 +1,4 @@
-"""Purging the copies: dbt's artefacts, and the one entry point over DuckDB, dbt and Dagster."""
+"""Purging the remnants: dbt's artefacts, and the one entry point over DuckDB, dbt and Dagster."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ import duckdb
 import pytest
 
 from assets.common.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR
-from assets.retention.purge import (
-    DBT_PROJECT_DIR as PURGE_DBT_PROJECT_DIR,
+from assets.retention.remnants import (
+    DBT_PROJECT_DIR as REMNANTS_DBT_PROJECT_DIR,
 )
-from assets.retention.purge import (
-    PurgeError,
-    PurgeTargets,
-    purge_copies,
+from assets.retention.remnants import (
+    RemnantPurgeError,
+    RemnantTargets,
     purge_dbt_artefacts,
+    purge_remnants,
 )
 from tests.support.remanence import scan_bytes
 
@@ -44,7 +44,7 @@ def plant(path: Path, text: str, when: datetime | None = None) -> Path:
 
 
 def test_the_purge_finds_the_same_dbt_project():
-    assert PURGE_DBT_PROJECT_DIR == DBT_PROJECT_DIR
+    assert REMNANTS_DBT_PROJECT_DIR == DBT_PROJECT_DIR
 
 
 def test_a_dbt_show_preview_is_purged(tmp_path):
@@ -134,7 +134,7 @@ def logged(context):
     context.log.info(f"erasing rows of {context.op_config['call']}")
 
 
-def test_purge_copies_leaves_no_bytes_of_an_erased_customer(tmp_path):
+def test_purge_remnants_leaves_no_bytes_of_an_erased_customer(tmp_path):
     state = tmp_path / "state"
     state.mkdir()
     database = state / "lydspor.duckdb"
@@ -158,8 +158,8 @@ def test_purge_copies_leaves_no_bytes_of_an_erased_customer(tmp_path):
     plant(project / "target" / "lydspor_dbt_models-abcdef0-1" / "manifest.json", "{}")
     assert {p.parent.name for p, _ in scan_bytes(tmp_path, [MARKER])} >= {"state", "runs"}
 
-    report = purge_copies(
-        PurgeTargets(database, home, project), MONTH_AGO, mentioning=[MARKER], lock_wait_s=0
+    report = purge_remnants(
+        RemnantTargets(database, home, project), MONTH_AGO, mentioning=[MARKER], lock_wait_s=0
     )
 
     assert scan_bytes(tmp_path, [MARKER]) == []
@@ -180,9 +180,9 @@ def test_a_part_that_fails_is_raised_after_the_others_ran(tmp_path):
     plant(tmp_path / "dbt" / "target" / "run_results.json", MARKER)
     held = duckdb.connect(str(database))
     try:
-        with pytest.raises(PurgeError, match="DuckDB rewrite") as failure:
-            purge_copies(
-                PurgeTargets(database, home, tmp_path / "dbt"),
+        with pytest.raises(RemnantPurgeError, match="DuckDB rewrite") as failure:
+            purge_remnants(
+                RemnantTargets(database, home, tmp_path / "dbt"),
                 MONTH_AGO,
                 mentioning=[MARKER],
                 lock_wait_s=0,
