@@ -109,6 +109,9 @@ def compact_database(path: Path, *, wait_s: float = 0.0) -> Compaction:
         before = path.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
         con.execute(f"checkpoint {_SOURCE}")
         _remove(fresh, fresh_wal)
+        # What a process that crashed while spilling left in the catalogue's own spill
+        # directory: no other process has the file open now, so none of it is in use.
+        shutil.rmtree(path.with_name(path.name + ".tmp"), ignore_errors=True)
         try:
             con.execute(f"attach {_quote(fresh)} as {_FRESH}")
             con.execute(f"copy from database {_SOURCE} to {_FRESH}")

@@ -127,6 +127,16 @@ def test_deleted_rows_leave_no_bytes_and_the_catalogue_survives(database):
     con.close()
 
 
+def test_a_crashed_writers_spill_files_go(database):
+    spill = database.with_name(database.name + ".tmp")
+    spill.mkdir()
+    (spill / "duckdb_temp_storage-0.tmp").write_text(SECRET)
+
+    compact_database(database)
+
+    assert not spill.exists()
+
+
 def test_the_write_ahead_log_is_folded_in(database):
     con = duckdb.connect(str(database))
     con.execute("pragma disable_checkpoint_on_shutdown")
