@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -255,9 +254,3 @@ def purge_dagster_runs(
         result.bytes_after = tree_bytes(home)
     result.seconds = time.monotonic() - started
     return result
-
-
-def home_of(instance_or_home: dg.DagsterInstance | Path | str) -> Path:
-    if isinstance(instance_or_home, dg.DagsterInstance):
-        return Path(instance_or_home.root_directory)
-    return Path(os.fspath(instance_or_home))

@@ -21,6 +21,7 @@ from assets.retention.remnants import (
     purge_dbt_artefacts,
     purge_remnants,
 )
+from tests.support import remanence
 from tests.support.remanence import scan_bytes
 
 MARKER = "Ola Nordmann 41234567"
@@ -194,3 +195,19 @@ def test_a_part_that_fails_is_raised_after_the_others_ran(tmp_path):
     assert report.dbt.removed == ["target/run_results.json"]
     assert report.run_logs is not None
     assert "purge_errors" in report.metadata()
+
+
+def test_the_byte_scan_finds_every_form_of_a_value(tmp_path, monkeypatch):
+    monkeypatch.setattr(remanence, "CHUNK_BYTES", 16)
+    plant(tmp_path / "a" / "utf8.log", "x" * 10 + "Såh Nordmann" + "y" * 40)
+    plant(tmp_path / "json.db", '{"word": "S\\u00e5h Nordmann"}')
+    plant(tmp_path / "digits.txt", "call from 4741234567 ended")
+    plant(tmp_path / "clean.txt", "Sah Nordmann 47 41 23")
+
+    found = remanence.scan_bytes(tmp_path, ["Såh Nordmann", "+47 412 34 567"])
+
+    assert sorted((p.name, n) for p, n in found) == [
+        ("digits.txt", "+47 412 34 567"),
+        ("json.db", "Såh Nordmann"),
+        ("utf8.log", "Såh Nordmann"),
+    ]

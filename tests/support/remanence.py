@@ -7,6 +7,7 @@ missed) and reports every file that still holds a needle.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 #: Files are read in chunks this size (bytes), overlapping by the longest needle, so a needle
@@ -15,9 +16,13 @@ CHUNK_BYTES = 8 * 1024 * 1024
 
 
 def encodings(needle: str) -> list[bytes]:
-    """The byte strings a value is stored as: its UTF-8 text and, for a phone number, its bare
-    digits (``+47 412 34 567`` is found as ``4741234567`` too)."""
+    """The byte strings a value is stored as: its UTF-8 text, its JSON-escaped text (Dagster
+    and dbt write ``å`` as ``\\u00e5``) and, for a phone number, its bare digits
+    (``+47 412 34 567`` is found as ``4741234567`` too)."""
     forms = [needle.encode()]
+    escaped = json.dumps(needle)[1:-1].encode()
+    if escaped not in forms:
+        forms.append(escaped)
     digits = "".join(ch for ch in needle if ch.isdigit())
     if len(digits) >= 6 and digits.encode() not in forms:
         forms.append(digits.encode())
