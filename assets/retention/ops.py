@@ -1,5 +1,8 @@
 """The retention sweep as a Dagster op (scheduled, and run after every pipeline run)."""
 
+from datetime import UTC, datetime
+from pathlib import Path
+
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
@@ -7,6 +10,8 @@ from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention import audit
+from assets.retention.policy import REQUIRED_WINDOWS
+from assets.retention.remnants import RemnantPurgeError, RemnantTargets, purge_remnants
 from assets.retention.resources import PolicyResource
 from assets.retention.sweep import sweep
 from assets.retention.tables import ensure_compliance_tables
@@ -15,7 +20,8 @@ from assets.retention.tables import ensure_compliance_tables
 @dg.op(
     description="Delete every stored object and ledger entry past its deadline (legal holds "
     "excepted), verify each is gone, purge the rows they owned (marts included), prune the "
-    "audit log to its window, write receipts and audit entries, and anchor the audit log's head."
+    "audit log to its window, write receipts and audit entries, anchor the audit log's head, "
+    "delete run logs past their window, and rewrite the DuckDB file so freed bytes go too."
 )
 def sweep_expired_objects(
     context: dg.OpExecutionContext,
@@ -23,12 +29,12 @@ def sweep_expired_objects(
     duckdb: DuckDBResource,
     policy: PolicyResource,
 ) -> dg.Output:
-    store = object_store.get_store()
+    store, tenant_policy = object_store.get_store(), policy.load()
     with duckdb.get_connection() as con:
         ensure_compliance_tables(con)
         for table, schema in CATALOGUE_TABLES.items():
             ensure_table(con, table, schema)
-        result = sweep(store, con, policy=policy.load())
+        result = sweep(store, con, policy=tenant_policy)
         head = audit.anchor(con, store)
     for receipt in result.deleted:
         context.log.info(f"deleted {receipt.object_key}: {receipt.reason}")
@@ -43,6 +49,26 @@ def sweep_expired_objects(
         "audit_entries_pruned": result.audit_entries_pruned,
         "audit_head_seq": head["seq"] if head else 0,
     }
+    # With the connection closed: the rewrite needs the file to itself.
+    try:
+        report = purge_remnants(
+            RemnantTargets(Path(duckdb.database), Path(context.instance.root_directory)),
+            datetime.now(UTC) - tenant_policy.window("run_logs", REQUIRED_WINDOWS["run_logs"]),
+            current_run_id=context.run_id,
+            instance=context.instance,
+            compact=bool(
+                result.deleted
+                or result.rows_deleted
+                or result.rows_anonymised
+                or result.audit_entries_pruned
+            ),
+        )
+    except RemnantPurgeError as exc:
+        raise dg.Failure(
+            description=f"the bytes of deleted data could not be purged: {exc}",
+            metadata=metadata | exc.report.metadata(),
+        ) from exc
+    metadata |= report.metadata()
     if result.failed:
         raise dg.Failure(
             description=f"{len(result.failed)} object(s) or table(s) still past deadline: "

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated
 
+import dagster as dg
 import typer
 from rich.table import Table
 
@@ -17,6 +18,8 @@ from assets.retention import audit
 from assets.retention.erasure import ErasureError, execute_request
 from assets.retention.holds import HoldError, active_holds, place_hold, release_hold
 from assets.retention.lineage import UnknownCall, call_lineage, period_report
+from assets.retention.policy import REQUIRED_WINDOWS
+from assets.retention.remnants import RemnantPurgeError, RemnantTargets, purge_remnants
 from assets.retention.report import write_report
 from lydspor.cli.shared import (
     FROM_DATE,
@@ -91,13 +94,37 @@ def erase(
             f"rows purged: {sum(purged.deleted.values())} deleted, "
             f"{sum(purged.anonymised.values())} anonymised"
         )
+    refreshed = None
     if outcome.calls_erased and outcome.call_dates:
         # The purge removed the calls' mart rows; rebuilding the days recounts the aggregates.
         refreshed = refresh_marts(outcome.call_dates[0], outcome.call_dates[-1])
         report_run(refreshed)
-        if not refreshed.success:
-            raise typer.Exit(1)
-    console.print(f"done in {time.monotonic() - began:.1f} s (marts included)")
+    if decision == "erase":
+        # Whether or not the rebuild succeeded: the erased bytes must not wait for it.
+        purge_erased_bytes(tenant_policy, [value, *outcome.calls_erased])
+    if refreshed is not None and not refreshed.success:
+        raise typer.Exit(1)
+    console.print(f"done in {time.monotonic() - began:.1f} s (marts and bytes included)")
+
+
+def purge_erased_bytes(tenant_policy, mentioning: list[str]) -> None:
+    """Rewrite the DuckDB file and delete the Dagster runs and dbt artefacts that name the
+    erased subject or calls (see "How long erased bytes survive" in docs/compliance.md)."""
+    cutoff = datetime.now(UTC) - tenant_policy.window("run_logs", REQUIRED_WINDOWS["run_logs"])
+    with dg.DagsterInstance.get() as instance:
+        try:
+            report = purge_remnants(
+                RemnantTargets.from_environment(), cutoff, mentioning=mentioning, instance=instance
+            )
+        except RemnantPurgeError as exc:
+            console.print(f"[red]the erased bytes could not all be purged:[/] {exc}")
+            raise typer.Exit(1) from exc
+    meta = report.metadata()
+    console.print(
+        f"bytes purged in {meta['purge_seconds']:.1f} s: DuckDB file rewritten, "
+        f"{meta.get('runs_deleted', 0)} Dagster run(s) and "
+        f"{meta.get('dbt_artefacts_removed', 0)} dbt artefact(s) naming them deleted"
+    )
 
 
 @hold_app.command("place")

@@ -20,7 +20,8 @@ import pytest
 import yaml
 
 from tests.conftest import REPO, lydspor_env
-from tests.support.scan import scan_bytes, scan_tables
+from tests.support.remanence import scan_bytes
+from tests.support.scan import scan_tables
 
 pytestmark = pytest.mark.compliance
 
@@ -74,14 +75,20 @@ def needles_of(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
             numbers |= {number, re.sub(r"\D", "", number)[-8:]}
         agents.add(agent)
     shipped = reference_words()
-    words = {
-        w.strip(".,?!").lower()
+    said = {
+        w.strip(".,?!")
         for (w,) in con.execute(
             "select word from raw.transcript_words where speaker_role = 'customer' "
             "and not coalesce(redacted, false)"
         ).fetchall()
     }
-    words = {w for w in words if len(w) >= 5 and w.isalpha() and w not in shipped}
+    # As written and in lower case: the byte scan matches exact bytes.
+    words = {
+        form
+        for w in said
+        if len(w) >= 5 and w.isalpha() and w.lower() not in shipped
+        for form in (w, w.lower())
+    }
     return {"phone": numbers, "agent": agents, "customer_word": words}
 
 
@@ -114,19 +121,29 @@ def test_short_windows_leave_no_personal_data_anywhere(short_state):
             "select object_key from raw.stored_objects where deleted_at is null"
         ).fetchall()
         assert alive == []
-        deleted = con.execute(
-            "select count(*), count(distinct r.receipt_id) from raw.stored_objects o "
-            "join raw.deletion_receipts r using (object_key)"
-        ).fetchone()
-        reasons = con.execute(
-            "select subject, json_extract_string(details, '$.reason') from raw.audit_log "
-            "where action = 'delete'"
+        ledger = dict(
+            con.execute("select object_key, object_class from raw.stored_objects").fetchall()
+        )
+        receipts = dict(
+            con.execute("select object_key, reason from raw.deletion_receipts").fetchall()
+        )
+        audited = dict(
+            con.execute(
+                "select subject, json_extract_string(details, '$.reason') from raw.audit_log "
+                "where action = 'delete'"
+            ).fetchall()
+        )
+        purged = con.execute(
+            "select details from raw.audit_log where action = 'purge_rows'"
         ).fetchall()
     left = scan_bytes(state, everything)
     assert not left, "\n".join(f"{path}: {needle}" for path, needle in left)
-    # Every ledger entry went with a receipt and an audit entry that says why.
-    assert deleted[0] == deleted[1] > 0
-    assert len(reasons) >= deleted[0]
-    assert all("deadline" in why or "moved to" in why or "extract" in why for _, why in reasons)
+    # Every ledger entry went with a receipt and an audit entry that says why; the rows entries
+    # of the calls' metadata among them, at their deadline, and the purge of their rows.
+    assert ledger and set(receipts) == set(ledger) == set(audited)
+    assert all(receipts[key] == audited[key] and receipts[key] for key in ledger)
+    metadata = [key for key, object_class in ledger.items() if object_class == "call_metadata"]
+    assert metadata and all("retention deadline" in audited[key] for key in metadata)
+    assert purged and "raw.recordings" in purged[0][0]
     verified = cli(env, state.parent, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -138,7 +138,7 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
         WORDS_TABLE: WORDS_SCHEMA,
     }.items():
         ensure_table(con, table, schema)
-    recordings, audio, bases, words = [], [], [], []
+    recordings, audio, bases, words, ledger = [], [], [], [], []
     status = {"stereo": "extracted", "agent_only": "passthrough", "mono": "needs_isolation"}
     for call_id, call in CALLS.items():
         agent, team, mode, direction, outcome, nps, duration, purposes, basis, cpurp, turns = call
@@ -181,6 +181,22 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
             }
         )
         words += _words(call_id, purposes, basis, turns)
+        # The ledger entries the marts' rows derive from (owned_by_live_entry tests them).
+        for object_class in ("call_metadata", "redacted_transcript"):
+            ledger.append(
+                {
+                    "object_key": f"{object_class}/{call_id}",
+                    "call_id": call_id,
+                    "call_date": DAY,
+                    "kind": object_class,
+                    "object_class": object_class,
+                    "legal_basis": "contract",
+                    "purposes": purposes,
+                    "in_store": True,
+                    "in_ledger": True,
+                }
+            )
+    _insert(con, RETENTION_STATE_TABLE, ledger)
     _insert(con, "raw.recordings", recordings)
     _insert(con, AGENT_AUDIO_TABLE, audio)
     _insert(con, CONSENT_LINEAGE_TABLE, bases)
@@ -363,6 +379,23 @@ def test_word_key_test_catches_repeats_and_gaps(catalog, tmp_path, policy, damag
     else:
         assert done.returncode != 0
         assert re.search(r"FAIL \d+ dense_index_stg_lydspor__transcript_words", done.stdout)
+
+
+def test_a_mart_row_whose_owner_is_gone_fails_the_build(marts, tmp_path, policy):
+    """A copy that escaped the sweep: the call's metadata entry is deleted, its mart rows are
+    not. The owned_by_live_entry tests name the marts that still hold them."""
+    marts.close()
+    with duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"]) as con:
+        con.execute(
+            f"update {RETENTION_STATE_TABLE} set deleted_at = now() where call_id = 'c-both'"
+        )
+    done = _dbt(
+        "test", tmp_path, policy.mart_purposes, "--select", "test_name:owned_by_live_entry",
+        check=False,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert re.search(r"FAIL 1 owned_by_live_entry_fct_calls_call_id", done.stdout)
+    assert re.search(r"FAIL \d+ owned_by_live_entry_fct_tracker_hits", done.stdout)
 
 
 def test_dbt_unit_tests_pass(catalog, tmp_path, policy):

@@ -1,8 +1,7 @@
-"""Searching for personal data the way an auditor would: every column, every byte."""
+"""Searching the catalogue for personal data the way an auditor would: every column of every
+table and view (the byte scan is ``tests.support.remanence.scan_bytes``)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import duckdb
 
@@ -24,17 +23,4 @@ def scan_tables(con: duckdb.DuckDBPyConnection, needles: list[str]) -> list[tupl
             ).fetchone()[0]
             if hit:
                 found.append((f"{schema}.{table}", column, needle))
-    return found
-
-
-def scan_bytes(root: Path, needles: list[str]) -> list[tuple[str, str]]:
-    """(file, needle) for every needle whose UTF-8 bytes occur in any file under root."""
-    found = []
-    encoded = [(n, n.encode()) for n in needles]
-    for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        data = path.read_bytes()
-        lowered = data.lower()
-        for needle, raw in encoded:
-            if raw in data or raw.lower() in lowered:
-                found.append((str(path.relative_to(root)), needle))
     return found
