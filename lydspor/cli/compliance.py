@@ -41,7 +41,8 @@ audit_app = typer.Typer(help="The hash-chained audit log.")
 
 @app.command()
 def sweep() -> None:
-    """Delete every object past its retention deadline now (legal holds excepted)."""
+    """Delete everything past its retention deadline now: objects, the rows copied from them,
+    their bytes (legal holds excepted)."""
     apply_embedded_defaults()
     outcome = run_retention_sweep()
     report_sweep(outcome)
