@@ -139,7 +139,8 @@ def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
 
 def _owner_state(copy: Copy, now: datetime | None, tables: set[str]) -> str:
     """SQL over the table aliased ``t``: one row per row of ``t`` with ``dead`` (no live owner)
-    and ``overdue`` (dead, or alive past its deadline and not held; only when ``now`` is given)."""
+    and ``in_time`` (a live owner within its deadline, or a legal hold on the call; without
+    ``now`` no deadline is applied)."""
     past = f"deadline <= '{now.astimezone(UTC).isoformat()}'::timestamptz" if now else "false"
 
     def owners(where: str, key: str) -> str:
