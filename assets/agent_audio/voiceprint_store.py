@@ -22,7 +22,7 @@ from assets.agent_audio.enrolment import Enrolment, combine
 from assets.common.storage import ObjectStore
 from assets.common.warehouse import ensure_table, upsert
 from assets.retention.deletion import delete_object
-from assets.retention.ledger import StoredObject, alive_object, register
+from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.retention.policy import RetentionPolicy
 
 VOICEPRINT_CLASS = "voiceprint"
@@ -110,9 +110,10 @@ def add_enrolment(
     }
     data = json.dumps(document).encode()
     key = voiceprint_key(agent_id)
-    # Registered before it is written, like every stored object; an alive key keeps its first
-    # deadline, so updates never stretch the voiceprint's life.
-    register(
+    # Registered before it is written and confirmed after, like every stored object; an alive
+    # key keeps its first deadline, so updates never stretch the voiceprint's life.
+    write_through(
+        store,
         con,
         StoredObject(
             object_key=key,
@@ -127,8 +128,9 @@ def add_enrolment(
             created_at=now,
             deadline=policy.deadline(VOICEPRINT_CLASS, VOICEPRINT_BASIS, now),
         ),
+        data,
+        content_type="application/json",
     )
-    store.put_bytes(key, data, content_type="application/json")
     row = {
         "agent_id": agent_id,
         "object_key": key,

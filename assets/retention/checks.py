@@ -1,14 +1,18 @@
-"""The compliance gate: a blocking check that fails when customer audio outlives its deadline."""
+"""The compliance gate: blocking checks that fail when customer audio outlives its deadline, an
+object lacks a basis, or the store holds anything the ledger cannot explain."""
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
 from assets.retention.assets import RETENTION_STATE_TABLE, retention_state
+from assets.retention.state import blocking
 from expectations.retention import (
     basis_suite,
     customer_audio_frame,
     customer_audio_suite,
     ledger_objects_frame,
+    store_objects_frame,
+    store_suite,
 )
 from expectations.runner import check_result, validate_frame
 
@@ -74,4 +78,41 @@ def every_object_has_basis_and_purposes(duckdb: DuckDBResource) -> dg.AssetCheck
         objects_checked=len(frame),
         violations=len(offending),
         offending_objects=dg.MetadataValue.json(offending["object_key"].tolist()[:50]),
+    )
+
+
+STORE_MATCHES_LEDGER = "store_matches_ledger"
+
+
+@dg.asset_check(
+    asset=retention_state,
+    name=STORE_MATCHES_LEDGER,
+    blocking=True,
+    description="Everything in the object store, every prefix and date, is known to the ledger "
+    "(names the store cannot address and leftovers of interrupted writes count as unknown), "
+    "nothing the ledger records as deleted is still there, and nothing is alive past its "
+    "deadline (Great Expectations suite). Blocks the marts when it fails; it deletes nothing.",
+)
+def store_matches_ledger(duckdb: DuckDBResource) -> dg.AssetCheckResult:
+    state = _retention_state(duckdb).with_columns(blocking=blocking())
+    frame = store_objects_frame(state)
+    result = validate_frame(frame, store_suite())
+    offending = frame[~frame["known"] | frame["deleted_but_present"] | frame["past_deadline"]]
+    return check_result(
+        result,
+        objects_in_store=len(frame),
+        violations=len(offending),
+        unknown=int((~frame["known"]).sum()),
+        deleted_but_present=int(frame["deleted_but_present"].sum()),
+        past_deadline=int(frame["past_deadline"].sum()),
+        offending_objects=dg.MetadataValue.json(
+            [
+                {
+                    "object_key": row.object_key,
+                    "problem": row.problem if isinstance(row.problem, str) else "past deadline",
+                }
+                for row in offending.itertuples()
+            ][:50]
+        ),
+        failed_expectations=dg.MetadataValue.json(result.failed_names),
     )

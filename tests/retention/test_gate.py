@@ -77,3 +77,29 @@ def test_gate_fails_on_customer_audio_the_ledger_does_not_know(pipeline_run):
     outcome = gate_and_marts(dg.DagsterInstance.ephemeral())
     assert not outcome.success and GATE in outcome.failed_checks
     assert "fct_calls" not in outcome.materialized
+
+
+STORE_GATE = "retention_state:store_matches_ledger"
+
+
+def test_gate_fails_on_anything_the_ledger_cannot_explain_anywhere_in_the_store(pipeline_run):
+    """Outside every window and prefix the pipeline writes, and under a name the store cannot
+    address: the store-wide check still sees it, names it, and blocks the marts."""
+    store, first = pipeline_run
+    assert STORE_GATE not in first.failed_checks
+    store.put_bytes("exports/2019-03-01/old/recording.wav", wav(stereo(500, 900)))
+    (store.base / "raw" / "odd\\name.wav").write_bytes(wav(stereo(500, 910)))
+    instance = dg.DagsterInstance.ephemeral()
+    outcome = gate_and_marts(instance)
+    assert not outcome.success and STORE_GATE in outcome.failed_checks
+    assert "fct_calls" not in outcome.materialized
+    records = instance.get_records_for_run(
+        outcome.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    evaluation = next(
+        data
+        for data in (r.event_log_entry.dagster_event.asset_check_evaluation_data for r in records)
+        if data.check_name == "store_matches_ledger"
+    )
+    named = {o["object_key"] for o in evaluation.metadata["offending_objects"].value}
+    assert {"exports/2019-03-01/old/recording.wav", "raw/odd\\name.wav"} <= named
