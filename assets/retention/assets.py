@@ -11,8 +11,8 @@ from assets.common.partitions import call_date_partitions
 from assets.common.resources import ObjectStoreResource
 from assets.retention.ledger import CUSTOMER_AUDIO, ensure_ledger
 from assets.retention.resources import PolicyResource
+from assets.retention.state import MISSING, reconcile
 from assets.retention.state import blocking as store_problem
-from assets.retention.state import reconcile
 from assets.transcripts.assets import transcripts
 
 RETENTION_STATE_TABLE = "raw.retention_state"
@@ -48,7 +48,7 @@ def retention_state(
             con.unregister("_state")
     alive = state.filter(pl.col("deleted_at").is_null() & pl.col("in_store"))
     customer = state.filter(pl.col("object_class") == CUSTOMER_AUDIO)
-    lost = state.filter(pl.col("deleted_at").is_null() & ~pl.col("in_store"))
+    lost = state.filter(pl.col("problem") == MISSING)
     if lost.height:
         context.log.error(f"ledger objects missing from the store: {lost['object_key'].to_list()}")
     blocking = state.filter(store_problem())

@@ -56,6 +56,11 @@ create table if not exists raw.deletion_receipts (
 #: Object classes whose content includes the customer's voice.
 CUSTOMER_AUDIO = "customer_audio"
 
+#: The kind of a ledger entry that owns rows in DuckDB rather than a stored object: the store
+#: never holds its key, so it is registered confirmed, is never a pending write, and an object
+#: found under its key is unknown to the ledger.
+ROWS_KIND = "rows"
+
 #: What every stored object is: its key, call, class, basis and purposes.
 _OBJECT_COLUMNS = {
     "object_key": pl.String,

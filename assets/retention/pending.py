@@ -21,7 +21,7 @@ import duckdb
 
 from assets.common.storage import ObjectStore, PutResult, StorageError
 from assets.retention.deletion import delete_objects
-from assets.retention.ledger import confirm_many
+from assets.retention.ledger import ROWS_KIND, confirm_many
 
 #: An absent intent younger than this (minutes, from its created_at) is left pending: it may be
 #: a write still in flight in a run alongside. Present objects are confirmed at any age.
@@ -44,12 +44,14 @@ def reconcile_pending(
     now: datetime | None = None,
     grace: timedelta = PENDING_GRACE,
 ) -> PendingResult:
-    """Confirm or close every alive intent that was never confirmed (see the module)."""
+    """Confirm or close every alive intent that was never confirmed (see the module). Entries
+    that own rows, not an object (``ROWS_KIND``), are never pending writes."""
     now = now or datetime.now(UTC)
     result = PendingResult()
     pending = con.execute(
         "select object_key, sha256, created_at from raw.stored_objects "
-        "where deleted_at is null and confirmed_at is null order by object_key"
+        "where deleted_at is null and confirmed_at is null and kind <> ? order by object_key",
+        [ROWS_KIND],
     ).fetchall()
     puts: list[PutResult] = []
     closes: list[tuple[str, str]] = []

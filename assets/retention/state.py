@@ -13,6 +13,10 @@ why the gate must look at it:
 * ``pending``: registered, never confirmed (``assets.retention.pending`` settles it);
   ``missing from the store``: alive in the ledger, absent. Neither fails the gate by itself.
 
+Ledger entries that own rows rather than an object (kind ``rows``) are listed with no problem
+and not in the store, which never holds them (the row checks cover their deadlines); a file
+under such a key is unknown.
+
 Two kinds of stored file are not lydspor's objects and are not unknown: files in ``landing/``
 not yet ingested (the dialer's uploads, in transit until the landing window has passed since
 they arrived; after that they are unknown too), and the system keys in ``SYSTEM_KEYS``.
@@ -27,7 +31,7 @@ import polars as pl
 
 from assets.common.storage import ObjectStore, StoredFile
 from assets.retention.audit import HEAD_KEY
-from assets.retention.ledger import CUSTOMER_AUDIO, RETENTION_STATE_SCHEMA, all_objects
+from assets.retention.ledger import CUSTOMER_AUDIO, RETENTION_STATE_SCHEMA, ROWS_KIND, all_objects
 
 #: Keys lydspor writes that are no personal data and no ledger object, with the reason.
 SYSTEM_KEYS = {
@@ -67,8 +71,14 @@ def reconcile(
         strays.append(_stray(item, landing_window, now))
     alive = pl.col("deleted_at").is_null()
     in_store = pl.col("object_key").is_in(list(present))
+    rows_entry = pl.col("kind") == ROWS_KIND
     registered = ledger.with_columns(in_store=in_store, in_ledger=pl.lit(True)).with_columns(
-        problem=pl.when(~alive & pl.col("in_store"))
+        # An entry that owns rows has no object: a file under its key is explained by nothing.
+        problem=pl.when(rows_entry & pl.col("in_store"))
+        .then(pl.lit(UNKNOWN))
+        .when(rows_entry)
+        .then(pl.lit(None))
+        .when(~alive & pl.col("in_store"))
         .then(pl.lit(DELETED_BUT_PRESENT))
         .when(alive & ~pl.col("in_store"))
         .then(pl.lit(MISSING))

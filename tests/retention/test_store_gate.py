@@ -11,7 +11,8 @@ import pytest
 
 from assets.retention import audit
 from assets.retention.deletion import delete_object
-from assets.retention.ledger import StoredObject, write_through
+from assets.retention.ledger import ROWS_KIND, StoredObject, register, write_through
+from assets.retention.pending import reconcile_pending
 from assets.retention.state import DELETED_BUT_PRESENT, SYSTEM_KEYS, UNKNOWN, blocking, reconcile
 from assets.retention.tables import ensure_compliance_tables
 from expectations.retention import store_objects_frame, store_suite
@@ -139,9 +140,10 @@ def test_landing_files_are_in_transit_until_the_landing_window_ends(engine):
     store, con = engine
     key = f"landing/{DAY}/call-7.wav"
     store.put_bytes(key, b"uploaded by the dialer")
-    assert problems(store, con) == {}
+    arrived = store.stat(key).modified_at
+    assert problems(store, con, arrived + timedelta(minutes=1)) == {}
     # A day later it was neither ingested nor quarantined: nobody owns it any more.
-    assert problems(store, con, NOW + LANDING_WINDOW + timedelta(minutes=1)) == {key: UNKNOWN}
+    assert problems(store, con, arrived + LANDING_WINDOW + timedelta(minutes=1)) == {key: UNKNOWN}
 
 
 def test_listing_the_whole_store_sees_every_date(engine):
@@ -154,3 +156,35 @@ def test_listing_the_whole_store_sees_every_date(engine):
     row = state.filter(state["object_key"] == "raw/2001-01-01/ancient/recording.wav").to_dicts()
     assert row[0]["object_class"] == "customer_audio" and row[0]["call_id"] == "ancient"
     assert str(row[0]["call_date"]) == "2001-01-01" and not row[0]["in_ledger"]
+
+
+def test_an_entry_that_owns_rows_is_neither_missing_nor_pending_but_a_file_under_it_is_unknown(
+    engine,
+):
+    """Ledger entries of kind ``rows`` own DuckDB rows, not objects: never in the store, never
+    a pending write to close, and no cover for a file planted under their key."""
+    store, con = engine
+    key = f"rows/{DAY}/c-1/call_metadata"
+    long_ago = NOW - timedelta(hours=2)
+    register(
+        con,
+        StoredObject(
+            key,
+            "c-1",
+            DAY,
+            ROWS_KIND,
+            "call_metadata",
+            "contract",
+            ["quality_assurance"],
+            None,
+            None,
+            long_ago,
+            NOW + timedelta(days=30),
+        ),
+    )
+    assert reconcile_pending(store, con, now=NOW).never_written == []
+    state = reconcile(store, con, LANDING_WINDOW, NOW)
+    row = state.filter(state["object_key"] == key).to_dicts()[0]
+    assert (row["problem"], row["in_store"], row["in_ledger"]) == (None, False, True)
+    store.put_bytes(key, b"customer voice")
+    assert problems(store, con) == {key: UNKNOWN}
