@@ -325,10 +325,34 @@ class S3ObjectStore:
 
     def inventory(self) -> Iterator[StoredFile]:
         """Every object in the bucket; a key ``validate_key`` rejects is flagged, since lydspor
-        can neither read nor delete it through this store."""
-        for obj in self.list(""):
+        can neither read nor delete it through this store. In a versioned bucket a key counts
+        as present while any version of it holds data, even behind a delete marker: a plain
+        delete there leaves the bytes."""
+        for obj in self._versions_held() if self.versioned else self.list(""):
             key, problem = _printable(obj.key)
             yield StoredFile(key, obj.size, obj.modified_at, problem or _unaddressable(key))
+
+    def _versions_held(self) -> Iterator[ObjectInfo]:
+        """One entry per key with a data version (not a delete marker), the newest version's."""
+        versions = self._call(
+            self.client.list_objects,
+            "list versions",
+            self.bucket,
+            recursive=True,
+            include_version=True,
+        )
+        newest: dict[str, ObjectInfo] = {}
+        try:
+            for v in versions:
+                if v.is_delete_marker:
+                    continue
+                info = ObjectInfo(v.object_name, v.size or 0, v.last_modified or datetime.now(UTC))
+                held = newest.get(info.key)
+                if held is None or info.modified_at > held.modified_at:
+                    newest[info.key] = info
+        except Exception as exc:
+            raise StorageError(f"could not list versions on {self.description}: {exc}") from exc
+        yield from (newest[key] for key in sorted(newest))
 
     def remove(self, key: str) -> None:
         validate_key(key)
