@@ -3,6 +3,7 @@ after; a run killed in between is settled by the next (``reconcile_pending``), n
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -236,3 +237,31 @@ def test_the_sweep_deletes_an_unconfirmed_intent_past_its_deadline(engine):
     store.put_bytes(KEY, b"written, never confirmed")  # the run died before confirming
     result = sweep(store, con, NOW)
     assert [r.object_key for r in result.deleted] == [KEY] and store.stat(KEY) is None
+
+
+#: The only places that may call ``put_bytes`` directly, and why each is safe. Every other put
+#: site goes through ``ledger.write_through``, so none can write before registering.
+DIRECT_PUTS = {
+    "assets/retention/ledger.py": "write_through itself",
+    "assets/recordings/ingest/grouping.py": "raw audio: a group's intents committed in one "
+    "transaction, written from the pool, confirmed with the catalogue rows",
+    "assets/recordings/ingest/quarantine.py": "quarantine copies: registered as a batch, "
+    "written, confirmed",
+    "assets/retention/audit.py": "the audit head, a system key (state.SYSTEM_KEYS)",
+    "lydspor/cli/pipeline.py": "uploads into landing/, as a dialer does (in transit)",
+}
+
+
+def test_no_put_site_writes_around_the_ledger():
+    callers = set()
+    for folder in ("assets", "lydspor", "orchestration"):
+        for path in (REPO / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            if any(
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "put_bytes"
+                for node in ast.walk(tree)
+            ):
+                callers.add(path.relative_to(REPO).as_posix())
+    assert callers == set(DIRECT_PUTS), callers ^ set(DIRECT_PUTS)
