@@ -21,6 +21,7 @@ from assets.retention.assets import retention_state
 from assets.retention.checks import (
     customer_audio_within_deadline,
     every_object_has_basis_and_purposes,
+    store_matches_ledger,
 )
 from assets.retention.resources import PolicyResource
 from assets.retention.row_checks import personal_rows_within_deadline
@@ -60,6 +61,7 @@ defs = dg.Definitions(
         customer_audio_within_deadline,
         every_object_has_basis_and_purposes,
         personal_rows_within_deadline,
+        store_matches_ledger,
         transcript_words_redacted_and_well_formed,
     ],
     jobs=[call_pipeline_job, retention_sweep],

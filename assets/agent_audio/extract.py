@@ -25,7 +25,7 @@ from assets.consent.basis import CONSENT
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.deletion import delete_object
 from assets.retention.holds import record_hold_conflicts
-from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, alive_object, register
+from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, alive_object, write_through
 from assets.retention.policy import RetentionPolicy
 
 AGENT_AUDIO_TABLE = "raw.agent_audio"
@@ -146,9 +146,10 @@ def process_recording(
 
 
 def _store_agent_audio(store, con, policy, key, call_id, call_date, data: bytes, now) -> None:
-    """Write the agent's audio, registered first, so the ledger knows every agent object there
-    is (on the employment contract, for the agent track's purposes)."""
-    register(
+    """Write the agent's audio, registered first and confirmed after, so the ledger knows every
+    agent object there is (on the employment contract, for the agent track's purposes)."""
+    write_through(
+        store,
         con,
         StoredObject(
             object_key=key,
@@ -163,8 +164,9 @@ def _store_agent_audio(store, con, policy, key, call_id, call_date, data: bytes,
             created_at=now,
             deadline=policy.deadline("agent_audio", "contract", now),
         ),
+        data,
+        content_type="audio/wav",
     )
-    store.put_bytes(key, data, content_type="audio/wav")
 
 
 def _enrol_agent(store, con, policy, recording, samples, rate, source_key, now) -> str | None:

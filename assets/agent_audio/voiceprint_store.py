@@ -23,7 +23,7 @@ from assets.common.secrets import pseudonym
 from assets.common.storage import ObjectStore
 from assets.common.warehouse import ensure_table, upsert
 from assets.retention.deletion import delete_object
-from assets.retention.ledger import StoredObject, alive_object, register
+from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.retention.policy import RetentionPolicy
 
 VOICEPRINT_CLASS = "voiceprint"
@@ -112,9 +112,10 @@ def add_enrolment(
     }
     data = json.dumps(document).encode()
     key = voiceprint_key(agent_id)
-    # Registered before it is written, like every stored object; an alive key keeps its first
-    # deadline, so updates never stretch the voiceprint's life.
-    register(
+    # Registered before it is written and confirmed after, like every stored object; an alive
+    # key keeps its first deadline, so updates never stretch the voiceprint's life.
+    write_through(
+        store,
         con,
         StoredObject(
             object_key=key,
@@ -129,8 +130,9 @@ def add_enrolment(
             created_at=now,
             deadline=policy.deadline(VOICEPRINT_CLASS, VOICEPRINT_BASIS, now),
         ),
+        data,
+        content_type="application/json",
     )
-    store.put_bytes(key, data, content_type="application/json")
     row = {
         "agent_id": agent_id,
         "object_key": key,

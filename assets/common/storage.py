@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from stat import S_ISREG
 from typing import Protocol
 
 import certifi
@@ -55,6 +56,18 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """One thing the store holds, as the store-wide inventory sees it. ``problem`` says why
+    lydspor cannot treat it as an object (a name it cannot address, a leftover of an
+    interrupted write, something that is not a plain file); None for an ordinary object."""
+
+    key: str
+    size: int
+    modified_at: datetime
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class PutResult:
     key: str
     size: int
@@ -82,6 +95,7 @@ class ObjectStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def stat(self, key: str) -> ObjectInfo | None: ...
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]: ...
+    def inventory(self) -> Iterator[StoredFile]: ...
     def remove(self, key: str) -> None: ...
     def set_legal_hold(self, key: str, on: bool) -> bool: ...
 
@@ -160,6 +174,27 @@ class LocalObjectStore:
             if key.startswith(prefix):
                 st = path.stat()
                 yield ObjectInfo(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def inventory(self) -> Iterator[StoredFile]:
+        """Everything under the bucket directory, whatever its name: the objects ``list``
+        shows, and the files no key can reach (names ``validate_key`` rejects, names that are
+        not UTF-8, ``.incoming-`` leftovers of killed writes, links and other non-files)."""
+        for top, dirs, files in os.walk(self.base):
+            for name in [*files, *(d for d in dirs if os.path.islink(os.path.join(top, d)))]:
+                path = Path(top) / name
+                rel = path.relative_to(self.base).as_posix()
+                key, problem = _printable(rel)
+                try:
+                    st = path.lstat()
+                except FileNotFoundError:
+                    continue  # removed while walking
+                if problem is None and not S_ISREG(st.st_mode):
+                    problem = "not a plain file (a link, pipe or device)"
+                if problem is None and name.startswith(_INCOMING):
+                    problem = "leftover of an interrupted write"
+                if problem is None:
+                    problem = _unaddressable(key)
+                yield StoredFile(key, st.st_size, datetime.fromtimestamp(st.st_mtime, UTC), problem)
 
     def remove(self, key: str) -> None:
         path = self._path(key)
@@ -288,6 +323,37 @@ class S3ObjectStore:
         except Exception as exc:
             raise StorageError(f"could not list {prefix!r} on {self.description}: {exc}") from exc
 
+    def inventory(self) -> Iterator[StoredFile]:
+        """Every object in the bucket; a key ``validate_key`` rejects is flagged, since lydspor
+        can neither read nor delete it through this store. In a versioned bucket a key counts
+        as present while any version of it holds data, even behind a delete marker: a plain
+        delete there leaves the bytes."""
+        for obj in self._versions_held() if self.versioned else self.list(""):
+            key, problem = _printable(obj.key)
+            yield StoredFile(key, obj.size, obj.modified_at, problem or _unaddressable(key))
+
+    def _versions_held(self) -> Iterator[ObjectInfo]:
+        """One entry per key with a data version (not a delete marker), the newest version's."""
+        versions = self._call(
+            self.client.list_objects,
+            "list versions",
+            self.bucket,
+            recursive=True,
+            include_version=True,
+        )
+        newest: dict[str, ObjectInfo] = {}
+        try:
+            for v in versions:
+                if v.is_delete_marker:
+                    continue
+                info = ObjectInfo(v.object_name, v.size or 0, v.last_modified or datetime.now(UTC))
+                held = newest.get(info.key)
+                if held is None or info.modified_at > held.modified_at:
+                    newest[info.key] = info
+        except Exception as exc:
+            raise StorageError(f"could not list versions on {self.description}: {exc}") from exc
+        yield from (newest[key] for key in sorted(newest))
+
     def remove(self, key: str) -> None:
         validate_key(key)
         if not self.versioned:
@@ -319,6 +385,25 @@ class S3ObjectStore:
         )
         self._call(action, f"set legal hold on {key!r}", self.bucket, key)
         return True
+
+
+def _printable(name: str) -> tuple[str, str | None]:
+    """A name as text that can be stored and shown, and the problem when it is not UTF-8 (a
+    file name's undecodable bytes arrive as surrogates)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return shown, "name is not UTF-8: the store cannot address it"
+    return name, None
+
+
+def _unaddressable(key: str) -> str | None:
+    try:
+        validate_key(key)
+    except StorageError as exc:
+        return f"name the store cannot address ({exc})"
+    return None
 
 
 def is_true(setting: str) -> bool:

@@ -10,6 +10,7 @@ from assets.common.partitions import call_date_partitions, window_dates
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES, RECORDINGS_TABLE, ingest_day
+from assets.retention.pending import reconcile_pending
 from assets.retention.resources import PolicyResource
 from assets.retention.tables import ensure_compliance_tables
 
@@ -35,6 +36,13 @@ def raw_recordings(
         ensure_compliance_tables(con)
         for table, schema in CATALOGUE_TABLES.items():
             ensure_table(con, table, schema)
+        # Intents a crashed run left (registered, never confirmed) are settled first.
+        pending = reconcile_pending(store, con)
+        if pending.confirmed or pending.never_written:
+            context.log.warning(
+                f"settled interrupted writes: confirmed {pending.confirmed}, "
+                f"never written {pending.never_written}"
+            )
         day = start
         while day < end:
             context.log.info(f"{day}: ingesting landing/{day}/ in {store.description}")
@@ -60,6 +68,7 @@ def raw_recordings(
             "duplicates": counts["duplicate"],
             "quarantined": counts["quarantined"],
             "waiting_for_files": counts["waiting"],
+            "interrupted_writes_settled": len(pending.confirmed) + len(pending.never_written),
             "quarantine_reasons": dg.MetadataValue.json(
                 {o.stem: o.reason for o in outcomes if o.status == "quarantined"}
             ),

@@ -7,11 +7,12 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
-from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.partitions import call_date_partitions
 from assets.common.resources import ObjectStoreResource
-from assets.common.warehouse import ensure_table
-from assets.retention.ledger import CUSTOMER_AUDIO, RETENTION_STATE_SCHEMA, ensure_ledger
-from assets.retention.state import reconcile
+from assets.retention.ledger import CUSTOMER_AUDIO, ensure_ledger
+from assets.retention.resources import PolicyResource
+from assets.retention.state import MISSING, reconcile
+from assets.retention.state import blocking as store_problem
 from assets.transcripts.assets import transcripts
 
 RETENTION_STATE_TABLE = "raw.retention_state"
@@ -23,30 +24,36 @@ RETENTION_STATE_TABLE = "raw.retention_state"
     deps=[agent_audio, transcripts],
     group_name="retention",
     kinds={"duckdb"},
-    description="Every stored object of the window: class, basis, created, deadline, deleted-at, "
-    "reconciled against the object store (objects the ledger does not know are listed too).",
+    description="Every stored object: class, basis, created, deadline, deleted-at, reconciled "
+    "against the whole object store, every prefix and date (files the ledger does not know, "
+    "names the store cannot address and deleted objects still present are listed too).",
 )
 def retention_state(
-    context: dg.AssetExecutionContext, object_store: ObjectStoreResource, duckdb: DuckDBResource
+    context: dg.AssetExecutionContext,
+    object_store: ObjectStoreResource,
+    duckdb: DuckDBResource,
+    policy: PolicyResource,
 ) -> dg.MaterializeResult:
-    start, end = window_dates(context)
+    # The partition only schedules the run: the whole store is reconciled, since a violation
+    # at any date or prefix must stop the marts.
     now = datetime.now(UTC)
+    landing_window = policy.load().window("landing", "in_transit")
     with duckdb.get_connection() as con:
         ensure_ledger(con)
-        state = reconcile(object_store.get_store(), con, start, end)
-        ensure_table(con, RETENTION_STATE_TABLE, RETENTION_STATE_SCHEMA)
-        con.execute(
-            f"delete from {RETENTION_STATE_TABLE} where call_date >= ? and call_date < ?",
-            [start, end],
-        )
+        state = reconcile(object_store.get_store(), con, landing_window, now)
         con.register("_state", state.to_arrow())
-        con.execute(f"insert into {RETENTION_STATE_TABLE} by name select * from _state")
-        con.unregister("_state")
+        try:
+            con.execute(f"create or replace table {RETENTION_STATE_TABLE} as select * from _state")
+        finally:
+            con.unregister("_state")
     alive = state.filter(pl.col("deleted_at").is_null() & pl.col("in_store"))
     customer = state.filter(pl.col("object_class") == CUSTOMER_AUDIO)
-    lost = state.filter(pl.col("deleted_at").is_null() & ~pl.col("in_store"))
+    lost = state.filter(pl.col("problem") == MISSING)
     if lost.height:
         context.log.error(f"ledger objects missing from the store: {lost['object_key'].to_list()}")
+    blocking = state.filter(store_problem())
+    for row in blocking.head(50).iter_rows(named=True):
+        context.log.error(f"{row['object_key']}: {row['problem']}")
     return dg.MaterializeResult(
         metadata={
             "objects": state.height,
@@ -57,6 +64,12 @@ def retention_state(
             ).height,
             "customer_audio_deleted": customer.filter(pl.col("deleted_at").is_not_null()).height,
             "unregistered_objects": state.filter(~pl.col("in_ledger")).height,
+            "store_problems": blocking.height,
+            "pending_intents": state.filter(
+                pl.col("in_ledger")
+                & pl.col("deleted_at").is_null()
+                & pl.col("confirmed_at").is_null()
+            ).height,
             "missing_from_store": lost.height,
             "next_deadline": dg.MetadataValue.text(
                 str(alive.filter(pl.col("deadline") > now)["deadline"].min())

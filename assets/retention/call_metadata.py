@@ -20,10 +20,9 @@ from assets.retention.copies import (
     existing_tables,
     rows_key,
 )
-from assets.retention.ledger import StoredObject, register_many
+from assets.retention.ledger import ROWS_KIND, StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
 
-ROWS_KIND = "rows"
 #: The basis of call metadata: the employer's record of the agent's work.
 CALL_METADATA_BASIS = "contract"
 
@@ -58,6 +57,8 @@ def register_call_metadata(
                 size_bytes=None,
                 created_at=created_at,
                 deadline=policy.deadline(CALL_METADATA, CALL_METADATA_BASIS, created_at),
+                # Written with the rows in the same commit: never a pending write.
+                confirmed_at=created_at,
             )
             for call_id, call_date, created_at in rows
         ],

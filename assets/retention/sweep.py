@@ -21,6 +21,7 @@ from assets.retention.call_metadata import register_call_metadata
 from assets.retention.copies import Overdue, is_rows_key, overdue_rows, purge
 from assets.retention.deletion import DeletionError, DeletionReceipt, delete_object
 from assets.retention.holds import record_hold_conflicts
+from assets.retention.pending import reconcile_pending
 from assets.retention.policy import REQUIRED_WINDOWS, RetentionPolicy
 
 
@@ -60,6 +61,8 @@ def sweep(
     ledger entries and their rows are swept (no new metadata entries, no audit pruning)."""
     now = now or datetime.now(UTC)
     result = SweepResult()
+    # Writes a crash interrupted: confirmed if the object is there, closed if it never came.
+    reconcile_pending(store, con, now)
     if policy is not None:
         register_call_metadata(con, policy, now)
     due = due_objects(con, now)

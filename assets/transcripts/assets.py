@@ -23,7 +23,7 @@ from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.consent.assets import CONSENT_LINEAGE_TABLE, consent_lineage
 from assets.recordings.ingest import RECORDINGS_TABLE
-from assets.retention.ledger import StoredObject, alive_object, register
+from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.retention.resources import PolicyResource
 from assets.transcripts.engines import Transcript, decode_track
 from assets.transcripts.language import LanguageChoice, choose_language
@@ -205,8 +205,9 @@ def transcripts(
                 key = object_key(info.call_date, info.call_id, info.track, part)
                 buffer = io.BytesIO()
                 frame.write_parquet(buffer)
-                put = store.put_bytes(key, buffer.getvalue(), content_type="application/parquet")
-                register(
+                # Registered (intent) before it is written and confirmed after.
+                write_through(
+                    store,
                     con,
                     StoredObject(
                         object_key=key,
@@ -216,11 +217,13 @@ def transcripts(
                         object_class=object_class,
                         legal_basis=info.legal_basis,
                         purposes=info.purposes,
-                        sha256=put.sha256,
-                        size_bytes=put.size,
+                        sha256=None,
+                        size_bytes=None,
                         created_at=now,
                         deadline=tenant_policy.deadline(object_class, info.legal_basis, now),
                     ),
+                    buffer.getvalue(),
+                    content_type="application/parquet",
                 )
                 written[part].append(key)
         for part, (_, table) in OBJECTS.items():

@@ -24,7 +24,7 @@ from assets.common.storage import ObjectStore
 from assets.common.warehouse import upsert
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.deletion import delete_object
-from assets.retention.ledger import StoredObject, alive_object, register
+from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.transcripts.tables import AUDIO_REDACTIONS_SCHEMA, AUDIO_REDACTIONS_TABLE
 
 
@@ -91,9 +91,9 @@ def replace_with_muted(
     samples, rate = read_audio(store.get_bytes(source_key))
     intervals = mute_intervals(spans, padding_s, len(samples) / rate)
     data = encode_wav(mute(samples, rate, intervals), rate)
-    # Registered before it is written, so the ledger knows every object there is; the
-    # original's deadline carries over.
-    register(
+    # Registered before it is written and confirmed after; the original's deadline carries over.
+    write_through(
+        store,
         con,
         StoredObject(
             object_key=muted_key,
@@ -108,8 +108,9 @@ def replace_with_muted(
             created_at=now,
             deadline=source["deadline"],
         ),
+        data,
+        content_type="audio/wav",
     )
-    store.put_bytes(muted_key, data, content_type="audio/wav")
     receipt = delete_object(
         store, con, source_key, f"personal data muted: replaced by {muted_key}", now=now
     )

@@ -82,3 +82,19 @@ def test_hold_and_sweep_through_the_catalogue(locked_store, catalog, policy):
     release_hold(catalog, hold.hold_id, "legal", "settled", store=locked_store)
     assert [r.object_key for r in sweep(locked_store, catalog).deleted] == [key]
     assert versions(locked_store, key) == []
+
+
+def test_inventory_sees_a_version_left_behind_a_delete_marker(locked_store):
+    """A plain delete in a versioned bucket hides the object from listings but keeps its bytes:
+    the store-wide gate must still see it."""
+    kept, hidden = "raw/2026-11-02/c4/recording.wav", "raw/2026-11-02/c5/recording.wav"
+    locked_store.put_bytes(kept, b"first take")
+    locked_store.put_bytes(kept, b"second take")
+    locked_store.put_bytes(hidden, b"customer voice")
+    locked_store.client.remove_object(locked_store.bucket, hidden)  # a delete marker only
+    assert locked_store.stat(hidden) is None and versions(locked_store, hidden)
+    found = {item.key: item for item in locked_store.inventory()}
+    assert set(found) == {kept, hidden}
+    assert found[kept].size == len(b"second take")  # the newest version
+    locked_store.remove(hidden)  # every version
+    assert {item.key for item in locked_store.inventory()} == {kept}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import uuid
 
 import pytest
@@ -52,3 +53,21 @@ def test_rejects_unsafe_keys(store, key):
 def test_unreachable_s3_gives_a_clear_error():
     with pytest.raises(StorageError, match=r"127\.0\.0\.1:9"):
         S3ObjectStore("127.0.0.1:9", "lydspor", "k", "s")
+
+
+def test_inventory_lists_the_whole_store_and_flags_names_it_cannot_address(store):
+    store.put_bytes("raw/2026-11-02/call-1/recording.wav", b"voice")
+    store.put_bytes("odd-prefix/2019-01-01/x.bin", b"other")
+    odd = "raw/2026-11-02/back\\slash.wav"  # a key S3 accepts and validate_key refuses
+    if isinstance(store, LocalObjectStore):
+        (store.base / odd).write_bytes(b"planted")
+        (store.base / "raw" / ".incoming-recording.wav.abc").write_bytes(b"half")
+    else:
+        store.client.put_object(store.bucket, odd, io.BytesIO(b"planted"), 7)
+    found = {item.key: item.problem for item in store.inventory()}
+    assert found.pop("raw/2026-11-02/call-1/recording.wav") is None
+    assert found.pop("odd-prefix/2019-01-01/x.bin") is None
+    assert found.pop(odd).startswith("name the store cannot address")
+    if isinstance(store, LocalObjectStore):
+        assert found.pop("raw/.incoming-recording.wav.abc") == "leftover of an interrupted write"
+    assert found == {}

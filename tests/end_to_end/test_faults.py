@@ -36,7 +36,7 @@ from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE, pr
 from assets.common.storage import LocalObjectStore
 from assets.common.warehouse import ensure_table, upsert
 from assets.recordings.ingest import CATALOGUE_TABLES, grouping, ingest_day, quarantine, release
-from assets.retention import audit
+from assets.retention import audit, ledger
 from assets.retention.tables import ensure_compliance_tables
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 from tests.support.ceph_s3 import CephS3Server, missing_binaries
@@ -161,7 +161,8 @@ def _ingest_and_extract(store, con, policy, now, faults: Faults, monkeypatch) ->
         ):
             if hasattr(module, name):
                 monkeypatch.setattr(module, name, faults.wrap(getattr(module, name), step))
-    monkeypatch.setattr(extract, "register", faults.wrap(extract.register, "register"))
+    # Agent audio is written through the ledger (intent, put, confirm): the intent is a step.
+    monkeypatch.setattr(ledger, "register", faults.wrap(ledger.register, "register"))
     monkeypatch.setattr(extract, "delete_object", faults.wrap(extract.delete_object, "deleted"))
     try:
         faulty = FaultyStore(store, faults)

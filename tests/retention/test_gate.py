@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from assets.common.storage import LocalObjectStore
+from assets.retention.holds import place_hold
 from assets.retention.ledger import StoredObject, register
 from tests.support.calls import DAY, land, metadata, stereo, tone, wav
 
@@ -69,6 +70,12 @@ def test_gate_blocks_marts_when_customer_audio_outlives_its_deadline(pipeline_ru
     assert not {"fct_calls", "fct_call_coaching"} & outcome.materialized
     # The gate reports; it does not delete (that is the retention engine's job).
     assert store.stat(key) is not None
+    # Under a legal hold the same recording is kept lawfully: counted apart, not a violation.
+    with duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"]) as con:
+        place_hold(con, "call", "planted", "court order", "legal")
+    held = gate_and_marts(dg.DagsterInstance.ephemeral())
+    assert held.success and GATE not in held.failed_checks
+    assert "fct_calls" in held.materialized
 
 
 def test_gate_fails_on_customer_audio_the_ledger_does_not_know(pipeline_run):
@@ -77,3 +84,29 @@ def test_gate_fails_on_customer_audio_the_ledger_does_not_know(pipeline_run):
     outcome = gate_and_marts(dg.DagsterInstance.ephemeral())
     assert not outcome.success and GATE in outcome.failed_checks
     assert "fct_calls" not in outcome.materialized
+
+
+STORE_GATE = "retention_state:store_matches_ledger"
+
+
+def test_gate_fails_on_anything_the_ledger_cannot_explain_anywhere_in_the_store(pipeline_run):
+    """Outside every window and prefix the pipeline writes, and under a name the store cannot
+    address: the store-wide check still sees it, names it, and blocks the marts."""
+    store, first = pipeline_run
+    assert STORE_GATE not in first.failed_checks
+    store.put_bytes("exports/2019-03-01/old/recording.wav", wav(stereo(500, 900)))
+    (store.base / "raw" / "odd\\name.wav").write_bytes(wav(stereo(500, 910)))
+    instance = dg.DagsterInstance.ephemeral()
+    outcome = gate_and_marts(instance)
+    assert not outcome.success and STORE_GATE in outcome.failed_checks
+    assert "fct_calls" not in outcome.materialized
+    records = instance.get_records_for_run(
+        outcome.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    evaluation = next(
+        data
+        for data in (r.event_log_entry.dagster_event.asset_check_evaluation_data for r in records)
+        if data.check_name == "store_matches_ledger"
+    )
+    named = {o["object_key"] for o in evaluation.metadata["offending_objects"].value}
+    assert {"exports/2019-03-01/old/recording.wav", "raw/odd\\name.wav"} <= named

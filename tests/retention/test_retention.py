@@ -91,7 +91,7 @@ def test_retention_state_finds_objects_kept_outside_the_dated_prefixes(engine):
     plant(store, con, "voiceprints/agent-b.json", None, NOW + timedelta(days=30), "voiceprint")
     plant(store, con, "raw/2026-11-02/kept/recording.wav", "kept", NOW + timedelta(days=1))
     store.remove("voiceprints/agent-b.json")  # lost behind the ledger's back
-    state = reconcile(store, con, DAY, DAY + timedelta(days=1))
+    state = reconcile(store, con, timedelta(hours=24))
     in_store = dict(zip(state["object_key"], state["in_store"], strict=True))
     assert in_store == {
         "raw/2026-11-02/kept/recording.wav": True,

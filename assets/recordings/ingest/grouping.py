@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from assets.common.storage import ObjectInfo, ObjectStore
+from assets.common.storage import ObjectInfo, ObjectStore, PutResult
 from assets.common.warehouse import transaction, upsert
 from assets.consent.basis import decide_track_bases
 from assets.recordings.dialers.base import MetadataError
@@ -43,7 +43,7 @@ from assets.recordings.landing import LandedCall, landing_prefix, list_landing
 from assets.recordings.metadata import CallMetadata, RecordingMode
 from assets.retention.call_metadata import register_call_metadata
 from assets.retention.deletion import delete_objects
-from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, register_many
+from assets.retention.ledger import CUSTOMER_AUDIO, StoredObject, confirm_many, register_many
 from assets.retention.policy import RetentionPolicy
 
 #: Calls ingested together (one _catalogue transaction per step), and the most audio a group
@@ -65,7 +65,7 @@ class _Group:
     examining: list[Future | Examined]
     #: Calls to store, with their raw object's ledger row; the writes under way.
     accepted: list[tuple[Examined, StoredObject]] = field(default_factory=list)
-    puts: list[Future] = field(default_factory=list)
+    puts: list[Future | PutResult] = field(default_factory=list)
     #: Calls whose landing files go once the _catalogue has them, and why.
     releases: list[tuple[LandedCall, str]] = field(default_factory=list)
 
@@ -179,7 +179,7 @@ def _decide_and_store(
         if pool:
             group.puts.append(pool.submit(_store_raw, store, ex, obj.object_key))
         else:
-            _store_raw(store, ex, obj.object_key)
+            group.puts.append(_store_raw(store, ex, obj.object_key))
 
 
 def _catalogue(
@@ -188,11 +188,11 @@ def _catalogue(
     """Once the audio is stored, the _catalogue rows, which mark the calls as ingested (a rerun
     after a crash before them ingests the calls again: same keys, same content); the landing
     files to release are registered with them."""
-    for put in group.puts:
-        put.result()
+    puts = [put.result() if isinstance(put, Future) else put for put in group.puts]
     if not group.releases:
         return
     with transaction(con):
+        confirm_many(con, puts)
         if group.accepted:
             truth = [truth_rows(ex.call, ex.truth) for ex, _ in group.accepted]
             upsert(con, TRUTH_TABLE, pl.concat(truth), ["call_id"])
@@ -211,7 +211,7 @@ def _catalogue(
                 for landing_obj in landed.objects
             ],
         )
-    group.accepted = []  # the audio is safe: let it go
+    group.accepted, group.puts = [], []  # the audio is safe: let it go
 
 
 def _release_group(
@@ -257,10 +257,10 @@ def _raw_object(ex: Examined, policy: RetentionPolicy, now: datetime) -> StoredO
     )
 
 
-def _store_raw(store: ObjectStore, ex: Examined, key: str) -> None:
+def _store_raw(store: ObjectStore, ex: Examined, key: str) -> PutResult:
     ext = key.rsplit(".", 1)[1]
     # The bytes hashed in examine are the bytes written: hashing them again proves nothing.
-    store.put_bytes(key, ex.audio, content_type=f"audio/{ext}", sha256=ex.sha)
+    return store.put_bytes(key, ex.audio, content_type=f"audio/{ext}", sha256=ex.sha)
 
 
 def ingest_day(

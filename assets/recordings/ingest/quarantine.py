@@ -16,7 +16,7 @@ from assets.recordings.ingest.tables import QUARANTINE_SCHEMA, QUARANTINE_TABLE
 from assets.recordings.ingest.validation import IngestOutcome, misfiled
 from assets.recordings.landing import LandedCall, unaddressable
 from assets.recordings.metadata import CallMetadata
-from assets.retention.ledger import StoredObject, register_many
+from assets.retention.ledger import StoredObject, confirm_many, register_many
 from assets.retention.policy import RetentionPolicy
 
 #: Files still arriving are left alone this long before an incomplete call is quarantined.
@@ -39,7 +39,8 @@ def quarantine(
         # The content hash in the key keeps two bad uploads of one name from overwriting each other.
         key = f"quarantine/{landed.landing_date.isoformat()}/{sha[:16]}/{name}"
         copies.append((obj, key, data, sha))
-    # Registered before they are written, as raw audio is: the ledger knows every key first.
+    # Registered before they are written and confirmed after, as raw audio is: the ledger
+    # knows every key first.
     register_many(
         con,
         [
@@ -59,9 +60,10 @@ def quarantine(
             for _, key, data, sha in copies
         ],
     )
-    rows = []
+    rows, puts = [], []
     for obj, key, data, sha in copies:
         put = store.put_bytes(key, data, sha256=sha)
+        puts.append(put)
         rows.append(
             {
                 "landing_key": obj.key,
@@ -73,6 +75,7 @@ def quarantine(
                 "quarantined_at": now,
             }
         )
+    confirm_many(con, puts)
     upsert(con, QUARANTINE_TABLE, pl.DataFrame(rows, schema=QUARANTINE_SCHEMA), ["landing_key"])
     release_landing(store, con, policy, landed, f"moved to quarantine: {reason}", now)
     return IngestOutcome(landed.stem, "quarantined", reason=reason)

@@ -20,7 +20,8 @@ from assets.retention.policy import RetentionPolicy
 
 
 def landing_object(policy: RetentionPolicy, obj: ObjectInfo, landed: LandedCall) -> StoredObject:
-    """The ledger row of a landing file, registered just before it is released."""
+    """The ledger row of a landing file, registered just before it is released: confirmed
+    from the start, since the dialer wrote it before lydspor saw it."""
     return StoredObject(
         object_key=obj.key,
         call_id=None,
@@ -33,6 +34,7 @@ def landing_object(policy: RetentionPolicy, obj: ObjectInfo, landed: LandedCall)
         size_bytes=obj.size,
         created_at=obj.modified_at,
         deadline=policy.deadline("landing", "in_transit", obj.modified_at),
+        confirmed_at=obj.modified_at,
     )
 
 
