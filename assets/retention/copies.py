@@ -72,7 +72,9 @@ COPIES: tuple[Copy, ...] = (
     # The dialer's record: the customer's number, the agent, the raw JSON they came in.
     Copy(RECORDINGS, CALL_METADATA, anonymise=("customer_number", "metadata_json", "agent_id")),
     Copy("raw.consent_lineage", CALL_METADATA),
-    Copy("raw.truth_turns", CALL_METADATA),
+    # Reference text of both voices (sample and benchmark calls), unredacted: the unredacted
+    # transcript's short window, not the metadata's.
+    Copy("raw.truth_turns", "transcript"),
     Copy("raw.quarantine", "quarantine", "object", "quarantine_key"),
     Copy("raw.agent_audio", "agent_audio", anonymise=()),
     Copy("raw.agent_isolation", "agent_audio", anonymise=()),
