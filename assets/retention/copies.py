@@ -225,35 +225,26 @@ def purge(
     """Delete (or anonymise) every dead row of every table present, in one transaction.
 
     Idempotent: a crash before the commit leaves everything as it was, and the next sweep
-    finds the same rows dead. Marts come first so no mart outlives its source rows."""
+    finds the same rows dead. Aggregates per agent come last: they die with the agent's last
+    live call, which this same purge may remove."""
     expiry = expiry or {}
     tables = existing_tables(con)
-    present = [
-        c
-        for c in sorted(copies, key=lambda c: not c.table.startswith("main."))
-        if c.table in tables
-    ]
+    present = sorted((c for c in copies if c.table in tables), key=lambda c: c.link == "agent")
     deleted: dict[str, int] = {}
     anonymised: dict[str, int] = {}
     with transaction(con):
-        # Decided before anything changes: purging recordings first must not turn an agent's
-        # aggregates dead halfway through (they are decided on the state the sweep left).
-        dead = {
-            copy.table: [
+        for copy in present:
+            columns = _anonymised(copy, expiry)
+            ids = [
                 r[0]
                 for r in con.execute(
                     f"select s.row_id from ({_owner_state(copy, None, tables)}) s "
                     f"join {copy.table} t on t.rowid = s.row_id "
-                    f"where s.dead and ({_still_personal(copy, _anonymised(copy, expiry))})"
+                    f"where s.dead and ({_still_personal(copy, columns)})"
                 ).fetchall()
             ]
-            for copy in present
-        }
-        for copy in present:
-            ids = dead[copy.table]
             if not ids:
                 continue
-            columns = _anonymised(copy, expiry)
             if columns is None:
                 con.execute(f"delete from {copy.table} where list_contains(?, rowid)", [ids])
                 deleted[copy.table] = len(ids)

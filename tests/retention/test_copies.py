@@ -120,3 +120,17 @@ def test_a_pruned_entry_is_not_mistaken_for_the_anchor(con):
     assert audit.verify(con, anchored).ok
     con.execute("update raw.audit_log set actor = 'x'")
     assert not audit.verify(con, anchored).ok
+
+
+def test_an_agents_aggregates_go_in_the_same_purge_as_their_last_call(con):
+    """Erasing an agent removes their calls' rows and, in the same purge, the aggregates that
+    only those calls kept alive."""
+    entry(con, rows_key(DAY, "a"), "a", "call_metadata", NOW, deleted=True)
+    con.execute(
+        "insert into raw.recordings (call_id, call_date, agent_id) "
+        "values ('a', '2026-11-02', 'agent-x')"
+    )
+    con.execute("insert into main.weekly values ('agent-x', 1)")
+    recordings = Copy("raw.recordings", "call_metadata")
+    result = purge(con, copies=[WEEKLY, recordings])
+    assert result.deleted == {"raw.recordings": 1, "main.weekly": 1}
