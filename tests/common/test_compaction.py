@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,16 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
 from assets.common.compaction import COPY_SUFFIX, compact_database
-from assets.common.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, PRODUCTION_BUILD_EXCLUDES
+from assets.common.dbt_project import PRODUCTION_BUILD_EXCLUDES
 from assets.common.warehouse import ensure_table
-from assets.consent.assets import CONSENT_LINEAGE_TABLE
-from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
 from assets.recordings.ingest import CATALOGUE_TABLES
-from assets.retention.assets import RETENTION_STATE_TABLE
-from assets.retention.ledger import RETENTION_STATE_SCHEMA, ensure_ledger
-from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
+from assets.retention.ledger import ensure_ledger
+from tests.support.dbt import ensure_sources, run_dbt
 from tests.support.remanence import scan_bytes
 
 SECRET = "Kari Nordmann +4741234567"
@@ -230,32 +225,13 @@ def test_it_waits_for_another_process_to_let_go(database):
 def test_the_dbt_projects_catalogue_survives(catalog, tmp_path, policy):
     """The real project built (`--empty`: its views select nothing) on the test catalogue: every
     staging and intermediate view, mart, seed and key is the same after the rewrite."""
-    for table, schema in {
-        AGENT_AUDIO_TABLE: AGENT_AUDIO_SCHEMA,
-        CONSENT_LINEAGE_TABLE: CONSENT_LINEAGE_SCHEMA,
-        RETENTION_STATE_TABLE: RETENTION_STATE_SCHEMA,
-        WORDS_TABLE: WORDS_SCHEMA,
-    }.items():
-        ensure_table(catalog, table, schema)
+    ensure_sources(catalog)
     catalog.execute(
         "insert into raw.recordings (call_id, call_date, dialer, direction, agent_id) "
         "values ('call-1', date '2026-11-02', 'generic', 'inbound', 'agent-a')"
     )
     catalog.close()  # dbt and the rewrite need the file to themselves
-    done = subprocess.run(
-        [
-            *(DBT_EXECUTABLE, "build", "--empty", *PRODUCTION_BUILD_EXCLUDES),
-            *("--profiles-dir", str(DBT_PROJECT_DIR)),
-            *("--vars", json.dumps({"mart_purposes": policy.mart_purposes})),
-            *("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-4000:]
+    run_dbt("build", tmp_path, policy.mart_purposes, "--empty", *PRODUCTION_BUILD_EXCLUDES)
     database = Path(os.environ["LYDSPOR_DUCKDB_PATH"])
 
     def contents():
