@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -162,26 +164,33 @@ def test_an_open_connection_in_this_process_makes_it_fail(database):
     assert database.read_bytes() == original
 
 
-def test_another_process_holding_the_file_makes_it_fail(database):
-    original = database.read_bytes()
+@contextmanager
+def held_open(database: Path, seconds: float) -> Iterator[None]:
+    """Another process with ``database`` open for ``seconds``, then closed; inside the block it
+    is open. Leaving the block stops the process if it still runs."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', "
-            "flush=True); time.sleep(60)",
-            str(database),
+            "flush=True); time.sleep(float(sys.argv[2])); c.close()",
+            *(str(database), str(seconds)),
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(duckdb.IOException, match="lock"):
-            compact_database(database)
+        yield
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_another_process_holding_the_file_makes_it_fail(database):
+    original = database.read_bytes()
+    with held_open(database, seconds=60), pytest.raises(duckdb.IOException, match="lock"):
+        compact_database(database)
     assert database.read_bytes() == original
 
 
@@ -203,22 +212,8 @@ def test_a_failed_copy_leaves_the_old_file(database):
 
 
 def test_it_waits_for_another_process_to_let_go(database):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', "
-            "flush=True); time.sleep(1.5); c.close()",
-            str(database),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "open"
+    with held_open(database, seconds=1.5):
         compact_database(database, wait_s=30)
-    finally:
-        holder.wait()
     assert scan_bytes(database.parent, [SECRET]) == []
 
 
