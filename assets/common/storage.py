@@ -56,14 +56,11 @@ class ObjectInfo:
 
 
 @dataclass(frozen=True)
-class StoredFile:
+class StoredFile(ObjectInfo):
     """One thing the store holds, as the store-wide inventory sees it. ``problem`` says why
     lydspor cannot treat it as an object (a name it cannot address, a leftover of an
     interrupted write, something that is not a plain file); None for an ordinary object."""
 
-    key: str
-    size: int
-    modified_at: datetime
     problem: str | None = None
 
 
@@ -398,12 +395,18 @@ def _printable(name: str) -> tuple[str, str | None]:
     return name, None
 
 
-def _unaddressable(key: str) -> str | None:
+def key_problem(key: str) -> str | None:
+    """Why :func:`validate_key` refuses ``key``, or None where the store can address it."""
     try:
         validate_key(key)
     except StorageError as exc:
-        return f"name the store cannot address ({exc})"
+        return str(exc)
     return None
+
+
+def _unaddressable(key: str) -> str | None:
+    problem = key_problem(key)
+    return f"name the store cannot address ({problem})" if problem else None
 
 
 def is_true(setting: str) -> bool:

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from assets.common.storage import ObjectInfo, ObjectStore, StorageError, validate_key
+from assets.common.storage import ObjectInfo, ObjectStore, key_problem
 from assets.recordings.dialers.base import MetadataError
 from assets.recordings.dialers.registry import is_manifest, split_metadata_name
 from assets.recordings.probe import SUPPORTED_EXTENSIONS
@@ -83,11 +83,8 @@ def unaddressable(key: str) -> str | None:
         key.encode("utf-8")
     except UnicodeEncodeError:
         return f"file name {printable(key)} is not valid UTF-8"
-    try:
-        validate_key(key)
-    except StorageError as exc:
-        return f"the object store refuses the file name: {exc}"
-    return None
+    problem = key_problem(key)
+    return f"the object store refuses the file name: {problem}" if problem else None
 
 
 def printable(text: str) -> str:

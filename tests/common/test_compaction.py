@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
 from assets.common.compaction import COPY_SUFFIX, compact_database
-from assets.common.dbt_project import DBT_EXECUTABLE, DBT_PROJECT_DIR, PRODUCTION_BUILD_EXCLUDES
+from assets.common.dbt_project import PRODUCTION_BUILD_EXCLUDES
 from assets.common.warehouse import ensure_table
-from assets.consent.assets import CONSENT_LINEAGE_TABLE
-from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
 from assets.recordings.ingest import CATALOGUE_TABLES
-from assets.retention.assets import RETENTION_STATE_TABLE
-from assets.retention.ledger import RETENTION_STATE_SCHEMA, ensure_ledger
-from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
+from assets.retention.ledger import ensure_ledger
+from tests.support.dbt import ensure_sources, run_dbt
 from tests.support.remanence import scan_bytes
 
 SECRET = "Kari Nordmann +4741234567"
@@ -167,26 +164,33 @@ def test_an_open_connection_in_this_process_makes_it_fail(database):
     assert database.read_bytes() == original
 
 
-def test_another_process_holding_the_file_makes_it_fail(database):
-    original = database.read_bytes()
+@contextmanager
+def held_open(database: Path, seconds: float) -> Iterator[None]:
+    """Another process with ``database`` open for ``seconds``, then closed; inside the block it
+    is open. Leaving the block stops the process if it still runs."""
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', "
-            "flush=True); time.sleep(60)",
-            str(database),
+            "flush=True); time.sleep(float(sys.argv[2])); c.close()",
+            *(str(database), str(seconds)),
         ],
         stdout=subprocess.PIPE,
         text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(duckdb.IOException, match="lock"):
-            compact_database(database)
+        yield
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_another_process_holding_the_file_makes_it_fail(database):
+    original = database.read_bytes()
+    with held_open(database, seconds=60), pytest.raises(duckdb.IOException, match="lock"):
+        compact_database(database)
     assert database.read_bytes() == original
 
 
@@ -208,54 +212,21 @@ def test_a_failed_copy_leaves_the_old_file(database):
 
 
 def test_it_waits_for_another_process_to_let_go(database):
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', "
-            "flush=True); time.sleep(1.5); c.close()",
-            str(database),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "open"
+    with held_open(database, seconds=1.5):
         compact_database(database, wait_s=30)
-    finally:
-        holder.wait()
     assert scan_bytes(database.parent, [SECRET]) == []
 
 
 def test_the_dbt_projects_catalogue_survives(catalog, tmp_path, policy):
     """The real project built (`--empty`: its views select nothing) on the test catalogue: every
     staging and intermediate view, mart, seed and key is the same after the rewrite."""
-    for table, schema in {
-        AGENT_AUDIO_TABLE: AGENT_AUDIO_SCHEMA,
-        CONSENT_LINEAGE_TABLE: CONSENT_LINEAGE_SCHEMA,
-        RETENTION_STATE_TABLE: RETENTION_STATE_SCHEMA,
-        WORDS_TABLE: WORDS_SCHEMA,
-    }.items():
-        ensure_table(catalog, table, schema)
+    ensure_sources(catalog)
     catalog.execute(
         "insert into raw.recordings (call_id, call_date, dialer, direction, agent_id) "
         "values ('call-1', date '2026-11-02', 'generic', 'inbound', 'agent-a')"
     )
     catalog.close()  # dbt and the rewrite need the file to themselves
-    done = subprocess.run(
-        [
-            *(DBT_EXECUTABLE, "build", "--empty", *PRODUCTION_BUILD_EXCLUDES),
-            *("--profiles-dir", str(DBT_PROJECT_DIR)),
-            *("--vars", json.dumps({"mart_purposes": policy.mart_purposes})),
-            *("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")),
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-4000:]
+    run_dbt("build", tmp_path, policy.mart_purposes, "--empty", *PRODUCTION_BUILD_EXCLUDES)
     database = Path(os.environ["LYDSPOR_DUCKDB_PATH"])
 
     def contents():

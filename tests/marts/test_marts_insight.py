@@ -5,26 +5,22 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
+from assets.agent_audio.extract import AGENT_AUDIO_TABLE
 from assets.common.dbt_project import (
-    DBT_EXECUTABLE,
     DBT_PROJECT_DIR,
     PRODUCTION_BUILD_EXCLUDES,
     dbt_project,
 )
-from assets.common.warehouse import ensure_table
 from assets.consent.assets import CONSENT_LINEAGE_TABLE
-from assets.consent.basis import CONSENT_LINEAGE_SCHEMA
 from assets.retention.assets import RETENTION_STATE_TABLE
-from assets.retention.ledger import RETENTION_STATE_SCHEMA
-from assets.transcripts.tables import WORDS_SCHEMA, WORDS_TABLE
+from assets.transcripts.tables import WORDS_TABLE
+from tests.support.dbt import ensure_sources, run_dbt
 
 DAY = date(2026, 11, 2)  # a Monday
 AGENT_PURPOSES = ["coaching", "quality_assurance", "analytics"]
@@ -131,13 +127,7 @@ def _words(call_id: str, purposes: list[str], basis: str, turns) -> list[dict]:
 
 
 def _fill(con: duckdb.DuckDBPyConnection) -> None:
-    for table, schema in {
-        AGENT_AUDIO_TABLE: AGENT_AUDIO_SCHEMA,
-        CONSENT_LINEAGE_TABLE: CONSENT_LINEAGE_SCHEMA,
-        RETENTION_STATE_TABLE: RETENTION_STATE_SCHEMA,
-        WORDS_TABLE: WORDS_SCHEMA,
-    }.items():
-        ensure_table(con, table, schema)
+    ensure_sources(con)
     recordings, audio, bases, words, ledger = [], [], [], [], []
     status = {"stereo": "extracted", "agent_only": "passthrough", "mono": "needs_isolation"}
     for call_id, call in CALLS.items():
@@ -203,31 +193,11 @@ def _fill(con: duckdb.DuckDBPyConnection) -> None:
     _insert(con, WORDS_TABLE, words)
 
 
-def _dbt(
-    command: str, tmp_path: Path, mart_purposes: dict, *args: str, check: bool = True
-) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [
-            *(DBT_EXECUTABLE, command, "--profiles-dir", str(DBT_PROJECT_DIR)),
-            *("--vars", json.dumps({"mart_purposes": mart_purposes})),
-            *("--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs")),
-            *args,
-        ],
-        cwd=DBT_PROJECT_DIR,
-        env=os.environ,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0 or not check, done.stdout[-4000:]
-    return done
-
-
 @pytest.fixture
 def marts(catalog, tmp_path, policy):
     _fill(catalog)
     catalog.close()  # dbt needs the file to itself
-    _dbt("build", tmp_path, policy.mart_purposes, *PRODUCTION_BUILD_EXCLUDES)
+    run_dbt("build", tmp_path, policy.mart_purposes, *PRODUCTION_BUILD_EXCLUDES)
     con = duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"], read_only=True)
     yield con
     con.close()
@@ -323,7 +293,7 @@ def test_purposes_limit_every_mart(marts, tmp_path, policy):
     # A stricter policy for the tracker mart drops the customer's words from it at once.
     marts.close()
     narrowed = {**policy.mart_purposes, "fct_tracker_hits": ["analytics"]}
-    _dbt("build", tmp_path, narrowed, "--select", "fct_tracker_hits", *PRODUCTION_BUILD_EXCLUDES)
+    run_dbt("build", tmp_path, narrowed, "--select", "fct_tracker_hits", *PRODUCTION_BUILD_EXCLUDES)
     with duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"], read_only=True) as con:
         tracks = {
             r[0] for r in con.execute("select distinct track from fct_tracker_hits").fetchall()
@@ -365,8 +335,8 @@ def test_word_key_test_catches_repeats_and_gaps(catalog, tmp_path, policy, damag
     if damage:
         catalog.execute(damage.format(words=WORDS_TABLE))
     catalog.close()
-    _dbt("run", tmp_path, policy.mart_purposes, "--select", "stg_lydspor__transcript_words")
-    done = _dbt(
+    run_dbt("run", tmp_path, policy.mart_purposes, "--select", "stg_lydspor__transcript_words")
+    done = run_dbt(
         "test",
         tmp_path,
         policy.mart_purposes,
@@ -389,7 +359,7 @@ def test_a_mart_row_whose_owner_is_gone_fails_the_build(marts, tmp_path, policy)
         con.execute(
             f"update {RETENTION_STATE_TABLE} set deleted_at = now() where call_id = 'c-both'"
         )
-    done = _dbt(
+    done = run_dbt(
         "test", tmp_path, policy.mart_purposes, "--select", "test_name:owned_by_live_entry",
         check=False,
     )  # fmt: skip
@@ -403,8 +373,8 @@ def test_dbt_unit_tests_pass(catalog, tmp_path, policy):
     _fill(catalog)
     catalog.close()
     # Unit tests read their inputs' column types from the warehouse: empty models suffice.
-    _dbt("build", tmp_path, policy.mart_purposes, "--empty", *PRODUCTION_BUILD_EXCLUDES)
-    done = _dbt("test", tmp_path, policy.mart_purposes, "--select", "test_type:unit")
+    run_dbt("build", tmp_path, policy.mart_purposes, "--empty", *PRODUCTION_BUILD_EXCLUDES)
+    done = run_dbt("test", tmp_path, policy.mart_purposes, "--select", "test_type:unit")
     # Every unit test of this very parse, not of a manifest that may be older.
     manifest = json.loads((tmp_path / "target" / "manifest.json").read_text())
     unit_tests = [uid for uid in manifest.get("unit_tests", {}) if uid.startswith("unit_test.")]

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from assets.common.settings import CALL_TIMEZONE
-from assets.recordings.dialers import AdapterDefaults, parse_metadata
+from assets.recordings.dialers import parse_metadata
 from assets.recordings.dialers.registry import RENDERERS, export_call, export_name
 from assets.recordings.metadata import (
     CallMetadata,
@@ -17,18 +17,9 @@ from assets.recordings.metadata import (
     Direction,
     RecordingMode,
 )
+from tests.support.dialers import OUTBOUND_TENANT, TENANT
 
 START = datetime(2026, 11, 2, 9, 30, 5, tzinfo=CALL_TIMEZONE)
-TENANT = AdapterDefaults(
-    language="nb",
-    recording_mode=RecordingMode.STEREO,
-    agent_channel=1,
-    lia_reference="LIA-2026-01",
-    team="sales-oslo",
-    consent_accept_keys=frozenset({"1"}),
-    consent_prompt_version="ivr-consent-v3",
-    consent_purposes=("quality_assurance", "training"),
-)
 
 
 def call(dialer: str, **changes) -> CallMetadata:
@@ -40,12 +31,12 @@ def call(dialer: str, **changes) -> CallMetadata:
         "started_at": START,
         "ended_at": START + timedelta(seconds=95, milliseconds=412),
         "agent_id": "agent-lars",
-        "team": "sales-oslo",
+        "team": TENANT.team,
         "campaign": "fiber-upgrade-q4",
         "customer_number": "+4791234567",
         "language": "nb",
         "recording_mode": RecordingMode.STEREO,
-        "agent_channel": 1,
+        "agent_channel": TENANT.agent_channel,
         "outcome": "sale",
         "lia_reference": "LIA-2026-01",
     }
@@ -57,8 +48,8 @@ def inbound_with_consent(dialer: str, given: bool) -> CallMetadata:
         mechanism=ConsentMechanism.KEYPRESS,
         given=given,
         at=START - timedelta(seconds=9),
-        prompt_version="ivr-consent-v3",
-        purposes=["quality_assurance", "training"] if given else [],
+        prompt_version=TENANT.consent_prompt_version,
+        purposes=list(TENANT.consent_purposes) if given else [],
         response="1" if given else "2",
     )
     return call(
@@ -73,10 +64,9 @@ def inbound_with_consent(dialer: str, given: bool) -> CallMetadata:
 
 @pytest.mark.parametrize("dialer", sorted(RENDERERS))
 def test_every_dialer_renders_an_outbound_call_that_reads_back_the_same(dialer):
-    defaults = TENANT.model_copy(update={"direction": Direction.OUTBOUND})
     original = call(dialer)
-    data = export_call(dialer, original, defaults)
-    assert parse_metadata(export_name(dialer, original.call_id), data, defaults) == original
+    data = export_call(dialer, original, OUTBOUND_TENANT)
+    assert parse_metadata(export_name(dialer, original.call_id), data, OUTBOUND_TENANT) == original
 
 
 @pytest.mark.parametrize("dialer", ["dialfire", "genesys", "leocall"])
@@ -91,11 +81,10 @@ def test_keypress_consent_survives_the_round_trip(dialer, given):
 
 def test_a_field_the_export_cannot_carry_must_match_the_tenant_default():
     # Adversus exports no team: a call of another team than the tenant's cannot be its export.
-    defaults = TENANT.model_copy(update={"direction": Direction.OUTBOUND})
     with pytest.raises(ValueError, match=r"adversus cannot export .*team 'support-bergen'"):
-        export_call("adversus", call("adversus", team="support-bergen"), defaults)
+        export_call("adversus", call("adversus", team="support-bergen"), OUTBOUND_TENANT)
     with pytest.raises(ValueError, match="language 'en'"):
-        export_call("genesys", call("genesys", language="en"), defaults)
+        export_call("genesys", call("genesys", language="en"), OUTBOUND_TENANT)
 
 
 def test_what_an_export_has_no_field_for_is_refused():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -30,21 +29,7 @@ from assets.recordings.metadata import (
     Direction,
     RecordingMode,
 )
-
-SAMPLES = Path(__file__).resolve().parents[2] / "data" / "dialers"
-PURPOSES = ("coaching", "quality_assurance")
-TENANT = AdapterDefaults(
-    language="nb",
-    recording_mode=RecordingMode.STEREO,
-    agent_channel=0,
-    lia_reference="LIA-2026-01",
-    team="Salg Oslo",
-    consent_accept_keys=frozenset({"1"}),
-    consent_prompt_version="ivr-consent-v3",
-    consent_purposes=PURPOSES,
-)
-#: Adversus exports no direction: an outbound tenant says so.
-OUTBOUND_TENANT = TENANT.model_copy(update={"direction": Direction.OUTBOUND})
+from tests.support.dialers import OUTBOUND_TENANT, PURPOSES, SAMPLES, TENANT
 
 
 def sample(dialer: str) -> tuple[str, bytes]:
@@ -298,68 +283,66 @@ def test_vendor_call_id_must_be_the_file_name(dialer):
 # -- error messages -----------------------------------------------------------------------------
 
 
-def test_missing_vendor_field_is_named():
-    name, export = sample_json("genesys")
-    del export["conversationStart"]
-    assert error_of(name, export) == "metadata invalid (genesys): conversationStart: missing"
+#: Absent from the export (``del``), not a value.
+MISSING = object()
 
 
-def test_missing_nested_field_is_named_with_its_path():
-    name, export = sample_json("adversus")
-    del export["cdr"]["userId"]
-    assert (
-        error_of(name, export, OUTBOUND_TENANT)
-        == "metadata invalid (adversus): cdr.userId: missing"
-    )
-
-
-def test_wrong_typed_field_is_named():
-    name, export = sample_json("adversus")
-    export["cdr"]["userId"] = ["1042"]
+@pytest.mark.parametrize(
+    ("dialer", "path", "value", "named"),
+    [
+        ("genesys", ("conversationStart",), MISSING, "conversationStart: missing"),
+        ("adversus", ("cdr", "userId"), MISSING, "cdr.userId: missing"),
+        ("adversus", ("cdr", "userId"), ["1042"], "cdr.userId: ['1042'] is not an id"),
+        (
+            "genesys",
+            ("participants", 2, "sessions", 0, "recording"),
+            "maybe",
+            "participants[2].sessions[0].recording: Input should be a valid boolean",
+        ),
+        (
+            "leaddesk",
+            ("talk_start",),
+            "0000-00-00 00:00:00",
+            "talk_start: '0000-00-00 00:00:00' is not a timestamp",
+        ),
+        (
+            "genesys",
+            ("originatingDirection",),
+            "sideways",
+            "originatingDirection: 'sideways' is not a call direction",
+        ),
+        ("leocall", ("end_time",), "2026-11-02 15:00:00", "file: ended_at is before started_at"),
+        (
+            "leocall",
+            ("survey_nps",),
+            11,
+            "nps (from survey_nps): Input should be less than or equal to 10",
+        ),
+        (
+            "dialfire",
+            ("transaction", "connections"),
+            [],
+            "transaction.connections: List should have at least 1 item",
+        ),
+    ],
+)
+def test_a_bad_vendor_field_is_named_with_its_path(dialer, path, value, named):
+    name, export = sample_json(dialer)
+    *parents, last = path
+    holder = export
+    for key in parents:
+        holder = holder[key]
+    if value is MISSING:
+        del holder[last]
+    else:
+        holder[last] = value
     message = error_of(name, export, OUTBOUND_TENANT)
-    assert message.startswith("metadata invalid (adversus): cdr.userId:")
-    assert "not an id" in message
-
-
-def test_wrong_typed_list_element_is_named_with_its_index():
-    name, export = sample_json("genesys")
-    export["participants"][2]["sessions"][0]["recording"] = "maybe"
-    assert "participants[2].sessions[0].recording" in error_of(name, export)
-
-
-def test_bad_timestamp_is_named():
-    name, export = sample_json("leaddesk")
-    export["talk_start"] = "0000-00-00 00:00:00"
-    message = error_of(name, export)
-    assert message.startswith("metadata invalid (leaddesk): talk_start: '0000-00-00 00:00:00'")
-    assert "is not a timestamp" in message
-
-
-def test_bad_direction_is_named():
-    name, export = sample_json("genesys")
-    export["originatingDirection"] = "sideways"
-    message = error_of(name, export)
-    assert "originatingDirection: 'sideways' is not a call direction" in message
+    assert message.startswith(f"metadata invalid ({dialer}): {named}")
 
 
 def test_invalid_json_is_reported():
     message = error_of("call-7.leocall.json", b'{"call_id": ')
     assert message.startswith("metadata invalid (leocall): file: Invalid JSON")
-
-
-def test_end_before_start_names_the_vendor_fields():
-    name, export = sample_json("leocall")
-    export["end_time"] = "2026-11-02 15:00:00"
-    message = error_of(name, export)
-    assert message.startswith("metadata invalid (leocall)")
-    assert "ended_at is before started_at" in message
-
-
-def test_mapped_field_error_names_lydspor_and_vendor_field():
-    name, export = sample_json("leocall")
-    export["survey_nps"] = 11
-    message = error_of(name, export)
-    assert "nps (from survey_nps): Input should be less than or equal to 10" in message
 
 
 def test_missing_tenant_default_is_named_not_guessed():
@@ -406,12 +389,6 @@ def test_dialfire_dial_modes_are_outbound_and_unknown_types_refused():
     assert parse_metadata(name, json.dumps(export).encode(), TENANT).direction is Direction.OUTBOUND
     export["transaction"]["type"] = "callback-robot"
     assert "transaction.type: 'callback-robot' is neither inbound" in error_of(name, export)
-
-
-def test_dialfire_without_connections():
-    name, export = sample_json("dialfire")
-    export["transaction"]["connections"] = []
-    assert "transaction.connections: List should have at least 1 item" in error_of(name, export)
 
 
 def manifest_error(name: str, data: bytes, defaults: AdapterDefaults = TENANT) -> str:

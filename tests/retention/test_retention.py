@@ -49,6 +49,12 @@ def ingest(store, con, policy, *calls):
         process_recording(store, con, policy, row)
 
 
+def consented(call_id, audio=None, **fields):
+    """An inbound stereo call whose customer consented to recording."""
+    meta = metadata(call_id, direction="inbound", consent=CONSENT, **fields)
+    return call_id, audio or wav(stereo()), meta
+
+
 def plant(store, con, key, call_id, deadline, object_class="customer_audio"):
     put = store.put_bytes(key, b"audio")
     register(
@@ -103,12 +109,7 @@ def test_retention_state_finds_objects_kept_outside_the_dated_prefixes(engine):
 
 def test_legal_hold_keeps_objects_until_released(engine):
     store, con, policy = engine
-    ingest(
-        store,
-        con,
-        policy,
-        ("held-1", wav(stereo()), metadata("held-1", direction="inbound", consent=CONSENT)),
-    )
+    ingest(store, con, policy, consented("held-1"))
     hold = place_hold(con, "agent", "agent-test", "dispute 2026-17", "legal@example.com")
     key = f"raw/{DAY}/held-1/recording.wav"
     later = NOW + timedelta(days=400)  # past every window
@@ -130,16 +131,8 @@ def test_erase_by_phone_deletes_audio_and_anonymises(engine):
         store,
         con,
         policy,
-        (
-            "in-1",
-            wav(stereo()),
-            metadata("in-1", direction="inbound", consent=CONSENT, customer_number=phone),
-        ),
-        (
-            "in-2",
-            wav(stereo(320, 880)),
-            metadata("in-2", direction="inbound", consent=CONSENT, customer_number="+4799999999"),
-        ),
+        consented("in-1", customer_number=phone),
+        consented("in-2", wav(stereo(320, 880)), customer_number="+4799999999"),
     )
     outcome = execute_request(
         store,
@@ -165,12 +158,7 @@ def test_erase_by_phone_deletes_audio_and_anonymises(engine):
 
 def test_refused_erasure_is_recorded_and_changes_nothing(engine):
     store, con, policy = engine
-    ingest(
-        store,
-        con,
-        policy,
-        ("in-3", wav(stereo()), metadata("in-3", direction="inbound", consent=CONSENT)),
-    )
+    ingest(store, con, policy, consented("in-3"))
     outcome = execute_request(
         store,
         con,

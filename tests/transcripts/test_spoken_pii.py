@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
+from assets.transcripts.engines import Word
 from assets.transcripts.pii import (
     KINDS,
     NumberRun,
@@ -19,16 +18,12 @@ from assets.transcripts.pii import (
 LANGUAGES = ("nb", "nn", "da", "sv", "en")
 
 
-@dataclass(frozen=True)
-class W:
-    word: str
-    start: float
-    end: float
-    probability: float = 0.95
-    segment_index: int = 0
+def W(word: str, start: float, end: float, probability: float = 0.95) -> Word:
+    """A transcript word as the engines give it, in the first segment."""
+    return Word(word, start, end, probability, 0)
 
 
-def words(text: str, step: float = 0.4, probability: float = 0.95) -> list[W]:
+def words(text: str, step: float = 0.4, probability: float = 0.95) -> list[Word]:
     return [W(t, round(i * step, 3), round(i * step + 0.3, 3), probability)
             for i, t in enumerate(text.split())]  # fmt: skip
 
@@ -191,20 +186,6 @@ def test_run_across_a_long_silence_still_joins_within_ten_seconds() -> None:
 )
 def test_spoken_and_spelled_emails(language: str, text: str) -> None:
     assert [k for k, _ in found(text, language)] == ["email"]
-
-
-@pytest.mark.parametrize(
-    ("language", "text"),
-    [
-        ("en", "look at google dot com"),
-        ("en", "we're at home"),
-        ("en", "visit us at example dot com"),
-        ("da", "jeg tror at firma punktum dk er lukket"),
-        ("nb", "ola krøllalfa"),
-    ],
-)
-def test_not_emails(language: str, text: str) -> None:
-    assert found(text, language) == []
 
 
 # ------------------------------------------------------------------ what is not personal data

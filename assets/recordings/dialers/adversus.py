@@ -20,12 +20,13 @@ channel and LIA reference come from the tenant defaults.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from assets.recordings.dialers.base import (
     DialerMapping,
     Timestamp,
     VendorId,
+    VendorModel,
     exported,
     tenant,
 )
@@ -34,12 +35,8 @@ from assets.recordings.metadata import CallMetadata
 
 DIALER = "adversus"
 
-_VENDOR = ConfigDict(extra="allow")
 
-
-class AdversusCdr(BaseModel):
-    model_config = _VENDOR
-
+class AdversusCdr(VendorModel):
     id: VendorId
     sessionId: VendorId | None = None
     userId: VendorId
@@ -54,46 +51,34 @@ class AdversusCdr(BaseModel):
     conversationSeconds: int | None = None
 
 
-class AdversusFieldValue(BaseModel):
-    model_config = _VENDOR
-
+class AdversusFieldValue(VendorModel):
     id: VendorId
     value: str | None = None
 
 
-class AdversusLead(BaseModel):
-    model_config = _VENDOR
-
+class AdversusLead(VendorModel):
     id: VendorId
     campaignId: VendorId | None = None
     status: str | None = None
     resultData: list[AdversusFieldValue] = Field(default_factory=list)
 
 
-class AdversusCampaignSettings(BaseModel):
-    model_config = _VENDOR
-
+class AdversusCampaignSettings(VendorModel):
     name: str | None = None
 
 
-class AdversusCampaign(BaseModel):
-    model_config = _VENDOR
-
+class AdversusCampaign(VendorModel):
     id: VendorId
     settings: AdversusCampaignSettings | None = None
 
 
-class AdversusUser(BaseModel):
-    model_config = _VENDOR
-
+class AdversusUser(VendorModel):
     id: VendorId
     name: str | None = None
     email: str | None = None
 
 
-class AdversusExport(BaseModel):
-    model_config = _VENDOR
-
+class AdversusExport(VendorModel):
     cdr: AdversusCdr
     lead: AdversusLead | None = None
     campaign: AdversusCampaign | None = None

@@ -47,6 +47,13 @@ _EPOCH = re.compile(r"^\d+(\.\d+)?$")
 _HAS_TIME = re.compile(r"[T ]\d{1,2}(:?\d{2})?")
 
 
+class VendorModel(BaseModel):
+    """An object as the dialer exports it: fields lydspor does not map are kept, not refused,
+    so a vendor adding a field never sends a call to quarantine."""
+
+    model_config = ConfigDict(extra="allow")
+
+
 class MetadataError(ValueError):
     """A dialer export cannot become a call record; the message is a quarantine reason."""
 

@@ -21,7 +21,7 @@ language, recording mode, agent channel and LIA reference come from the tenant d
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from assets.recordings.dialers.base import (
     AdapterDefaults,
@@ -29,6 +29,7 @@ from assets.recordings.dialers.base import (
     MetadataError,
     Source,
     Timestamp,
+    VendorModel,
     coerce_direction,
     computed,
     consent_from_custom_data,
@@ -50,12 +51,13 @@ _TYPE_DIRECTIONS = {
     "outbound": Direction.OUTBOUND,
 }
 
-_VENDOR = ConfigDict(extra="allow", populate_by_name=True)
+
+class _DialfireObject(VendorModel):
+    # Fields named by their Python name or by the export's key (the alias).
+    model_config = ConfigDict(populate_by_name=True)
 
 
-class DialfireContact(BaseModel):
-    model_config = _VENDOR
-
+class DialfireContact(_DialfireObject):
     id: str = Field(alias="$id")
     ref: str | None = Field(default=None, alias="$ref")
     phone: str | None = Field(default=None, alias="$phone")
@@ -65,9 +67,7 @@ class DialfireContact(BaseModel):
     status_detail: str | None = Field(default=None, alias="$status_detail")
 
 
-class DialfireConnection(BaseModel):
-    model_config = _VENDOR
-
+class DialfireConnection(_DialfireObject):
     phone: str | None = None
     started: Timestamp
     connected: Timestamp | None = None
@@ -75,9 +75,7 @@ class DialfireConnection(BaseModel):
     technology: str | None = None
 
 
-class DialfireTransaction(BaseModel):
-    model_config = _VENDOR
-
+class DialfireTransaction(_DialfireObject):
     task: str | None = None
     type: str | None = None
     status: str | None = None
@@ -87,9 +85,7 @@ class DialfireTransaction(BaseModel):
     connections: list[DialfireConnection] = Field(min_length=1)
 
 
-class DialfireExport(BaseModel):
-    model_config = _VENDOR
-
+class DialfireExport(_DialfireObject):
     contact: DialfireContact
     transaction: DialfireTransaction
 

@@ -22,7 +22,7 @@ LIA reference: those come from the tenant defaults.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from assets.recordings.dialers.base import (
     AdapterDefaults,
@@ -30,6 +30,7 @@ from assets.recordings.dialers.base import (
     DirectionWord,
     MetadataError,
     Timestamp,
+    VendorModel,
     computed,
     consent_from_custom_data,
     exported,
@@ -42,21 +43,15 @@ DIALER = "genesys"
 #: Who the customer is among a conversation's participants.
 _CUSTOMER = {"customer", "external"}
 
-_VENDOR = ConfigDict(extra="allow")
 
-
-class GenesysSegment(BaseModel):
-    model_config = _VENDOR
-
+class GenesysSegment(VendorModel):
     segmentStart: Timestamp | None = None
     segmentEnd: Timestamp | None = None
     segmentType: str | None = None
     wrapUpCode: str | None = None
 
 
-class GenesysSession(BaseModel):
-    model_config = _VENDOR
-
+class GenesysSession(VendorModel):
     sessionId: str | None = None
     mediaType: str | None = None
     direction: DirectionWord | None = None
@@ -67,9 +62,7 @@ class GenesysSession(BaseModel):
     segments: list[GenesysSegment] = Field(default_factory=list)
 
 
-class GenesysParticipant(BaseModel):
-    model_config = _VENDOR
-
+class GenesysParticipant(VendorModel):
     participantId: str | None = None
     participantName: str | None = None
     purpose: str
@@ -80,18 +73,14 @@ class GenesysParticipant(BaseModel):
     sessions: list[GenesysSession] = Field(default_factory=list)
 
 
-class GenesysSurvey(BaseModel):
-    model_config = _VENDOR
-
+class GenesysSurvey(VendorModel):
     surveyId: str | None = None
     surveyStatus: str | None = None
     surveyPromoterScore: int | None = None
 
 
-class GenesysConversation(BaseModel):
+class GenesysConversation(VendorModel):
     """``AnalyticsConversation`` (with participant attributes)."""
-
-    model_config = _VENDOR
 
     conversationId: str
     conversationStart: Timestamp

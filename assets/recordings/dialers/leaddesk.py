@@ -19,13 +19,12 @@ mode, LIA reference, consent or NPS.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from assets.recordings.dialers.base import (
     DialerMapping,
     DirectionWord,
     Timestamp,
     VendorId,
+    VendorModel,
     exported,
     tenant,
 )
@@ -35,10 +34,8 @@ from assets.recordings.metadata import CallMetadata
 DIALER = "leaddesk"
 
 
-class LeadDeskCall(BaseModel):
+class LeadDeskCall(VendorModel):
     """The call object of ``mod=call&cmd=get``."""
-
-    model_config = ConfigDict(extra="allow")
 
     id: VendorId
     agent_id: VendorId

@@ -18,14 +18,13 @@ reference come from the tenant defaults.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
 from assets.recordings.dialers.base import (
     AdapterDefaults,
     DialerMapping,
     DirectionWord,
     Timestamp,
     VendorId,
+    VendorModel,
     computed,
     exported,
     keypress_consent,
@@ -37,9 +36,7 @@ from assets.recordings.metadata import CallMetadata, ConsentEvent
 DIALER = "leocall"
 
 
-class LeocallCall(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class LeocallCall(VendorModel):
     call_id: VendorId
     direction: DirectionWord
     agent_id: VendorId

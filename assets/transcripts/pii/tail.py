@@ -24,59 +24,7 @@ TAIL_MAX_S = 10.0
 TAIL_MAX_PROB = 0.6
 #: Confident words at a tail's end that are kept ("takk", "thanks", "stemmer det?").
 CONFIDENT = 0.8
-#: Words between a cue and its value: copulas, possessives, prepositions.
-_GLUE = frozenset(
-    [
-        "er",
-        "is",
-        "är",
-        "es",
-        "was",
-        "var",
-        "blir",
-        "lyder:",
-        "mitt",
-        "min",
-        "mi",
-        "mine",
-        "my",
-        "mit",
-        "mitt",
-        "dit",
-        "ditt",
-        "din",
-        "your",
-        "på",
-        "on",
-        "to",
-        "til",
-        "till",
-        "at",
-        "hos",
-        "the",
-        "det",
-        "it's",
-        "its",
-        "it",
-        "ja",
-        "yes",
-        "nej",
-        "nei",
-        "no",
-        "number",
-        "nummer",
-        "nummeret",
-        "numret",
-        "nummeret",
-        "me",
-        "meg",
-        "mig",
-        "mej",
-        "oss",
-        "us",
-    ]
-)
-#: Glue words that link a cue to its value ("er", "is", "på", ":"): without one, or a number
+#: Words that link a cue to its value ("er", "is", "på", ":"): without one, or a number
 #: right after the cue, no tail is read.
 _LINKS = frozenset(
     [
@@ -95,6 +43,41 @@ _LINKS = frozenset(
         "till",
         "at",
         "hos",
+    ]
+)
+#: Words between a cue and its value: the links, possessives, pronouns, yes/no, "number".
+_GLUE = _LINKS | frozenset(
+    [
+        "mitt",
+        "min",
+        "mi",
+        "mine",
+        "my",
+        "mit",
+        "dit",
+        "ditt",
+        "din",
+        "your",
+        "the",
+        "det",
+        "it's",
+        "its",
+        "it",
+        "ja",
+        "yes",
+        "nej",
+        "nei",
+        "no",
+        "number",
+        "nummer",
+        "nummeret",
+        "numret",
+        "me",
+        "meg",
+        "mig",
+        "mej",
+        "oss",
+        "us",
     ]
 )
 

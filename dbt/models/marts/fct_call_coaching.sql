@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='call_id',
-        on_schema_change='append_new_columns',
-    )
-}}
-
 -- Coaching KPIs per call from the agent's own speech. Calls whose agent track may not be used
 -- for coaching are left out; calls without usable agent audio get null metrics and a reason.
 with

@@ -1,12 +1,3 @@
-{{
-    config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='call_id',
-        on_schema_change='append_new_columns',
-    )
-}}
-
 -- One row per call: what was recorded, on which basis, and what became of the customer's voice.
 with
 
