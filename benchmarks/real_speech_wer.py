@@ -2,10 +2,11 @@
 beside the pipeline's engine, with the same bundled model. Reported apart from the synthetic
 calls of ``sample_speech_wer.py`` (which runs this with ``--real``).
 
-The "pipeline" row passes exactly ``transcribe_options`` from the engine module, so it measures
-what the pipeline runs; "pipeline-library-vad" is the same without the band-aware VAD options
-(the engine's settings before they were measured here). Every row decodes the stored file bytes
-itself (PyAV, as ``decode_track`` and ``WhisperModel.transcribe(file)`` do). Clips come from
+The "pipeline" row is the pipeline's own ``FasterWhisperEngine`` (built as ``WhisperResource``
+builds it), so it measures what the pipeline runs; "pipeline-library-vad" passes the same
+``transcribe_options`` without the band-aware VAD options (the engine before they were measured
+here). Every row decodes the stored file bytes with ``decode_track`` (PyAV, as
+``WhisperModel.transcribe(file)`` does too). Clips come from
 ``scripts/fetch_real_speech.py`` and ``shared/real-speech`` (see ``real_speech.py``)::
 
     uv run python benchmarks/real_speech_wer.py [--muted-session] [--sets S,..] [--variants V,..]
@@ -21,14 +22,13 @@ published), ulaw8k (G.711 mu-law 8 kHz, 300-3400 Hz), gsm8k (GSM 06.10 8 kHz).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from assets.transcripts.engines.base import WHISPER_LANGUAGE
+from assets.transcripts.engines import WHISPER_LANGUAGE, build_engine, decode_track
 from assets.transcripts.engines.faster_whisper import transcribe_options
 from assets.transcripts.model_store import assemble_bundled_model
 from benchmarks.real_speech import VARIANTS, Clip, Score, counting_score, load_clips, score, session
@@ -39,36 +39,25 @@ MODELS = Path(__file__).resolve().parent.parent / "data" / "state" / "models"
 @dataclass(frozen=True)
 class Setting:
     name: str
-    #: Options passed to ``WhisperModel.transcribe`` on top of the library's defaults.
-    options: dict = field(default_factory=dict)
-    compute_type: str = "int8"
-    #: 0: the library's choice (all cores).
-    cpu_threads: int = 2
+    #: "plain": ``WhisperModel(model).transcribe(audio)`` with every library default (float32,
+    #: all cores, beam 5, temperature fallback, conditioning, no VAD); "pipeline": the engine
+    #: the pipeline builds (``FasterWhisperEngine`` with its defaults, as ``WhisperResource``).
+    engine: str
     #: "forced": the clip's language (as the pipeline does from metadata); "auto": detected.
     language: str = "forced"
-    #: Take the options from the pipeline's ``transcribe_options`` (``options`` on top).
-    pipeline: bool = False
-    #: Option names dropped from the pipeline's options.
+    #: Option names dropped from the pipeline's ``transcribe_options``.
     without: tuple[str, ...] = ()
     note: str = ""
 
 
-PLAIN = Setting(
-    "plain",
-    compute_type="default",
-    cpu_threads=0,
-    language="auto",
-    note="WhisperModel(bundled base).transcribe(file): every library default",
-)
-PLAIN_FORCED = Setting(
-    "plain+lang", compute_type="default", cpu_threads=0, note="plain, language given"
-)
-PIPELINE = Setting("pipeline", pipeline=True, note="the engine's transcribe_options")
+PLAIN = Setting("plain", "plain", language="auto", note="library defaults, language detected")
+PLAIN_FORCED = Setting("plain+lang", "plain", note="library defaults, language given")
+PIPELINE = Setting("pipeline", "pipeline", note="FasterWhisperEngine.transcribe, as is")
 LIBRARY_VAD = Setting(
     "pipeline-library-vad",
-    pipeline=True,
+    "pipeline",
     without=("vad_parameters",),
-    note="the pipeline with Silero's default options (threshold 0.5, 400 ms pad)",
+    note="the pipeline's options with Silero's defaults (threshold 0.5, 400 ms pad)",
 )
 SETTINGS = {s.name: s for s in (PLAIN, PLAIN_FORCED, PIPELINE, LIBRARY_VAD)}
 #: Sets pooled into the headline WER (the sessions repeat their audio; counting has no WER).
@@ -76,53 +65,40 @@ POOLED = ("en-librivox", "en-digits", "en-sonnet", "nb-npsc")
 
 
 class Runner:
-    def __init__(self, model_dir: str) -> None:
-        self.model_dir = model_dir
-        self._models: dict[tuple[str, int], object] = {}
+    """The plain model and the pipeline's engine, each loaded once (outside the timing)."""
 
-    def model(self, setting: Setting):
+    def __init__(self, model_dir: str) -> None:
         from faster_whisper import WhisperModel
 
-        key = (setting.compute_type, setting.cpu_threads)
-        if key not in self._models:
-            self._models[key] = WhisperModel(
-                self.model_dir, device="cpu", compute_type=setting.compute_type,
-                cpu_threads=setting.cpu_threads,
-            )  # fmt: skip
-        return self._models[key]
+        self.plain = WhisperModel(model_dir, device="cpu")
+        self.engine = build_engine("faster-whisper", model_dir)
 
     def transcribe(self, setting: Setting, clip: Clip, variant: str) -> dict:
         import ctranslate2
-        from faster_whisper.audio import decode_audio  # what decode_track calls
 
-        model = self.model(setting)
         ctranslate2.set_random_seed(0)  # the plain engine's fallback samples: repeatable reruns
         began = time.perf_counter()
-        audio = decode_audio(io.BytesIO(clip.files[variant]), sampling_rate=16_000)
-        language = WHISPER_LANGUAGE[clip.language] if setting.language == "forced" else None
-        options = dict(setting.options)
-        if setting.pipeline:
-            base = transcribe_options(audio, clip.language, 1, 0.0)
-            for name in ("language", *setting.without):
-                base.pop(name)
-            options = {**base, **options}
-        segments, info = model.transcribe(audio, language=language, **options)
-        segments = list(segments)
-        took = time.perf_counter() - began
-        if options.get("word_timestamps"):
-            words = (w.word.strip() for s in segments for w in s.words or [])
-            text = " ".join(w for w in words if w)
-        else:
+        audio = decode_track(clip.files[variant])
+        if setting.engine == "plain":
+            language = WHISPER_LANGUAGE[clip.language] if setting.language == "forced" else None
+            segments, _ = self.plain.transcribe(audio, language=language)
             text = " ".join(s.text.strip() for s in segments)
-        return {"text": text, "seconds": took, "language": info.language,
-                "speech_s": round(info.duration_after_vad, 2)}  # fmt: skip
+        elif not setting.without:
+            text = self.engine.transcribe(audio, clip.language).text
+        else:
+            engine = self.engine
+            options = transcribe_options(audio, clip.language, engine.beam_size, engine.temperature)
+            for name in setting.without:
+                options.pop(name)
+            segments, _ = engine._model.transcribe(audio, **options)
+            text = " ".join(w.word.strip() for s in segments for w in s.words or [])
+        return {"text": " ".join(text.split()), "seconds": time.perf_counter() - began}
 
 
 def run(settings: list[Setting], clips: list[Clip], variants: list[str], verbose: bool):
     runner = Runner(str(assemble_bundled_model(MODELS)))
     rows = []
     for setting in settings:
-        runner.model(setting)  # load outside the timing
         for variant in variants:
             for clip in clips:
                 out = runner.transcribe(setting, clip, variant)
