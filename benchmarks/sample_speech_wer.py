@@ -6,6 +6,12 @@ track of stereo calls, against the ground truth. Slow (about 40 s per engine on 
 a test::
 
     uv run python benchmarks/sample_speech_wer.py [--engine faster-whisper --engine whisperx]
+    uv run python benchmarks/sample_speech_wer.py --real   # + real speech, reported apart
+
+``--real`` then runs ``real_speech_wer.py`` (real recorded speech fetched by
+``scripts/fetch_real_speech.py``: the plain engine beside the pipeline's; several minutes).
+The synthetic calls are espeak voices made by ``assets.recordings.samples``; the real sets are
+no one's here, so the two are printed in separate sections and never pooled.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from assets.recordings.samples.audio import resample
 from assets.transcripts.engines import build_engine
 from assets.transcripts.model_store import assemble_bundled_model
 from assets.transcripts.pii import find_pii
+from benchmarks import real_speech_wer
 
 
 def normalise(text: str) -> str:
@@ -54,12 +61,21 @@ def main() -> None:
     parser.add_argument(
         "--engine", action="append", choices=["faster-whisper", "whisperx"], help="repeatable"
     )
+    parser.add_argument(
+        "--real",
+        action="store_true",
+        help="also real recorded speech (real_speech_wer.py, with the muted session)",
+    )
     args = parser.parse_args()
+    print("== synthetic sample calls (espeak voices)")
     with tempfile.TemporaryDirectory() as tmp:
         calls = generate_sample_calls(Path(tmp) / "calls", seed=args.seed, calls=args.calls)
         for name in args.engine or ["faster-whisper"]:
             print(f"== {name}")
             run(name, calls, args.verbose)
+    if args.real:
+        print("\n== real recorded speech (faster-whisper; plain engine beside the pipeline's)")
+        real_speech_wer.main(["--muted-session", *(["-v"] if args.verbose else [])])
 
 
 def pipeline_engine(name: str = "faster-whisper"):
