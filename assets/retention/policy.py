@@ -78,7 +78,8 @@ class LegitimateInterestAssessment(BaseModel):
 class ErasurePolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    #: Keep a salted hash of an erased phone number, for de-duplication only.
+    #: Where an erased call's row survives (``expiry: anonymise``), keep the number's keyed
+    #: pseudonym in it, for de-duplication only (the request itself always names it so).
     keep_phone_hash: bool = False
 
 
