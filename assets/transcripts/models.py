@@ -45,7 +45,9 @@ from assets.transcripts.model_store import BUNDLED_MODELS, assemble_bundled_mode
 
 BUNDLED_PREFIX = "bundled:"
 DEFAULT_KEY = "default"
-_MODEL_FILES = ("model.bin", "config.json")
+#: What a CTranslate2 Whisper directory must hold. faster-whisper fetches a tokenizer from the
+#: hub when ``tokenizer.json`` is missing, so a directory without it would download at run time.
+_MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 
 
 class ModelSpecError(ValueError):
@@ -115,31 +117,20 @@ def _checked_dir(path: Path, language: str, where: str) -> str:
     if not path.is_dir():
         raise ModelSpecError(f"{where}: {path} is a file; name the model's directory")
     missing = [f for f in _MODEL_FILES if not (path / f).is_file()]
-    tokens = _special_tokens(path)
-    if tokens is None:
-        missing.append("tokenizer.json or vocabulary.txt/.json")
     if missing:
         raise ModelSpecError(
             f"{where}: {path} is not a CTranslate2 Whisper model (missing {', '.join(missing)})"
         )
     token = f"<|{WHISPER_LANGUAGE.get(language, 'en')}|>"
-    if language != DEFAULT_KEY and token not in tokens:
+    if language != DEFAULT_KEY and token not in _special_tokens(path / "tokenizer.json"):
         raise ModelSpecError(f"{where}: the model in {path} has no {token} token (English-only?)")
     return str(path.resolve())
 
 
-def _special_tokens(path: Path) -> set[str] | None:
-    """The model's ``<|...|>`` tokens (the language tokens among them), or None without any
-    vocabulary file."""
-    if (path / "tokenizer.json").is_file():
-        data = json.loads((path / "tokenizer.json").read_text(encoding="utf-8"))
-        tokens = {t["content"] for t in data.get("added_tokens", [])}
-        return tokens | set(data.get("model", {}).get("vocab", {}))
-    if (path / "vocabulary.txt").is_file():
-        return set((path / "vocabulary.txt").read_text(encoding="utf-8").splitlines())
-    if (path / "vocabulary.json").is_file():
-        return set(json.loads((path / "vocabulary.json").read_text(encoding="utf-8")))
-    return None
+def _special_tokens(tokenizer: Path) -> set[str]:
+    """The tokenizer's added tokens: Whisper's ``<|..|>`` ones, the language tokens among them."""
+    data = json.loads(tokenizer.read_text(encoding="utf-8"))
+    return {t["content"] for t in data.get("added_tokens", [])}
 
 
 class _EngineCache:

@@ -85,7 +85,7 @@ def test_each_language_goes_to_its_model_and_the_rest_to_the_default(tmp_path):
     [
         ("missing-dir/", "model directory {tmp}/missing-dir does not exist"),
         ("./nb-model", "model directory {tmp}/nb-model does not exist"),
-        ("not-a-model", "is not a CTranslate2 Whisper model (missing model.bin, config.json"),
+        ("not-a-model", "not a CTranslate2 Whisper model (missing model.bin, config.json, tok"),
         ("english-only", "has no <|no|> token"),
         ("nb-ct2", "no directory {tmp}/nb-ct2, and no model of that name in the local"),
         ("NbAiLab/no-such-whisper", "lydspor never downloads a model the policy names"),
