@@ -21,10 +21,8 @@ language and the model. It is not checked when the policy loads, so a machine th
 the retention sweep does not need the models.
 
 Models load once per process: engines are kept in one process-wide cache keyed by engine,
-settings and model directory (two names for one directory share an engine), holding at most
-``max_loaded_models`` of them (the policy's knob, a count of models; each holds its weights in
-memory: Whisper base at int8 adds 165 MB resident, measured), the least recently used dropped
-first.
+settings and model directory (two names for one directory share an engine), at most the
+policy's ``max_loaded_models`` of them (``settings.py``), the least recently used dropped first.
 """
 
 from __future__ import annotations

@@ -9,14 +9,18 @@ import re
 from datetime import date
 from pathlib import Path
 
+import dagster as dg
 import pytest
 import yaml
+from dagster_duckdb import DuckDBResource
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from assets.common.resources import ObjectStoreResource
 from assets.recordings.samples.audio import resample
 from assets.recordings.samples.tts import NATIVE_RATE, VoiceSpec, synthesize_isolated
-from assets.transcripts.assets import language_frame
+from assets.retention.resources import PolicyResource
+from assets.transcripts.assets import language_frame, transcripts
 from assets.transcripts.engines import SAMPLE_RATE
 from assets.transcripts.model_store import assemble_bundled_model
 from assets.transcripts.models import (
@@ -28,6 +32,7 @@ from assets.transcripts.models import (
     transcribe_track,
 )
 from assets.transcripts.redaction import TrackInfo
+from assets.transcripts.resources import WhisperResource
 from assets.transcripts.settings import TranscriptionSettings
 from lydspor.cli import app
 from tests.conftest import MODEL_DIR, REPO
@@ -170,3 +175,18 @@ def test_the_nb_track_is_transcribed_by_the_nb_model_and_its_row_names_it(tmp_pa
     info = TrackInfo("c1", date(2026, 12, 6), "agent", "contract", ["quality"])
     row = language_frame(heard_nb.transcript, heard_nb.choice, info, heard_nb.model, 0)
     assert row["model"].to_list() == [str(standin)] and row["language"].to_list() == ["nb"]
+
+
+def test_the_transcripts_asset_fails_on_a_missing_model_before_opening_the_catalogue(
+    lydspor_state, tmp_path
+):
+    catalogue = tmp_path / "never.duckdb"
+    resources = {
+        "object_store": ObjectStoreResource(root=str(tmp_path / "objects")),
+        "duckdb": DuckDBResource(database=str(catalogue)),
+        "whisper": WhisperResource(model_dir=str(MODEL_DIR)),
+        "policy": PolicyResource(path=str(write_policy(tmp_path / "p", {"sv": "sv-ct2/"}))),
+    }
+    with pytest.raises(ModelSpecError, match=r"transcription.models.sv = 'sv-ct2/': model dir"):
+        dg.materialize([transcripts], resources=resources, partition_key="2026-11-02")
+    assert not catalogue.exists()
