@@ -10,7 +10,7 @@ and inbound calls are searched for spoken consent to recording (evidence for rev
 
 import io
 from datetime import UTC, datetime
-from functools import partial
+from pathlib import Path
 
 import dagster as dg
 import polars as pl
@@ -26,7 +26,8 @@ from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.retention.resources import PolicyResource
 from assets.transcripts.engines import Transcript, decode_track
-from assets.transcripts.language import LanguageChoice, choose_language
+from assets.transcripts.language import LanguageChoice
+from assets.transcripts.models import transcribe_track
 from assets.transcripts.pii import find_pii
 from assets.transcripts.post_processing import mute_pending_agent_audio, record_verbal_consent
 from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
@@ -154,6 +155,11 @@ def transcripts(
     audio_s = elapsed_s = 0.0
     written: dict[str, list[str]] = {part: [] for part in OBJECTS}
     pii_spans = 0
+    # Every model the policy names is located before any audio is read.
+    pool = whisper.get_pool(
+        settings.models, settings.max_loaded_models, Path(policy.path).resolve().parent
+    )
+    models_used: dict[str, str] = {}
     with duckdb.get_connection() as con:
         object_store.attach_to(con)
         ensure_transcript_tables(con)
@@ -168,22 +174,18 @@ def transcripts(
                 continue
             channel = None if track["track"] == "agent" else 1 - int(track["agent_channel"])
             samples = decode_track(store.get_bytes(source), channel)
-            engine = whisper.get_engine()
             began = datetime.now(UTC)
-            choice = choose_language(
-                track["language"],
-                settings.languages,
-                partial(engine.language_probabilities, samples),
-            )
-            result = engine.transcribe(samples, choice.language)
+            heard = transcribe_track(pool, samples, track["language"], settings.languages)
+            result, choice = heard.transcript, heard.choice
+            models_used[choice.language] = heard.model
             took = (datetime.now(UTC) - began).total_seconds()
             audio_s, elapsed_s = audio_s + result.duration_s, elapsed_s + took
             spans = find_pii(result.words, choice.language)
             pii_spans += len(spans)
             context.log.info(
                 f"[{i}/{len(todo)}] {track['call_id']}/{track['track']}: {len(result.words)} "
-                f"words ({choice.language}, {choice.source}), {len(spans)} personal-data "
-                f"span(s), {result.duration_s:.0f} s audio in {took:.1f} s"
+                f"words ({choice.language}, {choice.source}, {heard.model}), {len(spans)} "
+                f"personal-data span(s), {result.duration_s:.0f} s audio in {took:.1f} s"
             )
             info = TrackInfo(
                 track["call_id"],
@@ -197,7 +199,7 @@ def transcripts(
                 "words": words_frame(result, spans, info, redacted=False),
                 "redacted": redacted,
                 "segments": segments_frame(redacted),
-                "language": language_frame(result, choice, info, engine.model_name, len(spans)),
+                "language": language_frame(result, choice, info, heard.model, len(spans)),
             }
             now = datetime.now(UTC)
             for part, frame in frames.items():
@@ -251,7 +253,8 @@ def transcripts(
             "audio_seconds_now": round(audio_s, 1),
             "real_time_factor": round(elapsed_s / audio_s, 3) if audio_s else None,
             "engine": whisper.engine,
-            "model": whisper.model,
+            "model": pool.model_for(None),
+            "models_by_language": dg.MetadataValue.json(models_used),
         }
     )
 

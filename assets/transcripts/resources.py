@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import dagster as dg
-from pydantic import PrivateAttr
+from collections.abc import Mapping
+from pathlib import Path
 
-from assets.transcripts.engines import SpeechEngine, load_engine
+import dagster as dg
+
+from assets.transcripts.models import ModelPool
 
 
 class WhisperResource(dg.ConfigurableResource):
@@ -31,10 +33,10 @@ class WhisperResource(dg.ConfigurableResource):
     #: whisperx only: a pyannote diarization pipeline (hub name or local directory); empty = off.
     diarize_model: str = ""
 
-    _engine: SpeechEngine | None = PrivateAttr(default=None)
-
-    def get_engine(self) -> SpeechEngine:
-        """The engine, loaded on first use (never at import)."""
-        if self._engine is None:
-            self._engine = load_engine(**self.model_dump())
-        return self._engine
+    def get_pool(
+        self, models: Mapping[str, str], max_loaded: int, base_dir: Path | str
+    ) -> ModelPool:
+        """The tenant's per-language models over this engine and default model, every one
+        located now (``ModelSpecError`` naming the language and model); each engine loads on
+        first use, once per process (never at import)."""
+        return ModelPool(self.model_dump(), models, max_loaded=max_loaded, base_dir=Path(base_dir))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from assets.transcripts.models import ModelSpecError, check_models_form
+
 #: Languages lydspor transcribes (Bokmål, Nynorsk, Danish, Swedish, English).
 SUPPORTED_LANGUAGES = ("nb", "nn", "da", "sv", "en")
 
@@ -27,6 +29,22 @@ class TranscriptionSettings(BaseModel):
     #: approximate, to about a tenth of a second).
     mute_padding_s: float = Field(default=0.2, ge=0, le=2)
     verbal_consent: VerbalConsentSettings = Field(default_factory=VerbalConsentSettings)
+    #: The Whisper model per language ("nb", ... or "default" for the rest): ``bundled:<name>``,
+    #: a local CTranslate2 directory (relative: from the policy file's folder) or a model name
+    #: already in the local cache. Empty: the deployment's ``LYDSPOR_WHISPER_MODEL`` for every
+    #: language. Located when a run starts, before any audio (see ``models.py``).
+    models: dict[str, str] = Field(default_factory=dict)
+    #: Models held in memory at once per process (a count; Whisper base at int8 is about
+    #: 165 MB resident, measured): more distinct models than this are reloaded as calls alternate.
+    max_loaded_models: int = Field(default=2, ge=1, le=8)
+
+    @field_validator("models")
+    @classmethod
+    def _model_form(cls, value: dict[str, str]) -> dict[str, str]:
+        try:
+            return check_models_form(value)
+        except ModelSpecError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("languages")
     @classmethod

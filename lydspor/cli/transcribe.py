@@ -8,15 +8,14 @@ from typing import Annotated
 
 import typer
 
-from assets.common.settings import WHISPER_VARIABLES, apply_embedded_defaults, from_environment
-from assets.transcripts.engines import (
-    ENGINES,
-    SAMPLE_RATE,
-    WHISPER_LANGUAGE,
-    decode_track,
-    load_engine,
+from assets.common.settings import (
+    POLICY_VARIABLES,
+    WHISPER_VARIABLES,
+    apply_embedded_defaults,
+    from_environment,
 )
-from assets.transcripts.language import choose_language
+from assets.transcripts.engines import ENGINES, SAMPLE_RATE, WHISPER_LANGUAGE, decode_track
+from assets.transcripts.models import ModelPool, ModelSpecError, transcribe_track
 from assets.transcripts.pii import find_pii, redact_text
 from lydspor.cli.shared import console, fail, policy
 
@@ -49,19 +48,29 @@ def transcribe(
         fail(f"--engine must be one of {', '.join(ENGINES)}")
     if not input_file.is_file():
         fail(f"no such file: {input_file}")
+    tenant = policy().transcription
+    policy_dir = Path(from_environment(POLICY_VARIABLES)["path"]).resolve().parent
+    try:  # every model the policy names is located before the audio is read
+        pool = ModelPool(
+            {**settings, "engine": engine},
+            tenant.models,
+            max_loaded=tenant.max_loaded_models,
+            base_dir=policy_dir,
+        )
+    except ModelSpecError as exc:
+        fail(f"policy: {exc}")
     try:
         samples = decode_track(input_file.read_bytes(), channel)
     except Exception as exc:  # av raises many kinds; the user needs the reason, not the type
         fail(f"could not decode {input_file}: {exc}")
     seconds = len(samples) / SAMPLE_RATE
     with console.status(f"transcribing {seconds:.0f} s of audio with {engine}"):
-        speech = load_engine(**{**settings, "engine": engine})
-        allowed = policy().transcription.languages if language is None else []
-        choice = choose_language(language, allowed, lambda: speech.language_probabilities(samples))
-        result = speech.transcribe(samples, choice.language)
+        heard = transcribe_track(pool, samples, language, tenant.languages)
+    result, choice = heard.transcript, heard.choice
     spans = find_pii(result.words, choice.language)
     document = {
         "language": choice.language,
+        "model": heard.model,
         "text": result.text,
         "redacted_text": redact_text(result.words, spans),
         "words": [

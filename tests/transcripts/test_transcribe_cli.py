@@ -46,7 +46,8 @@ def test_transcribe_writes_words_text_and_redacted_pii(lydspor_state, tmp_path):
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
-    assert set(doc) == {"language", "text", "redacted_text", "words", "pii"}
+    assert set(doc) == {"language", "model", "text", "redacted_text", "words", "pii"}
+    assert doc["model"] == "bundled:base"  # the shipped policy names no per-language model
     assert doc["words"] and all(w["start"] <= w["end"] for w in doc["words"])
     assert [w["start"] for w in doc["words"]] == sorted(w["start"] for w in doc["words"])
     assert "ingrid" in doc["text"].lower() or "lars" in doc["text"].lower()
@@ -91,7 +92,7 @@ def test_transcribe_with_whisperx_detects_the_language_and_keeps_the_format(
     )
     assert result.exit_code == 0, result.output
     doc = json.loads(out.read_text())
-    assert set(doc) == {"language", "text", "redacted_text", "words", "pii"}
+    assert set(doc) == {"language", "model", "text", "redacted_text", "words", "pii"}
     assert doc["language"] == "en" and "northwind" in doc["text"].lower()
     assert doc["words"] and set(doc["words"][0]) == {"word", "start", "end", "probability"}
     assert doc["pii"] == [] and doc["redacted_text"] == doc["text"]
