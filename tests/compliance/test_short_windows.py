@@ -31,8 +31,9 @@ DAY = "2026-11-02"
 SHORT = "3s"
 
 
-def short_policy(path: Path) -> Path:
+def short_policy(path: Path, expiry: str) -> Path:
     policy = yaml.safe_load((REPO / "data" / "policies" / "default.yaml").read_text())
+    policy["expiry"] = {"call_metadata": expiry}
     policy["windows"] = {
         object_class: {basis: SHORT for basis in by_basis}
         for object_class, by_basis in policy["windows"].items()
@@ -42,14 +43,17 @@ def short_policy(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def short_state(tmp_path, monkeypatch):
+@pytest.fixture(params=["delete", "anonymise"])
+def short_state(tmp_path, monkeypatch, request):
+    """Both things the policy may do with expired call metadata: delete the rows, or keep them
+    for statistics with the personal columns nulled."""
     state = tmp_path / "state"
-    env = lydspor_env(state, LYDSPOR_POLICY=str(short_policy(tmp_path / "short.yaml")))
+    policy = short_policy(tmp_path / "short.yaml", request.param)
+    env = lydspor_env(state, LYDSPOR_POLICY=str(policy))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
-    return state, {**os.environ, **env, "COLUMNS": "200"}
+    return state, {**os.environ, **env, "COLUMNS": "200"}, request.param
 
 
 def cli(env: dict, cwd: Path, *args: str) -> subprocess.CompletedProcess:
@@ -95,7 +99,7 @@ def needles_of(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
 def test_short_windows_leave_no_personal_data_anywhere(short_state):
     from lydspor.demo import run_call_pipeline
 
-    state, env = short_state
+    state, env, expiry = short_state
     landed = cli(env, state.parent, "sample", "--calls", "3", "--days", "1", "--seed", "7")
     assert landed.returncode == 0, landed.stdout + landed.stderr
     day = datetime.fromisoformat(DAY).date()
@@ -136,6 +140,10 @@ def test_short_windows_leave_no_personal_data_anywhere(short_state):
         purged = con.execute(
             "select details from raw.audit_log where action = 'purge_rows'"
         ).fetchall()
+        kept = con.execute(
+            "select count(*), count(customer_number), count(agent_id), count(metadata_json), "
+            "count(duration_s) from raw.recordings"
+        ).fetchone()
     left = scan_bytes(state, everything)
     assert not left, "\n".join(f"{path}: {needle}" for path, needle in left)
     # Every ledger entry went with a receipt and an audit entry that says why; the rows entries
@@ -145,5 +153,7 @@ def test_short_windows_leave_no_personal_data_anywhere(short_state):
     metadata = [key for key, object_class in ledger.items() if object_class == "call_metadata"]
     assert metadata and all("retention deadline" in audited[key] for key in metadata)
     assert purged and "raw.recordings" in purged[0][0]
+    # "anonymise" keeps each call's statistics without who; "delete" keeps nothing.
+    assert kept == ((3, 0, 0, 0, 3) if expiry == "anonymise" else (0, 0, 0, 0, 0))
     verified = cli(env, state.parent, "audit", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
