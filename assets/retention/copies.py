@@ -19,8 +19,8 @@ when it is dead and not yet purged, or its owner is alive past its deadline with
 hold: ``overdue_rows`` is what the compliance gate counts.
 
 Tables with a call, agent or text column that are not personal-data copies (the compliance
-records themselves; aggregates by team and week) are listed in ``NOT_COPIES`` with the reason,
-and a test fails when a table of the pipeline is in neither list.
+records themselves; aggregates by team and week) are listed in ``NOT_COPIES`` with the reason;
+a table in neither list fails the gate (``row_checks.unaccounted_tables``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from assets.retention import audit
 from assets.retention.copies import Copy, overdue_rows, purge, rows_key
 from assets.retention.holds import place_hold
 from assets.retention.ledger import StoredObject, register
+from assets.retention.row_checks import unaccounted_tables
 from assets.retention.tables import ensure_compliance_tables
 
 DAY = date(2026, 11, 2)
@@ -134,3 +135,12 @@ def test_an_agents_aggregates_go_in_the_same_purge_as_their_last_call(con):
     recordings = Copy("raw.recordings", "call_metadata")
     result = purge(con, copies=[WEEKLY, recordings])
     assert result.deleted == {"raw.recordings": 1, "main.weekly": 1}
+
+
+def test_a_table_of_personal_data_nobody_governs_is_named(con):
+    # The fixture's stand-in tables are not in the real map either: that is the point.
+    assert unaccounted_tables(con) == ["main.weekly", "raw.calls", "raw.words"]
+    con.execute("create table raw.call_notes (call_id varchar, note varchar)")
+    con.execute("create table raw.dialer_codes (code varchar, label varchar)")  # no personal column
+    assert "raw.call_notes" in unaccounted_tables(con)
+    assert "raw.dialer_codes" not in unaccounted_tables(con)
