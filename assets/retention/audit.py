@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from assets.common.warehouse import transaction
+from assets.common.warehouse import table_exists, transaction
 
 AUDIT_TABLE = "raw.audit_log"
 CHECKPOINT_TABLE = "raw.audit_checkpoints"
@@ -201,11 +201,7 @@ class VerifyResult:
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """Where the chain starts: (0, GENESIS), or the last pruned entry's (seq, hash)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables "
-        "where table_schema = 'raw' and table_name = 'audit_checkpoints'"
-    ).fetchone()[0]
-    if not exists:  # a log written before pruning existed, read in a read-only session
+    if not table_exists(con, CHECKPOINT_TABLE):  # a log from before pruning, read read-only
         return (0, GENESIS)
     row = con.execute(
         f"select seq, hash from {CHECKPOINT_TABLE} order by seq desc limit 1"

@@ -33,11 +33,11 @@ from typing import Literal
 import duckdb
 
 from assets.common.warehouse import transaction
+from assets.retention.holds import held_call_ids
 
 CALL_METADATA = "call_metadata"
 LEDGER = "raw.stored_objects"
 RECORDINGS = "raw.recordings"
-HOLDS = "raw.legal_holds"
 #: Prefix of ledger keys that name rows, not objects; the store never holds such a key.
 ROWS_PREFIX = "rows/"
 
@@ -139,10 +139,10 @@ def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     }
 
 
-def _owner_state(copy: Copy, now: datetime | None, tables: set[str]) -> str:
+def _owner_state(copy: Copy, now: datetime | None, tables: set[str], held: str = "false") -> str:
     """SQL over the table aliased ``t``: one row per row of ``t`` with ``dead`` (no live owner)
-    and ``in_time`` (a live owner within its deadline, or a legal hold on the call; without
-    ``now`` no deadline is applied)."""
+    and ``in_time`` (a live owner within its deadline, or ``held``, an SQL condition on the
+    call: a legal hold; without ``now`` no deadline is applied)."""
     past = f"deadline <= '{now.astimezone(UTC).isoformat()}'::timestamptz" if now else "false"
 
     def owners(where: str, key: str) -> str:
@@ -155,7 +155,6 @@ def _owner_state(copy: Copy, now: datetime | None, tables: set[str]) -> str:
     if copy.link == "call":
         owned = owners(f"object_class = '{copy.owner}'", "call_id")
         metadata = owners(f"object_class = '{CALL_METADATA}'", "call_id")
-        held = f"t.call_id in {_held_calls(tables)}" if HOLDS in tables else "false"
         return (
             "select t.rowid as row_id, "
             "case when o.n > 0 then o.alive = 0 else coalesce(m.alive, 0) = 0 end as dead, "
@@ -178,17 +177,6 @@ def _owner_state(copy: Copy, now: datetime | None, tables: set[str]) -> str:
     return (
         f"select t.rowid as row_id, t.{copy.column} is not null "
         f"and t.{copy.column} not in ({live}) as dead, true as in_time from {copy.table} t"
-    )
-
-
-def _held_calls(tables: set[str]) -> str:
-    """Calls under a legal hold, directly or through their agent (the sweep keeps them)."""
-    calls = f"(select subject from {HOLDS} where released_at is null and scope = 'call'"
-    if RECORDINGS not in tables:
-        return calls + ")"
-    return (
-        f"{calls} union select r.call_id from {RECORDINGS} r join {HOLDS} h "
-        "on h.scope = 'agent' and h.subject = r.agent_id and h.released_at is null)"
     )
 
 
@@ -273,15 +261,22 @@ def overdue_rows(
     by a live entry past its deadline that no legal hold keeps."""
     expiry = expiry or {}
     tables = existing_tables(con)
+    # The calls the sweep keeps past their deadlines, by the sweep's own rule.
+    held = sorted(held_call_ids(con))
     found = []
     for copy in copies:
         if copy.table not in tables:
             continue
+        by_call = copy.link == "call"
+        state = _owner_state(
+            copy, now, tables, "list_contains(?, t.call_id)" if by_call else "false"
+        )
         rows = con.execute(
-            f"select t.{copy.column} from ({_owner_state(copy, now, tables)}) s "
+            f"select t.{copy.column} from ({state}) s "
             f"join {copy.table} t on t.rowid = s.row_id "
             f"where (s.dead or not s.in_time) "
-            f"and ({_still_personal(copy, _anonymised(copy, expiry))})"
+            f"and ({_still_personal(copy, _anonymised(copy, expiry))})",
+            [held] if by_call else [],
         ).fetchall()
         if rows:
             sample = sorted({str(r[0]) for r in rows})[:10]
