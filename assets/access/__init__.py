@@ -8,6 +8,7 @@ from __future__ import annotations
 import getpass
 import os
 
+from assets.access.authorise import Action, authorise, may
 from assets.access.policy import AccessDenied, AccessPolicy, Principal, Role, load_access_policy
 from assets.access.session import Session, open_session
 from assets.common.settings import apply_embedded_defaults
@@ -15,11 +16,14 @@ from assets.common.settings import apply_embedded_defaults
 __all__ = [
     "AccessDenied",
     "AccessPolicy",
+    "Action",
     "Principal",
     "Role",
     "Session",
+    "authorise",
     "connect",
     "load_access_policy",
+    "may",
     "open_session",
 ]
 

@@ -22,6 +22,9 @@ class Role(StrEnum):
     ADMIN = "admin"
     TEAM_LEAD = "team_lead"
     AGENT = "agent"
+    #: Compliance officers: lineage, reports, erasures, holds and the audit trail of every team;
+    #: no call content (transcripts, audio) and no marts beyond the compliance tables.
+    COMPLIANCE = "compliance"
 
 
 class Principal(BaseModel):
