@@ -21,16 +21,16 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
-from assets.common.warehouse import table_exists, transaction
+from assets.common.warehouse import table_ddl, table_exists, transaction
 
 AUDIT_TABLE = "raw.audit_log"
 CHECKPOINT_TABLE = "raw.audit_checkpoints"
 HEAD_KEY = "audit/head.json"
 GENESIS = "0" * 64
 
-AUDIT_DDL = f"""
-create schema if not exists raw;
-create table if not exists {AUDIT_TABLE} (
+AUDIT_DDL = table_ddl(
+    AUDIT_TABLE,
+    """
     seq bigint primary key,
     logged_at timestamptz not null,
     actor varchar not null,
@@ -40,15 +40,17 @@ create table if not exists {AUDIT_TABLE} (
     details varchar not null,
     prev_hash varchar not null,
     hash varchar not null
-);
-create table if not exists {CHECKPOINT_TABLE} (
+""",
+) + table_ddl(
+    CHECKPOINT_TABLE,
+    """
     seq bigint primary key,
     hash varchar not null,
     pruned_before timestamptz not null,
     entries_pruned bigint not null,
     pruned_at timestamptz not null
-);
-"""
+""",
+)
 
 #: Actions recorded; reads of audio and transcripts are recorded as ``read``, refused ones as
 #: ``read_denied``; a deletion a legal hold prevented as ``hold_conflict``, rows purged after
