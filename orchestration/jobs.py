@@ -31,7 +31,8 @@ call_intake_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(raw_recordings, consent_lineage, agent_audio),
     partitions_def=call_date_partitions,
     executor_def=dg.in_process_executor,
-    tags=WRITER_TAGS,
+    # Dequeued before a waiting batch or sweep: the customer's voice is waiting on it.
+    tags={**WRITER_TAGS, "dagster/priority": "10"},
     description="The light path a landed call takes at once: ingested, its legal basis decided, "
     "the agent's audio extracted and the customer's voice deleted (unless consent keeps it). "
     "Transcripts, retention state, the gate and the marts follow in the batched call_pipeline.",

@@ -25,8 +25,8 @@ LOOKBACK_DAYS = 3
 #: Seconds between two looks at the landing area: with a run's start-up (seconds) this bounds
 #: how long a landed customer recording waits before its agent part is extracted and it goes.
 LANDING_INTERVAL_S = 10
-#: Minutes between two batches (transcripts, retention state, gate, marts) of one call date
-#: while newly extracted calls wait for them; the first batch of a date starts at once.
+#: Minutes extracted calls gather before their batch (transcripts, retention state, gate,
+#: marts) runs for their call date: transcripts lag at most this plus the batch's own time.
 BATCH_EVERY_MINUTES = 10
 #: Seconds between two looks for extracted calls that wait for their batch.
 BATCH_INTERVAL_S = 60
@@ -104,28 +104,22 @@ def landing_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStor
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
 
 
-def batch_due(
-    extracted_at: float | None,
-    transcribed_at: float | None,
-    last_batch_at: float | None,
-    batch_in_flight: bool,
-    now: float,
-) -> bool:
-    """Whether a call date needs its batch now: calls were extracted after its last
-    transcription, no batch of it is in flight, and the last one began ``BATCH_EVERY_MINUTES``
-    ago or more (times in epoch seconds; None: never)."""
-    if extracted_at is None or (transcribed_at is not None and transcribed_at >= extracted_at):
+def batch_due(waiting_since: float | None, batch_in_flight: bool, now: float) -> bool:
+    """Whether a call date needs its batch now: the first call extracted after the date's last
+    transcription was extracted ``BATCH_EVERY_MINUTES`` ago or more, and no batch of the date
+    is in flight (times in epoch seconds; None: nothing waits). Calls gather for the interval,
+    so one batch transcribes them all."""
+    if waiting_since is None or batch_in_flight:
         return False
-    if batch_in_flight:
-        return False
-    return last_batch_at is None or now - last_batch_at >= BATCH_EVERY_MINUTES * 60
+    return now - waiting_since >= BATCH_EVERY_MINUTES * 60
 
 
-def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, day: str):
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day]), limit=1
+def _materializations(instance: dg.DagsterInstance, key, day: str, *, after=None, first=False):
+    return instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day], after_timestamp=after),
+        limit=1,
+        ascending=first,
     ).records
-    return records[0] if records else None
 
 
 @dg.sensor(
@@ -133,29 +127,23 @@ def _latest(instance: dg.DagsterInstance, key: dg.AssetKey, day: str):
     minimum_interval_seconds=BATCH_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Runs the whole call pipeline (transcripts, retention state, the gate, the "
-    "marts) for a call date whose calls took the intake since its last transcription; at most "
-    f"once every {BATCH_EVERY_MINUTES} minutes per date, never while one is in flight.",
+    "marts) for a call date whose calls took the intake since its last transcription, once "
+    f"the first of them has waited {BATCH_EVERY_MINUTES} minutes; never while one is in flight.",
 )
 def call_batch_sensor(context: dg.SensorEvaluationContext):
     instance, now, requests = context.instance, time.time(), []
     for day in (d.isoformat() for d in recent_days()):
-        extracted = _latest(instance, agent_audio.key, day)
-        if extracted is None:
-            continue
-        transcribed = _latest(instance, transcripts.key, day)
-        last = instance.get_run_records(
-            filters=dg.RunsFilter(job_name=call_pipeline_job.name, tags={PARTITION_TAG: day}),
-            limit=1,
-        )
+        transcribed = _materializations(instance, transcripts.key, day)
+        after = transcribed[0].timestamp if transcribed else None
+        waiting = _materializations(instance, agent_audio.key, day, after=after, first=True)
         if batch_due(
-            extracted.timestamp,
-            transcribed.timestamp if transcribed else None,
-            last[0].create_timestamp.timestamp() if last else None,
-            bool(last) and last[0].dagster_run.status in IN_FLIGHT,
+            waiting[0].timestamp if waiting else None,
+            _runs_for(instance, [call_pipeline_job.name], day, IN_FLIGHT),
             now,
         ):
+            latest = _materializations(instance, agent_audio.key, day)[0]
             requests.append(
-                dg.RunRequest(partition_key=day, run_key=f"batch:{day}:{extracted.storage_id}")
+                dg.RunRequest(partition_key=day, run_key=f"batch:{day}:{latest.storage_id}")
             )
     return dg.SensorResult(run_requests=requests)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from datetime import datetime
+from unittest import mock
 
 import dagster as dg
 import pytest
@@ -97,45 +98,53 @@ MINUTE = 60.0
 
 
 @pytest.mark.parametrize(
-    ("extracted", "transcribed", "last_batch", "in_flight", "due"),
+    ("waiting_since", "in_flight", "due"),
     [
-        (None, None, None, False, False),  # nothing extracted for the date
-        (NOW - MINUTE, None, None, False, True),  # first batch of a date: at once
-        (NOW - MINUTE, NOW - 2 * MINUTE, NOW - 3 * MINUTE, False, False),  # too soon
-        # The last batch began long enough ago: newly extracted calls get theirs.
-        (NOW - MINUTE, NOW - 20 * MINUTE, NOW - BATCH_EVERY_MINUTES * MINUTE, False, True),
-        (NOW - 30 * MINUTE, NOW - MINUTE, NOW - 2 * MINUTE, False, False),  # all transcribed
-        (NOW - MINUTE, None, NOW - 60 * MINUTE, True, False),  # a batch is running
+        (None, False, False),  # nothing extracted since the last transcription
+        (NOW - MINUTE, False, False),  # calls gather for the interval first
+        (NOW - BATCH_EVERY_MINUTES * MINUTE, False, True),
+        (NOW - 60 * MINUTE, True, False),  # a batch is in flight: it is not doubled
     ],
 )
-def test_batch_due(extracted, transcribed, last_batch, in_flight, due):
-    assert batch_due(extracted, transcribed, last_batch, in_flight, NOW) is due
+def test_batch_due(waiting_since, in_flight, due):
+    assert batch_due(waiting_since, in_flight, NOW) is due
 
 
-def batch_requests(instance):
-    return call_batch_sensor(dg.build_sensor_context(instance=instance)).run_requests
+def batch_requests(instance, now: float | None = None):
+    context = dg.build_sensor_context(instance=instance)
+    if now is None:
+        return call_batch_sensor(context).run_requests
+    with mock.patch("orchestration.sensors.time.time", return_value=now):
+        return call_batch_sensor(context).run_requests
 
 
 def test_batch_sensor_follows_the_intake_with_the_whole_pipeline(instance):
     assert call_batch_sensor.default_status == dg.DefaultSensorStatus.RUNNING
     assert call_batch_sensor.job_name == "call_pipeline"
     day = today()
-    assert batch_requests(instance) == []
+    later = time.time() + (BATCH_EVERY_MINUTES + 1) * MINUTE
+    assert batch_requests(instance, later) == []
 
     instance.report_runless_asset_event(dg.AssetMaterialization("agent_audio", partition=day))
-    requests = batch_requests(instance)
+    assert batch_requests(instance) == []  # just extracted: more calls may join the batch
+    requests = batch_requests(instance, later)
     assert [r.partition_key for r in requests] == [day]
-    assert batch_requests(instance)[0].run_key == requests[0].run_key  # same work, same key
+    assert batch_requests(instance, later)[0].run_key == requests[0].run_key  # same work
+
+    # While the batch runs, nothing else is asked for.
+    running = create_run_for_test(
+        instance, job_name="call_pipeline", status=S.STARTED, tags={"dagster/partition": day}
+    )
+    assert batch_requests(instance, later) == []
+    instance.delete_run(running.run_id)
 
     # The batch ran: its transcripts are newer than the extraction, nothing waits.
-    create_run_for_test(
-        instance, job_name="call_pipeline", status=S.SUCCESS, tags={"dagster/partition": day}
-    )
     time.sleep(0.01)
     instance.report_runless_asset_event(dg.AssetMaterialization("transcripts", partition=day))
-    assert batch_requests(instance) == []
+    assert batch_requests(instance, later + 60 * MINUTE) == []
 
-    # A call extracted right after the batch waits for the next one, minutes later.
+    # A call extracted after it waits for the next batch, the interval after its extraction.
     time.sleep(0.01)
     instance.report_runless_asset_event(dg.AssetMaterialization("agent_audio", partition=day))
     assert batch_requests(instance) == []
+    assert [r.partition_key for r in batch_requests(instance, later + MINUTE)] == [day]
