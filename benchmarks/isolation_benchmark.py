@@ -38,15 +38,15 @@ import numpy as np
 
 from assets.agent_audio.embeddings import shared_encoder
 from assets.agent_audio.enrolment import enrol
-from assets.agent_audio.isolation import AGENT, ISOLATED, IsolationSettings, isolate
+from assets.agent_audio.isolation import AGENT, ISOLATED, isolate
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 from assets.recordings.samples.audio import resample
 from assets.recordings.samples.mono_calls import MonoCall, MonoCase, mono_case, render_mono_call
 
 GRID_S = 0.01
-#: A speech span this short is one window, which isolation scores with a single embedding
-#: (longer windows are looked at again in shorter views: ``isolation._refine``).
-SHORT_SPAN_S = 1.5 * IsolationSettings().refine_window_s
+#: A speech span this short holds at most one word or two: where the guard around other voices
+#: and the short-island rule cost the agent most.
+SHORT_SPAN_S = 1.5
 
 CASES = (
     mono_case("distinct voices", "f2", ["m3"]),
