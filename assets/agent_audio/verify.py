@@ -27,7 +27,10 @@ def verify(audio, analysis, voices, weights, line, kept, models, s):
     spans = []
     for a, b in runs(kept):
         t0, t1 = secs[a] - 0.5 * line.frame_step, secs[b - 1] + 0.5 * line.frame_step
-        starts = np.arange(t0, max(t0, t1 - s.verify_window_s) + 1e-6, s.verify_hop_s)
+        last = max(t0, t1 - s.verify_window_s)
+        starts = np.arange(t0, last + 1e-6, s.verify_hop_s)
+        if last - starts[-1] > 1e-3:  # one more window ending with the run: its tail too
+            starts = np.append(starts, last)
         spans.extend((float(x), float(min(t1, x + s.verify_window_s))) for x in starts)
     if not spans:
         return kept, 0.0

@@ -32,6 +32,7 @@ from assets.agent_audio.segmentation import (
 )
 from assets.agent_audio.settings import IsolationSettings
 from assets.agent_audio.speech import band_top_hz, to_model_rate
+from assets.agent_audio.verify import verify
 
 STEP = 0.016875
 DUR = 0.0619375
@@ -310,3 +311,37 @@ def test_models_load_from_the_wheel_without_the_network(monkeypatch):
     feats = emb.features(audio)
     vec = emb.embed(feats, [np.arange(100), np.arange(300, 500)], top_hz=4000.0)
     assert vec.shape == (2, 192) and np.allclose(np.linalg.norm(vec, axis=1), 1.0, atol=1e-4)
+
+
+class _ByStart:
+    """A stand-in embedder: windows starting before ``switch_s`` embed as voice ``a``, the
+    rest as voice ``b`` (frame indices are 10 ms)."""
+
+    def __init__(self, a, b, switch_s):
+        self.a, self.b, self.switch = a, b, switch_s
+
+    def features(self, audio):
+        return np.zeros((audio.size // 160, 80), np.float32)
+
+    def embed(self, feats, frames, top_hz=None):
+        return np.stack([self.a if f[0] * 0.01 < self.switch else self.b for f in frames])
+
+
+def test_the_second_opinion_silences_kept_audio_nearer_another_voice():
+    rng = np.random.default_rng(5)
+    a, b = unit(rng.normal(size=192)), unit(rng.normal(size=192))
+    vecs = np.concatenate([cloud(rng, a, 6), cloud(rng, b, 6)])
+    labels = np.r_[np.zeros(6, int), np.ones(6, int)]
+    found = voices.Voices(labels, 0, np.r_[np.ones(6), np.zeros(6)], np.array([0.9, 0.1]), 0.5, 9)
+    frames = 300  # about 5 s at the segmentation's frame step
+    z = np.zeros(frames, np.float32)
+    line = tracks.Timeline(np.ones(frames, np.float32), z, z, z + 1, z, z, STEP, DUR)
+    kept = np.ones(frames, bool)
+    an = Analysis(None, (), vecs, None)
+    models = type("M", (), {"embedder": _ByStart(a, b, 3.0)})()
+    audio = np.zeros(16_000 * 6, np.float32)
+    out, disputed = verify(audio, an, found, np.ones(12), line, kept, models, IsolationSettings())
+    secs = line.seconds(np.arange(frames))
+    assert out[secs < 2.5].all()  # windows starting before 3 s sound like the agent
+    assert not out[secs > 3.5].any()  # the rest sounds like the other voice: silenced
+    assert 0.2 < disputed < 0.6
