@@ -48,6 +48,7 @@ from isolation_data.scoring import Tally, meets_targets, percentages, score
 from assets.agent_audio.embeddings import shared_encoder
 from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
 from assets.agent_audio.isolation import isolate, shared_models
+from assets.recordings.samples.mono_calls import AGENT, render_mono_call
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE = REPO / "data" / "state" / "real-speech-cache"
@@ -168,8 +169,6 @@ def assembled_calls(cache: Path, shared: Path, quick: bool) -> list:
 def synthetic_calls() -> list:
     from isolation_benchmark import CASES
     from isolation_data.scoring import Turn
-
-    from assets.recordings.samples.mono_calls import AGENT, render_mono_call
 
     class Synthetic:
         def __init__(self, case) -> None:
