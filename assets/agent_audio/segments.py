@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import duckdb
@@ -21,6 +22,8 @@ ISOLATION_SCHEMA = pl.Schema(
         "confidence": pl.Float64,
         "speakers": pl.Int32,
         "agent_speech_s": pl.Float64,
+        # What the confidence was built from (JSON: voices, margins, shares; no audio).
+        "evidence": pl.String,
         "processed_at": pl.Datetime("us", "UTC"),
     }
 )
@@ -43,6 +46,8 @@ def record_isolation(
     """Replace the call's isolation row and segments (one transaction's worth of statements)."""
     ensure_table(con, ISOLATION_TABLE, ISOLATION_SCHEMA)
     ensure_table(con, SEGMENTS_TABLE, SEGMENTS_SCHEMA)
+    # Tables made before the evidence column existed get it (null for their old rows).
+    con.execute(f"alter table {ISOLATION_TABLE} add column if not exists evidence varchar")
     row = {
         "call_id": call_id,
         "call_date": call_date,
@@ -50,6 +55,7 @@ def record_isolation(
         "confidence": result.confidence,
         "speakers": result.speakers,
         "agent_speech_s": result.agent_seconds,
+        "evidence": json.dumps(result.evidence, sort_keys=True),
         "processed_at": at,
     }
     upsert(con, ISOLATION_TABLE, pl.DataFrame([row], schema=ISOLATION_SCHEMA), ["call_id"])

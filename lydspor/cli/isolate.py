@@ -9,7 +9,7 @@ import typer
 
 from assets.agent_audio.embeddings import LazyEncoder
 from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
-from assets.agent_audio.isolation import IsolationSettings
+from assets.agent_audio.isolation import ISOLATED, IsolationSettings
 from assets.agent_audio.isolation import isolate as run_isolation
 from assets.recordings.probe import encode_wav, read_audio
 from lydspor.cli.shared import console, fail
@@ -28,7 +28,8 @@ def isolate(
     out: Annotated[Path, typer.Option(help="The agent-only WAV to write (same timeline).")],
     segments: Annotated[Path, typer.Option(help="The segment table (JSON) to write.")],
     min_confidence: Annotated[
-        float, typer.Option(help="Below this, speech is not kept and the call is flagged.")
+        float,
+        typer.Option(help="Below this call confidence, nothing is kept and the call is flagged."),
     ] = 0.9,
 ) -> None:
     """Keep only the agent's voice in a mono recording; everything else becomes silence."""
@@ -42,14 +43,19 @@ def isolate(
     except NotEnoughSpeech as exc:
         fail(f"agent sample {agent_sample}: {exc}")
     settings = IsolationSettings(min_confidence=min_confidence)
-    result = run_isolation(samples, rate, voiceprint, encoder, settings)
+    result = run_isolation(samples, rate, voiceprint, settings=settings)
+    # Under review nothing is kept: the file is silence on the call's timeline.
     agent = result.agent_audio if result.agent_audio is not None else samples.mean(axis=1) * 0
     out.write_bytes(encode_wav(agent, rate))
     segments.write_text(result.segments_json() + "\n")
+    kept = (
+        f"{result.agent_seconds:.1f} s of agent speech kept"
+        if result.status == ISOLATED
+        else "nothing kept (below --min-confidence: review)"
+    )
     console.print(
-        f"{result.status}: {result.speakers} voice(s), agent confidence {result.confidence:.2f}, "
-        f"{result.agent_seconds:.1f} s of agent speech kept of {len(samples) / rate:.1f} s; "
-        f"wrote {out} and {segments}"
+        f"{result.status}: {result.speakers} voice(s), confidence {result.confidence:.2f}, "
+        f"{kept} of {len(samples) / rate:.1f} s; wrote {out} and {segments}"
     )
 
 
