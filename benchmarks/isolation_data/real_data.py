@@ -19,12 +19,11 @@ joined and scored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from isolation_data.scoring import AGENT, Turn
+from isolation_data.scoring import AGENT, ScoredCall, Turn
 
 SPOKENWOZ_ENROL_S = 30.0
 #: Silero settings for a channel's ground truth: a pause shorter than this stays inside a turn.
@@ -32,25 +31,7 @@ TRUTH_MIN_SILENCE_MS = 250
 TRUTH_THRESHOLD = 0.5
 
 
-@dataclass
-class RealCall:
-    name: str
-    samples: np.ndarray  # mono float32
-    rate: int
-    turns: list[Turn]
-    enrolment: np.ndarray
-    enrolment_rate: int
-    source: str
-    split: str = "test"
-    notes: str = ""
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def duration(self) -> float:
-        return self.samples.size / self.rate
-
-
-def spokenwoz_calls(shared: Path) -> list[RealCall]:
+def spokenwoz_calls(shared: Path) -> list[ScoredCall]:
     import soundfile as sf
 
     path = shared / "spokenwoz" / "MUL1011.opus"
@@ -76,7 +57,7 @@ def spokenwoz_calls(shared: Path) -> list[RealCall]:
                         )
                     )
         out.append(
-            RealCall(
+            ScoredCall(
                 name=f"SpokenWOZ MUL1011, agent=ch{agent}",
                 samples=np.ascontiguousarray(mix[cut:]),
                 rate=rate,
@@ -100,7 +81,7 @@ PYAUDIOANALYSIS_CASES = (
 )
 
 
-def pyaudioanalysis_calls(shared: Path) -> list[RealCall]:
+def pyaudioanalysis_calls(shared: Path) -> list[ScoredCall]:
     import soundfile as sf
 
     out = []
@@ -128,7 +109,7 @@ PYANNOTE_SAMPLE_CASES = (
 )
 
 
-def pyannote_sample_calls() -> list[RealCall]:
+def pyannote_sample_calls() -> list[ScoredCall]:
     """The call shipped in the pyannote-audio wheel (``pyannote/audio/sample``, 30 s, two
     speakers, its own RTTM labels), each speaker the agent once; empty when not installed."""
     import importlib.util
@@ -162,7 +143,7 @@ def pyannote_sample_calls() -> list[RealCall]:
     ]
 
 
-def cut_out_enrolment(name, audio, rate, labels, agent, stretches, source) -> RealCall:
+def cut_out_enrolment(name, audio, rate, labels, agent, stretches, source) -> ScoredCall:
     """``agent``'s enrolment from ``stretches`` (seconds, their own speech), cut out of the
     recording; the rest joined and scored against ``labels`` (start, end, speaker)."""
     keep = np.ones(audio.size, bool)
@@ -185,7 +166,7 @@ def cut_out_enrolment(name, audio, rate, labels, agent, stretches, source) -> Re
             if t1 > t0:
                 turns.append(Turn(who, float(t0), float(t1)))
     spans = ", ".join(f"{a}-{b}" for a, b in stretches)
-    return RealCall(
+    return ScoredCall(
         name=name,
         samples=np.ascontiguousarray(audio[keep]),
         rate=rate,

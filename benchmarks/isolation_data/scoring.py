@@ -23,6 +23,26 @@ class Turn:
     end: float
 
 
+@dataclass
+class ScoredCall:
+    """One mono call to isolate, with who spoke when and the agent's enrolment audio."""
+
+    name: str
+    samples: np.ndarray  # mono float32
+    rate: int
+    turns: list[Turn]
+    enrolment: np.ndarray
+    enrolment_rate: int
+    source: str
+    split: str = "test"
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def duration(self) -> float:
+        return self.samples.size / self.rate
+
+
 def grid(turns, duration: float) -> tuple[np.ndarray, np.ndarray]:
     n = int(np.ceil(duration / GRID_S)) + 1
     agent, other = np.zeros(n, bool), np.zeros(n, bool)

@@ -29,6 +29,7 @@ def _isolation_benchmark(monkeypatch):
     spec = importlib.util.spec_from_file_location("isolation_benchmark", path)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)  # its dataclasses look it up there
+    monkeypatch.syspath_prepend(str(BENCHMARK_DIR))  # as `python benchmarks/<script>` has it
     spec.loader.exec_module(module)
     return module
 
