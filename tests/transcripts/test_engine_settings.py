@@ -155,7 +155,7 @@ def test_real_phone_band_digits_are_not_lost_to_the_vad():
     ours = score(track.reference, engine.transcribe(audio, "en").text, "en")
     options = transcribe_options(audio, "en", 1, 0.0)
     del options["vad_parameters"]
-    segments, _ = engine._model.transcribe(audio, **options)
+    segments, _ = engine._whisper.transcribe(audio, **options)
     text = " ".join(w.word for s in segments for w in s.words or [])
     library = score(track.reference, text, "en")
     assert ours.deletions <= library.deletions and ours.errors <= library.errors, (ours, library)
