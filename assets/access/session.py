@@ -20,7 +20,8 @@ from assets.access.policy import AccessPolicy, Principal, Role
 #: The dbt schema; staging and intermediate models are internal, the rest are marts and seeds.
 MART_SCHEMA = "main"
 INTERNAL_PREFIXES = ("stg_", "int_")
-#: Compliance tables owners and admins can query (as ``compliance.<name>``).
+#: Compliance tables owners, admins and compliance officers can query (``compliance.<name>``);
+#: a compliance officer's session holds these and no marts.
 COMPLIANCE_TABLES = (
     "stored_objects",
     "deletion_receipts",
@@ -175,6 +176,8 @@ def _load_scope(con: duckdb.DuckDBPyConnection, principal: Principal) -> None:
 def _copy_marts(
     con: duckdb.DuckDBPyConnection, principal: Principal, policy: AccessPolicy
 ) -> list[ExposedTable]:
+    if principal.role is Role.COMPLIANCE:  # oversight of the records, not of call content
+        return []
     exposed = []
     for table in _tables(con, MART_SCHEMA):
         if table.startswith(INTERNAL_PREFIXES):
@@ -196,7 +199,7 @@ def _copy_marts(
 
 
 def _copy_compliance(con: duckdb.DuckDBPyConnection, principal: Principal) -> list[ExposedTable]:
-    if not principal.sees_all_teams:
+    if not (principal.sees_all_teams or principal.role is Role.COMPLIANCE):
         return []
     present = set(_tables(con, "raw"))
     con.execute("create schema memory.compliance")

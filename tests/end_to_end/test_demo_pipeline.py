@@ -307,8 +307,6 @@ def test_erase_a_call_end_to_end(demo, demo_env):
         "erase",
         "--reason",
         "the caller asked",
-        "--by",
-        "dpo",
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "1 erased" in done.stdout and "succeeded" in done.stdout
@@ -413,7 +411,7 @@ def test_erasing_a_number_and_an_agent_leaves_no_byte_of_them(demo, demo_env):
     assert words, said
     for selector, value in (("--phone", number), ("--agent", agent)):
         done = cli(demo_env, "erase", selector, value, "--decision", "erase",
-                   "--reason", "the data subject asked", "--by", "dpo")  # fmt: skip
+                   "--reason", "the data subject asked")  # fmt: skip
         assert done.returncode == 0, done.stdout + done.stderr
     with duckdb.connect(str(demo_env[0] / "lydspor.duckdb"), read_only=True) as con:
         assert scan_tables(con, needles) == []
