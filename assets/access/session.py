@@ -110,6 +110,10 @@ def _scope_filter(
         return "agent_id = (select agent_id from scope_principal)", "own calls"
     if own_calls_only and "call_id" in columns:
         return "call_id in (select call_id from scope_calls where own)", "own calls"
+    if own_calls_only and "team" in columns:
+        # A team-level aggregate pools colleagues' calls: an agent sees only their own calls
+        # and the marts the policy shares with their team.
+        return None
     if "team" in columns:
         return "team in (select team from scope_teams)", "team"
     if "agent_id" in columns:
@@ -129,6 +133,11 @@ def open_session(catalog_path: str | Path, principal: Principal, policy: AccessP
         raise FileNotFoundError(f"no catalogue at {path}: run `lydspor demo` or `lydspor run`")
     con = duckdb.connect(":memory:")
     try:
+        # Spilled pages of the session are the principal's data: beside the catalogue, 0700.
+        spill = path.parent / "session-tmp"
+        spill.mkdir(mode=0o700, exist_ok=True)
+        spill.chmod(0o700)
+        con.execute(f"set temp_directory = {_sql_string(str(spill))}")
         con.execute(f"attach {_sql_string(str(path))} as lake (read_only)")
         _load_scope(con, principal)
         exposed = [

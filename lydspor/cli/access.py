@@ -25,7 +25,7 @@ from assets.access.session import open_session
 from assets.common.settings import CATALOGUE_VARIABLES, apply_embedded_defaults, from_environment
 from assets.common.storage import ObjectStore
 from assets.retention import audit
-from lydspor.cli.shared import AS_USER, catalog, console, fail, identity, store
+from lydspor.cli.shared import AS_USER, anchor, catalog, console, fail, identity, store
 
 app = typer.Typer()
 
@@ -132,7 +132,7 @@ def _audited(
         except LookupError as exc:
             fail(str(exc))
         finally:
-            audit.anchor(con, objects)
+            anchor(con, objects)
 
 
 @app.command()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -255,8 +256,21 @@ def test_csv_and_json_carry_list_columns(access_catalog, act_as):
 
 
 def _store_from_env():
-    from pathlib import Path
-
     from assets.common.storage import LocalObjectStore
 
     return LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])
+
+
+def test_an_agent_gets_no_team_aggregates_and_sessions_spill_privately(access_catalog):
+    with duckdb.connect(access_catalog) as con:
+        con.execute(
+            "create table main.fct_team_key_pains as select * from (values ('sales', 'price'), "
+            "('support', 'delivery')) v(team, pain)"
+        )
+    with open_session(access_catalog, POLICY.principal("ingrid"), POLICY) as s:
+        assert "fct_team_key_pains" not in {t.name for t in s.tables}
+        spill = s.sql("select current_setting('temp_directory')").fetchone()[0]
+    with open_session(access_catalog, POLICY.principal("lead-s"), POLICY) as s:
+        assert _rows(s, "select pain from fct_team_key_pains") == [("price",)]
+    assert Path(spill).parent == Path(access_catalog).parent
+    assert Path(spill).stat().st_mode & 0o777 == 0o700
