@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assets.transcripts.engines import Word
 from assets.transcripts.pii import find_pii
+from benchmarks.pii_spoken import spoken_gen
 
 LANGUAGES = ("nb", "nn", "da", "sv", "en")
 REGION = {"nb": "NO", "nn": "NO", "da": "DK", "sv": "SE", "en": "GB"}
@@ -129,14 +130,7 @@ def random_date(rng: random.Random, first: int = 1935, last: int = 2004) -> date
 
 
 def fnr(rng: random.Random) -> str:
-    while True:
-        born = random_date(rng)
-        serial = rng.randint(0, 499) if born.year < 2000 else rng.randint(500, 999)
-        body = born.strftime("%d%m%y") + f"{serial:03d}"
-        body += fodselsnummer.calc_check_digit1(body)
-        body += fodselsnummer.calc_check_digit2(body)
-        if len(body) == 11 and fodselsnummer.is_valid(body):
-            return body
+    return spoken_gen.fnr(rng, born_on=random_date)
 
 
 def cpr_number(rng: random.Random, *, mod11: bool) -> str:

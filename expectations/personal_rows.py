@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from expectations.runner import build_suite
+
 PERSONAL_ROWS_SUITE = "personal_rows_within_deadline"
 
 COLUMNS = ["table_name", "owner", "accounted", "overdue_rows"]
@@ -21,14 +23,10 @@ def personal_rows_frame(tables: list[dict]) -> pd.DataFrame:
 
 
 def personal_rows_suite():
-    import great_expectations as gx
-
-    return gx.ExpectationSuite(
-        name=PERSONAL_ROWS_SUITE,
-        expectations=[
-            gx.expectations.ExpectColumnValuesToBeBetween(
-                column="overdue_rows", min_value=0, max_value=0
-            ),
-            gx.expectations.ExpectColumnValuesToBeInSet(column="accounted", value_set=[True]),
+    return build_suite(
+        PERSONAL_ROWS_SUITE,
+        lambda e: [
+            e.ExpectColumnValuesToBeBetween(column="overdue_rows", min_value=0, max_value=0),
+            e.ExpectColumnValuesToBeInSet(column="accounted", value_set=[True]),
         ],
     )

@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pandas as pd
 import polars as pl
 
+from expectations.runner import build_suite
+
 CUSTOMER_AUDIO_SUITE = "customer_audio_within_deadline"
 
 
@@ -45,15 +47,13 @@ def customer_audio_frame(
 
 
 def customer_audio_suite():
-    import great_expectations as gx
-
-    return gx.ExpectationSuite(
-        name=CUSTOMER_AUDIO_SUITE,
-        expectations=[
-            gx.expectations.ExpectColumnValuesToBeInSet(column="past_deadline", value_set=[False]),
-            gx.expectations.ExpectColumnValuesToNotBeNull(column="deadline"),
-            gx.expectations.ExpectColumnValuesToBeInSet(column="in_ledger", value_set=[True]),
-            gx.expectations.ExpectColumnValuesToNotBeNull(column="legal_basis"),
+    return build_suite(
+        CUSTOMER_AUDIO_SUITE,
+        lambda e: [
+            e.ExpectColumnValuesToBeInSet(column="past_deadline", value_set=[False]),
+            e.ExpectColumnValuesToNotBeNull(column="deadline"),
+            e.ExpectColumnValuesToBeInSet(column="in_ledger", value_set=[True]),
+            e.ExpectColumnValuesToNotBeNull(column="legal_basis"),
         ],
     )
 
@@ -74,14 +74,12 @@ def ledger_objects_frame(retention_state: pl.DataFrame) -> pd.DataFrame:
 
 
 def basis_suite():
-    import great_expectations as gx
-
-    return gx.ExpectationSuite(
-        name=BASIS_SUITE,
-        expectations=[
-            gx.expectations.ExpectColumnValuesToNotBeNull(column="legal_basis"),
-            gx.expectations.ExpectColumnValuesToNotBeInSet(column="legal_basis", value_set=[""]),
-            gx.expectations.ExpectColumnValuesToBeInSet(column="has_purposes", value_set=[True]),
+    return build_suite(
+        BASIS_SUITE,
+        lambda e: [
+            e.ExpectColumnValuesToNotBeNull(column="legal_basis"),
+            e.ExpectColumnValuesToNotBeInSet(column="legal_basis", value_set=[""]),
+            e.ExpectColumnValuesToBeInSet(column="has_purposes", value_set=[True]),
         ],
     )
 
@@ -125,15 +123,11 @@ def store_objects_frame(
 
 
 def store_suite():
-    import great_expectations as gx
-
-    return gx.ExpectationSuite(
-        name=STORE_SUITE,
-        expectations=[
-            gx.expectations.ExpectColumnValuesToBeInSet(column="known", value_set=[True]),
-            gx.expectations.ExpectColumnValuesToBeInSet(
-                column="deleted_but_present", value_set=[False]
-            ),
-            gx.expectations.ExpectColumnValuesToBeInSet(column="past_deadline", value_set=[False]),
+    return build_suite(
+        STORE_SUITE,
+        lambda e: [
+            e.ExpectColumnValuesToBeInSet(column="known", value_set=[True]),
+            e.ExpectColumnValuesToBeInSet(column="deleted_but_present", value_set=[False]),
+            e.ExpectColumnValuesToBeInSet(column="past_deadline", value_set=[False]),
         ],
     )

@@ -4,8 +4,10 @@ and report the result as a blocking Dagster asset check."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 import dagster as dg
 import pandas as pd
@@ -38,6 +40,14 @@ def _context():
     import great_expectations as gx
 
     return gx.get_context(mode="ephemeral")
+
+
+def build_suite(name: str, expectations: Callable[[ModuleType], list]):
+    """The GX suite ``name`` of the expectations ``expectations(gx.expectations)`` lists: GX
+    is imported here, when a suite is first built, not when the checks are defined."""
+    import great_expectations as gx
+
+    return gx.ExpectationSuite(name=name, expectations=expectations(gx.expectations))
 
 
 def validate_frame(frame: pd.DataFrame, suite) -> SuiteResult:

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 import pandas as pd
 import polars as pl
 
+from expectations.runner import build_suite
+
 TRANSCRIPT_WORDS_SUITE = "transcript_words_redacted_and_well_formed"
 #: What a redacted word reads as: "[phone]", "[no_fnr]", ... (erasure writes "[erased]").
 MASK_PATTERN = r"^\[[a-z_]+\]$"
@@ -40,12 +42,9 @@ def transcript_words_frame(words: pl.DataFrame) -> pd.DataFrame:
 
 def transcript_words_suite(languages: Sequence[str]):
     """The suite, for transcripts in ``languages`` (the languages lydspor transcribes)."""
-    import great_expectations as gx
-
-    e = gx.expectations
-    return gx.ExpectationSuite(
-        name=TRANSCRIPT_WORDS_SUITE,
-        expectations=[
+    return build_suite(
+        TRANSCRIPT_WORDS_SUITE,
+        lambda e: [
             e.ExpectColumnValuesToBeInSet(column="masked_or_clean", value_set=[True]),
             e.ExpectColumnValuesToBeInSet(column="times_ordered", value_set=[True]),
             e.ExpectColumnValuesToBeBetween(column="start_s", min_value=0),

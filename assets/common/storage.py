@@ -97,16 +97,9 @@ class ObjectStore(Protocol):
     def set_legal_hold(self, key: str, on: bool) -> bool: ...
 
 
-class LocalObjectStore:
-    """The embedded default: a directory per bucket, written atomically."""
-
-    def __init__(self, root: Path, bucket: str) -> None:
-        self.base = Path(root) / bucket
-        self.base.mkdir(parents=True, exist_ok=True)
-        self.description = f"local directory {self.base}"
-
-    def _path(self, key: str) -> Path:
-        return self.base / validate_key(key)
+class _Writes:
+    """The write both stores share: the key checked, the object written by the store's own
+    ``_write``, its size and SHA-256 reported."""
 
     def put_bytes(
         self,
@@ -118,6 +111,25 @@ class LocalObjectStore:
     ) -> PutResult:
         """Write the object; ``sha256`` is the caller's hash of ``data``, when it has one
         (hashing a 5-minute call again costs as much as writing it)."""
+        self._write(validate_key(key), data, content_type)
+        return PutResult(key, len(data), sha256 or hashlib.sha256(data).hexdigest())
+
+    def _write(self, key: str, data: bytes, content_type: str) -> None:
+        raise NotImplementedError
+
+
+class LocalObjectStore(_Writes):
+    """The embedded default: a directory per bucket, written atomically."""
+
+    def __init__(self, root: Path, bucket: str) -> None:
+        self.base = Path(root) / bucket
+        self.base.mkdir(parents=True, exist_ok=True)
+        self.description = f"local directory {self.base}"
+
+    def _path(self, key: str) -> Path:
+        return self.base / validate_key(key)
+
+    def _write(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         started = time.time()
@@ -136,7 +148,6 @@ class LocalObjectStore:
         # no listing shows (and so no ledger or sweep would ever find). The write that
         # succeeds now replaces it.
         self._remove_leftovers(path, older_than=started)
-        return PutResult(key, len(data), sha256 or hashlib.sha256(data).hexdigest())
 
     def _remove_leftovers(self, path: Path, older_than: float | None = None) -> None:
         for leftover in path.parent.glob(f"{glob.escape(_incoming_prefix(path))}*"):
@@ -205,7 +216,7 @@ class LocalObjectStore:
         return False
 
 
-class S3ObjectStore:
+class S3ObjectStore(_Writes):
     """Any S3 API (MinIO in production, Ceph radosgw in the tests) through the minio client."""
 
     def __init__(
@@ -261,17 +272,7 @@ class S3ObjectStore:
         except Exception as exc:  # connection refused, DNS, TLS: say where it failed
             raise StorageError(f"could not {what} on {self.description}: {exc}") from exc
 
-    def put_bytes(
-        self,
-        key: str,
-        data: bytes,
-        content_type: str = "application/octet-stream",
-        *,
-        sha256: str | None = None,
-    ) -> PutResult:
-        """Write the object; ``sha256`` is the caller's hash of ``data``, when it has one
-        (hashing a 5-minute call again costs as much as writing it)."""
-        validate_key(key)
+    def _write(self, key: str, data: bytes, content_type: str) -> None:
         self._call(
             self.client.put_object,
             f"write {key!r}",
@@ -282,7 +283,6 @@ class S3ObjectStore:
             content_type=content_type,
             part_size=_PART_SIZE,
         )
-        return PutResult(key, len(data), sha256 or hashlib.sha256(data).hexdigest())
 
     def get_bytes(self, key: str) -> bytes:
         validate_key(key)

@@ -42,6 +42,15 @@ def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
+def table_ddl(table: str, columns: str) -> str:
+    """``create table if not exists`` for a schema-qualified ``table`` with ``columns`` (SQL
+    column definitions), creating its schema first."""
+    schema = table.split(".", 1)[0]
+    return (
+        f"create schema if not exists {schema};\ncreate table if not exists {table} ({columns});\n"
+    )
+
+
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, schema) -> None:
     """Create ``table`` from a Polars schema if it is missing, so downstream reads never fail."""
     upsert(con, table, pl.DataFrame(schema=schema), [])

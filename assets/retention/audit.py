@@ -31,7 +31,7 @@ import duckdb
 import polars as pl
 
 from assets.common.secrets import append_private_line, audit_heads_file, derived_key
-from assets.common.warehouse import table_exists, transaction
+from assets.common.warehouse import table_ddl, table_exists, transaction
 
 AUDIT_TABLE = "raw.audit_log"
 CHECKPOINT_TABLE = "raw.audit_checkpoints"
@@ -39,9 +39,10 @@ META_TABLE = "raw.audit_meta"
 HEAD_KEY = "audit/head.json"
 GENESIS = "0" * 64
 
-AUDIT_DDL = f"""
-create schema if not exists raw;
-create table if not exists {AUDIT_TABLE} (
+AUDIT_DDL = (
+    table_ddl(
+        AUDIT_TABLE,
+        """
     seq bigint primary key,
     logged_at timestamptz not null,
     actor varchar not null,
@@ -51,21 +52,30 @@ create table if not exists {AUDIT_TABLE} (
     details varchar not null,
     prev_hash varchar not null,
     hash varchar not null
-);
-create table if not exists {CHECKPOINT_TABLE} (
+""",
+    )
+    + table_ddl(
+        CHECKPOINT_TABLE,
+        """
     seq bigint primary key,
     hash varchar not null,
     pruned_before timestamptz not null,
     entries_pruned bigint not null,
     pruned_at timestamptz not null
-);
-alter table raw.audit_checkpoints add column if not exists mac varchar;
-create table if not exists raw.audit_meta (
+""",
+    )
+    + f"""
+alter table {CHECKPOINT_TABLE} add column if not exists mac varchar;
+"""
+    + table_ddl(
+        META_TABLE,
+        """
     log_id varchar primary key,
     created_at timestamptz not null,
     mac varchar not null
-);
-"""
+""",
+    )
+)
 #: Subkey purposes: entries, anchored heads, checkpoints and the log id are MAC'd apart.
 ENTRY_PURPOSE, HEAD_PURPOSE, CHECKPOINT_PURPOSE = "audit-entry", "audit-head", "audit-checkpoint"
 

@@ -27,6 +27,16 @@ def _retention_state(duckdb: DuckDBResource):
         return con.sql(f"select * from {RETENTION_STATE_TABLE}").pl()
 
 
+def gate_check(name: str, description: str):
+    """A blocking check of ``retention_state``: when it fails, the marts do not build."""
+    return dg.asset_check(
+        asset=retention_state,
+        name=name,
+        blocking=True,
+        description=f"{description} (Great Expectations suite). Blocks the marts when it fails.",
+    )
+
+
 def _held(duckdb: DuckDBResource) -> set[str]:
     """Calls a legal hold keeps past their deadlines: not violations (the sweep and extraction
     report and audit each as a hold conflict), listed in the checks' metadata instead."""
@@ -34,12 +44,10 @@ def _held(duckdb: DuckDBResource) -> set[str]:
         return held_call_ids(con) if table_exists(con, HOLDS_TABLE) else set()
 
 
-@dg.asset_check(
-    asset=retention_state,
-    name=CUSTOMER_AUDIO_WITHIN_DEADLINE,
-    blocking=True,
-    description="No customer audio alive past its deadline, none without a deadline or basis, "
-    "none unknown to the ledger (Great Expectations suite). Blocks the marts when it fails.",
+@gate_check(
+    CUSTOMER_AUDIO_WITHIN_DEADLINE,
+    "No customer audio alive past its deadline, none without a deadline or basis, "
+    "none unknown to the ledger",
 )
 def customer_audio_within_deadline(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     frame = customer_audio_frame(_retention_state(duckdb), held=_held(duckdb))
@@ -72,12 +80,9 @@ def customer_audio_within_deadline(duckdb: DuckDBResource) -> dg.AssetCheckResul
 EVERY_OBJECT_HAS_BASIS_AND_PURPOSES = "every_object_has_basis_and_purposes"
 
 
-@dg.asset_check(
-    asset=retention_state,
-    name=EVERY_OBJECT_HAS_BASIS_AND_PURPOSES,
-    blocking=True,
-    description="Every stored object the ledger keeps names a legal basis and its purposes "
-    "(Great Expectations suite). Blocks the marts when it fails.",
+@gate_check(
+    EVERY_OBJECT_HAS_BASIS_AND_PURPOSES,
+    "Every stored object the ledger keeps names a legal basis and its purposes",
 )
 def every_object_has_basis_and_purposes(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     frame = ledger_objects_frame(_retention_state(duckdb))
@@ -94,14 +99,12 @@ def every_object_has_basis_and_purposes(duckdb: DuckDBResource) -> dg.AssetCheck
 STORE_MATCHES_LEDGER = "store_matches_ledger"
 
 
-@dg.asset_check(
-    asset=retention_state,
-    name=STORE_MATCHES_LEDGER,
-    blocking=True,
-    description="Everything in the object store, every prefix and date, is known to the ledger "
+@gate_check(
+    STORE_MATCHES_LEDGER,
+    "Everything in the object store, every prefix and date, is known to the ledger "
     "(names the store cannot address and leftovers of interrupted writes count as unknown), "
     "nothing the ledger records as deleted is still there, and nothing is alive past its "
-    "deadline (Great Expectations suite). Blocks the marts when it fails; it deletes nothing.",
+    "deadline; it deletes nothing",
 )
 def store_matches_ledger(duckdb: DuckDBResource) -> dg.AssetCheckResult:
     state = _retention_state(duckdb).with_columns(blocking=blocking())

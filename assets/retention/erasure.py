@@ -21,6 +21,7 @@ import phonenumbers
 from assets.agent_audio.voiceprint_store import delete_voiceprint
 from assets.common.secrets import pseudonym
 from assets.common.storage import ObjectStore
+from assets.common.warehouse import table_ddl
 from assets.retention import audit
 from assets.retention.copies import PurgeResult, purge
 from assets.retention.deletion import delete_object
@@ -31,9 +32,9 @@ ERASED_CALLS_TABLE = "raw.erased_calls"
 SELECTORS = {"phone", "agent", "call"}
 DECISIONS = {"erase", "refuse"}
 
-ERASURE_DDL = f"""
-create schema if not exists raw;
-create table if not exists {REQUESTS_TABLE} (
+ERASURE_DDL = table_ddl(
+    REQUESTS_TABLE,
+    """
     request_id varchar primary key,
     selector varchar not null,
     selector_value varchar not null,
@@ -46,13 +47,15 @@ create table if not exists {REQUESTS_TABLE} (
     calls_held integer not null,
     objects_deleted integer not null,
     completed_at timestamptz
-);
-create table if not exists {ERASED_CALLS_TABLE} (
+""",
+) + table_ddl(
+    ERASED_CALLS_TABLE,
+    """
     call_id varchar primary key,
     request_id varchar not null,
     erased_at timestamptz not null
-);
-"""
+""",
+)
 
 
 class ErasureError(ValueError):

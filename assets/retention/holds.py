@@ -18,16 +18,16 @@ from datetime import UTC, datetime
 import duckdb
 
 from assets.common.storage import ObjectStore
-from assets.common.warehouse import table_exists
+from assets.common.warehouse import table_ddl, table_exists
 from assets.retention import audit
 
 HOLDS_TABLE = "raw.legal_holds"
 RECORDINGS = "raw.recordings"
 OBJECTS = "raw.stored_objects"
 
-HOLDS_DDL = f"""
-create schema if not exists raw;
-create table if not exists {HOLDS_TABLE} (
+HOLDS_DDL = table_ddl(
+    HOLDS_TABLE,
+    """
     hold_id varchar primary key,
     scope varchar not null,
     subject varchar not null,
@@ -37,8 +37,8 @@ create table if not exists {HOLDS_TABLE} (
     released_by varchar,
     released_at timestamptz,
     release_reason varchar
-);
-"""
+""",
+)
 SCOPES = {"call", "agent"}
 
 

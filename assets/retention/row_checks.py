@@ -7,7 +7,7 @@ import dagster as dg
 import duckdb as ddb
 from dagster_duckdb import DuckDBResource
 
-from assets.retention.assets import retention_state
+from assets.retention.checks import gate_check
 from assets.retention.copies import (
     COPIES,
     NOT_COPIES,
@@ -38,13 +38,11 @@ def unaccounted_tables(con: ddb.DuckDBPyConnection) -> list[str]:
     )
 
 
-@dg.asset_check(
-    asset=retention_state,
-    name=PERSONAL_ROWS_WITHIN_DEADLINE,
-    blocking=True,
-    description="No row of personal data in any table (raw rows and marts) outlives its owning "
+@gate_check(
+    PERSONAL_ROWS_WITHIN_DEADLINE,
+    "No row of personal data in any table (raw rows and marts) outlives its owning "
     "ledger entry or its deadline, legal holds excepted, and no table of personal data is "
-    "ungoverned (Great Expectations suite). Blocks the marts when it fails.",
+    "ungoverned",
 )
 def personal_rows_within_deadline(
     duckdb: DuckDBResource, policy: PolicyResource

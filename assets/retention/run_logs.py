@@ -30,9 +30,10 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, AssetKeyTable
-from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
 from dagster_shared.serdes import serialize_value
+
+# Dagster's storage internals (SQLAlchemy tables, the compute log manager) are imported where a
+# purge uses them: at import they would cost every CLI command about a second.
 
 #: A run still in one of these states may be executing: it is deleted only once it is older
 #: than the cutoff (a run "started" before the whole run-log window is a dead process's).
@@ -94,6 +95,8 @@ def _instance(instance_or_home: dg.DagsterInstance | Path | str) -> Iterator[dg.
 
 
 def _log_dir(instance: dg.DagsterInstance) -> Path | None:
+    from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
+
     manager = instance.compute_log_manager
     if isinstance(manager, LocalComputeLogManager):
         return Path(manager._base_dir)
@@ -137,6 +140,8 @@ def _forget_cached_events(instance: dg.DagsterInstance, run_ids: set[str]) -> No
     """Drop what the cross-run index keeps of deleted runs beyond their events: the check
     executions, and an asset's cached latest materialisation (Dagster reads it from the
     remaining events instead)."""
+    from dagster._core.storage.event_log.schema import AssetCheckExecutionsTable, AssetKeyTable
+
     if not run_ids:
         return
     storage = instance.event_log_storage

@@ -117,9 +117,11 @@ def _date(rng: random.Random) -> datetime.date:
     return datetime.date(1950, 1, 1) + datetime.timedelta(days=rng.randint(0, 19000))
 
 
-def fnr(rng: random.Random) -> str:
+def fnr(rng: random.Random, born_on=_date) -> str:
+    """A valid fødselsnummer for a birth date ``born_on(rng)`` draws, drawn again until the
+    check digits fit."""
     while True:
-        born = _date(rng)
+        born = born_on(rng)
         serial = rng.randint(0, 499) if born.year < 2000 else rng.randint(500, 999)
         body = born.strftime("%d%m%y") + f"{serial:03d}"
         body += fodselsnummer.calc_check_digit1(body)

@@ -21,3 +21,9 @@
     {%- set purposes = configured[mart] if mart in configured else defaults.get(mart, []) -%}
     [{%- for p in purposes -%}'{{ p }}'{{ ', ' if not loop.last }}{%- endfor -%}]::varchar[]
 {%- endmacro %}
+
+{#- Purpose limitation, the one rule every mart applies: true where the purposes in `column`
+    include one of the mart's purposes. -#}
+{% macro purposes_allow(mart, column='purposes') -%}
+    list_has_any({{ column }}, {{ mart_purposes(mart) }})
+{%- endmacro %}

@@ -1,4 +1,6 @@
-"""``lydspor dev``: the Dagster UI on the embedded defaults."""
+"""``lydspor dev``: the Dagster UI and daemon on the embedded defaults; with the daemon up, a
+call that lands is ingested and its customer audio deleted within seconds (the landing sensor),
+and transcripts and marts follow in batches."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ app = typer.Typer()
 
 @app.command()
 def dev(port: Annotated[int, typer.Option(help="Web UI port.")] = 3000) -> None:
-    """Start the Dagster UI (dagster dev) on the embedded defaults."""
+    """Start the Dagster UI and daemon (dagster dev) on the embedded defaults: landed calls are
+    processed as they land."""
     apply_embedded_defaults()
     prepare_code_location()
     venv_bin = str(Path(sys.executable).parent)

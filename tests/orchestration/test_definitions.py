@@ -52,3 +52,23 @@ def test_marts_are_downstream_of_the_gate():
             seen.add(key)
             todo.extend(graph.get(key).parent_keys)
     assert dg.AssetKey("retention_state") in seen
+
+
+def test_the_intake_is_light_and_every_job_is_one_catalogue_writer():
+    """The landing sensor's job ingests, decides the basis and extracts the agent's audio, and
+    nothing slower; every job takes the one writer slot the embedded instance's queue allows."""
+    import yaml
+
+    from assets.common.settings import CATALOGUE_WRITER_TAG, DAGSTER_YAML
+    from orchestration.definitions import defs
+
+    intake = defs.resolve_job_def("call_intake")
+    assert {k.to_user_string() for k in intake.asset_layer.executable_asset_keys} == {
+        "raw_recordings",
+        "consent_lineage",
+        "agent_audio",
+    }
+    for name in ("call_pipeline", "call_intake", "retention_sweep"):
+        assert defs.resolve_job_def(name).tags.get(CATALOGUE_WRITER_TAG), name
+    limits = yaml.safe_load(DAGSTER_YAML)["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert {"key": CATALOGUE_WRITER_TAG, "limit": 1} in limits

@@ -184,6 +184,25 @@ BAD_CALL_IDS = [
     ("calle\u0301-nfd", "callé-nfd", "call_id: String should match"),
 ]
 
+#: (file stem, fields set in its agent-only record, the quarantine reason): wrong types, unknown
+#: fields.
+BAD_FIELDS = [
+    ("channel-as-word", {"agent_channel": "left"}, "agent_channel"),
+    ("nps-as-word", {"nps": "ten"}, "nps"),
+    ("direction-number", {"direction": 42}, "direction"),
+    ("started-not-a-time", {"started_at": "yesterday"}, "started_at"),
+    (
+        "naive-times",
+        {"started_at": f"{DAY}T10:00:00", "ended_at": f"{DAY}T10:00:02"},
+        "timestamps must carry a time zone offset",
+    ),
+    (
+        "unknown-field",
+        {"favourite_colour": "blue"},
+        "favourite_colour: Extra inputs are not permitted",
+    ),
+]
+
 #: stem -> (landing date, files, what the quarantine reason must say).
 BAD: dict[str, tuple[date, Files, str]] = dict(
     [
@@ -321,36 +340,9 @@ BAD: dict[str, tuple[date, Files, str]] = dict(
             },
             "started_at: missing; ended_at: missing",
         ),
-        bad(
-            "channel-as-word",
-            wav(tone(342)),
-            agent_only("channel-as-word", agent_channel="left"),
-            "agent_channel",
-        ),
-        bad("nps-as-word", wav(tone(343)), agent_only("nps-as-word", nps="ten"), "nps"),
-        bad(
-            "direction-number",
-            wav(tone(344)),
-            agent_only("direction-number", direction=42),
-            "direction",
-        ),
-        bad(
-            "started-not-a-time",
-            wav(tone(345)),
-            agent_only("started-not-a-time", started_at="yesterday"),
-            "started_at",
-        ),
-        bad(
-            "naive-times",
-            wav(tone(346)),
-            agent_only("naive-times", started_at=f"{DAY}T10:00:00", ended_at=f"{DAY}T10:00:02"),
-            "timestamps must carry a time zone offset",
-        ),
-        bad(
-            "unknown-field",
-            wav(tone(347)),
-            agent_only("unknown-field", favourite_colour="blue"),
-            "favourite_colour: Extra inputs are not permitted",
+        *(
+            bad(stem, wav(tone(342 + i)), agent_only(stem, **fields), reason)
+            for i, (stem, fields, reason) in enumerate(BAD_FIELDS)
         ),
         bad("broken-json", wav(tone(348)), b"{not json", "metadata invalid"),
         bad("json-list", wav(tone(349)), b"[1, 2, 3]", "metadata invalid"),
@@ -398,6 +390,22 @@ BAD: dict[str, tuple[date, Files, str]] = dict(
     ]
 )
 
+
+def beside(stem: str, hz: int, ext: str, extra: bytes, flagged: str = ""):
+    """A good agent-only call with one more file, ``<stem>.<ext>``, landed beside it; the
+    reason names the ``flagged`` file where it can tell which one is too many."""
+    files = {
+        f"{stem}.wav": wav(tone(hz)),
+        f"{stem}.json": js(agent_only(stem)),
+        f"{stem}.{ext}": extra,
+    }
+    return stem, (
+        DAY,
+        files,
+        "unexpected file(s) beside the call" + (f": {flagged}" if flagged else ""),
+    )
+
+
 # Corpus cases whose files are not one audio file plus one metadata sidecar.
 BAD.update(
     {
@@ -406,33 +414,6 @@ BAD.update(
             {"x.wav": wav(tone(370)), "x.acme.json": js(agent_only("x"))},
             "unknown dialer 'acme' in 'x.acme.json'",
         ),
-        "two-audio": (
-            DAY,
-            {
-                "two-audio.wav": wav(tone(371)),
-                "two-audio.flac": flac(tone(372)),
-                "two-audio.json": js(agent_only("two-audio")),
-            },
-            "unexpected file(s) beside the call: two-audio.wav",
-        ),
-        "with-notes": (
-            DAY,
-            {
-                "with-notes.wav": wav(tone(373)),
-                "with-notes.json": js(agent_only("with-notes")),
-                "with-notes.txt": b"customer was angry",
-            },
-            "unexpected file(s) beside the call: with-notes.txt",
-        ),
-        "two-records": (
-            DAY,
-            {
-                "two-records.wav": wav(tone(374)),
-                "two-records.json": js(agent_only("two-records")),
-                "two-records.leaddesk.json": b"{}",
-            },
-            "unexpected file(s) beside the call",
-        ),
         # Traversal through the folder structure: a call filed in a subfolder of the date.
         "sub/inner": (
             DAY,
@@ -440,6 +421,13 @@ BAD.update(
             f"filed in a subfolder (sub/) of landing/{DAY}/",
         ),
     }
+)
+BAD.update(
+    [
+        beside("two-audio", 371, "flac", flac(tone(372)), flagged="two-audio.wav"),
+        beside("with-notes", 373, "txt", b"customer was angry", flagged="with-notes.txt"),
+        beside("two-records", 374, "leaddesk.json", b"{}"),
+    ]
 )
 # The same name as the subfolder call, in the date folder: a good call, not paired with it.
 GOOD["inner"] = (DAY, {"inner.wav": wav(tone(376)), "inner.json": js(agent_only("inner"))})
@@ -462,6 +450,13 @@ def land_on_disk(store, day: date, name: bytes, data: bytes) -> None:
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, name), "wb") as handle:
         handle.write(data)
+
+
+def the_row(con, query: str, key: str) -> tuple:
+    """The one row ``query`` finds for ``key``, which must be there."""
+    row = con.execute(query, [key]).fetchone()
+    assert row is not None, key
+    return row
 
 
 def test_the_bad_input_corpus(local_store, catalog, policy):
@@ -525,23 +520,21 @@ def test_the_bad_input_corpus(local_store, catalog, policy):
     for stem, (day, files, reason) in BAD.items():
         for name, data in files.items():
             key = f"landing/{day.isoformat()}/{name}"
-            row = con.execute(
+            quarantine_key, why, row_stem, sha = the_row(
+                con,
                 "select quarantine_key, reason, stem, sha256 from raw.quarantine "
                 "where landing_key = ?",
-                [key],
-            ).fetchone()
-            assert row is not None, key
-            quarantine_key, why, row_stem, sha = row
+                key,
+            )
             assert reason in why and row_stem == stem, (key, why)
             assert quarantine_key.startswith(f"quarantine/{day.isoformat()}/")
             assert store.get_bytes(quarantine_key) == data, key
-            ledger = con.execute(
+            object_class, basis, created, deadline, deleted, ledger_sha = the_row(
+                con,
                 "select object_class, legal_basis, created_at, deadline, deleted_at, sha256 "
                 "from raw.stored_objects where object_key = ?",
-                [quarantine_key],
-            ).fetchone()
-            assert ledger is not None, quarantine_key
-            object_class, basis, created, deadline, deleted, ledger_sha = ledger
+                quarantine_key,
+            )
             assert (object_class, basis, deleted) == ("quarantine", "legitimate_interest", None)
             assert deadline - created == window and ledger_sha == sha
 

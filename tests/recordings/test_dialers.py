@@ -46,6 +46,10 @@ def utc(*parts: int) -> datetime:
     return datetime(*parts, tzinfo=UTC)
 
 
+def sample_call(dialer: str) -> CallMetadata:
+    return parse_metadata(*sample(dialer), TENANT)
+
+
 def error_of(filename: str, data: bytes | dict, defaults: AdapterDefaults = TENANT) -> str:
     payload = json.dumps(data).encode() if isinstance(data, dict) else data
     with pytest.raises(MetadataError) as exc:
@@ -79,15 +83,50 @@ def test_adversus_sample():
     assert call.consent is None
 
 
+@pytest.mark.parametrize(
+    ("dialer", "call_id", "direction", "started_at", "ended_at"),
+    [
+        (
+            "genesys",
+            "7f3e2b1a-9c4d-4e5f-8a6b-0c1d2e3f4a5b",
+            Direction.INBOUND,
+            utc(2026, 11, 2, 12, 30, 5, 120000),
+            utc(2026, 11, 2, 12, 36, 41, 800000),
+        ),
+        # "out"; "2026-11-02 10:03:11" is Oslo winter time (+01:00), 184 s long.
+        (
+            "leaddesk",
+            "88412",
+            Direction.OUTBOUND,
+            utc(2026, 11, 2, 9, 3, 11),
+            utc(2026, 11, 2, 9, 6, 15),
+        ),
+        # The call id comes from the file name.
+        (
+            "dialfire",
+            "call-df-001",
+            Direction.INBOUND,
+            utc(2026, 11, 2, 13, 5, 2),
+            utc(2026, 11, 2, 13, 11, 58),
+        ),
+        # "Incoming".
+        (
+            "leocall",
+            "LC-20261102-0042",
+            Direction.INBOUND,
+            utc(2026, 11, 2, 14, 19, 50),
+            utc(2026, 11, 2, 14, 27, 30),
+        ),
+    ],
+)
+def test_sample_call_id_direction_and_times(dialer, call_id, direction, started_at, ended_at):
+    call = sample_call(dialer)
+    assert (call.call_id, call.direction) == (call_id, direction)
+    assert (call.started_at, call.ended_at) == (started_at, ended_at)
+
+
 def test_genesys_sample():
-    name, data = sample("genesys")
-    call = parse_metadata(name, data, TENANT)
-    assert call.call_id == "7f3e2b1a-9c4d-4e5f-8a6b-0c1d2e3f4a5b"
-    assert call.direction is Direction.INBOUND
-    assert (call.started_at, call.ended_at) == (
-        utc(2026, 11, 2, 12, 30, 5, 120000),
-        utc(2026, 11, 2, 12, 36, 41, 800000),
-    )
+    call = sample_call("genesys")
     assert call.agent_id == "d9b1c2e3-f4a5-4b6c-8d7e-9f0a1b2c3d4e"
     assert call.team == "5a1c9e2f-3b4d-4c6e-8f70-91a2b3c4d5e6"  # teamId beats the default
     assert call.customer_number == "+4798765432"  # the caller's ani, without "tel:"
@@ -106,28 +145,15 @@ def test_genesys_sample():
 
 
 def test_leaddesk_sample_reads_local_time_in_the_call_timezone():
-    name, data = sample("leaddesk")
-    call = parse_metadata(name, data, TENANT)
-    assert call.call_id == "88412"
-    assert call.direction is Direction.OUTBOUND  # "out"
-    # "2026-11-02 10:03:11" is Oslo winter time (+01:00).
-    assert call.started_at == utc(2026, 11, 2, 9, 3, 11)
+    call = sample_call("leaddesk")
     assert call.started_at.utcoffset() == timedelta(hours=1)
-    assert call.ended_at - call.started_at == timedelta(seconds=184)
     assert (call.agent_id, call.team, call.campaign) == ("311", "Salg Bergen", "Strøm fastpris")
     assert (call.customer_number, call.outcome) == ("4790011223", "Callback")
     assert call.lia_reference == "LIA-2026-01"
 
 
-def test_dialfire_sample_takes_the_call_id_from_the_file_name():
-    name, data = sample("dialfire")
-    call = parse_metadata(name, data, TENANT)
-    assert call.call_id == "call-df-001"
-    assert call.direction is Direction.INBOUND
-    assert (call.started_at, call.ended_at) == (
-        utc(2026, 11, 2, 13, 5, 2),
-        utc(2026, 11, 2, 13, 11, 58),
-    )
+def test_dialfire_sample():
+    call = sample_call("dialfire")
     assert (call.agent_id, call.campaign) == ("sigrid.berg@example.no", "KUNDESERVICE_NO")
     assert (call.customer_number, call.outcome, call.team) == (
         "+4790011223",
@@ -140,11 +166,7 @@ def test_dialfire_sample_takes_the_call_id_from_the_file_name():
 
 
 def test_leocall_sample():
-    name, data = sample("leocall")
-    call = parse_metadata(name, data, TENANT)
-    assert call.call_id == "LC-20261102-0042"
-    assert call.direction is Direction.INBOUND  # "Incoming"
-    assert call.started_at == utc(2026, 11, 2, 14, 19, 50)
+    call = sample_call("leocall")
     assert (call.team, call.campaign, call.nps) == ("Support Trondheim", "Faktura", 10)
     assert call.consent is not None
     # Epoch milliseconds.
@@ -519,18 +541,16 @@ def test_late_evening_local_time_lands_on_the_local_date():
     assert call.started_at == utc(2026, 11, 2, 22, 59) and call.call_date == date(2026, 11, 2)
 
 
+#: The words dialers export for each direction (case and surrounding spaces ignored).
+DIRECTION_WORDS = {
+    Direction.OUTBOUND: ["OUTBOUND", "out", "Outgoing", "utgående"],
+    Direction.INBOUND: ["inbound", " Incoming ", "in", "innkommende"],
+}
+
+
 @pytest.mark.parametrize(
     ("word", "direction"),
-    [
-        ("OUTBOUND", Direction.OUTBOUND),
-        ("out", Direction.OUTBOUND),
-        ("Outgoing", Direction.OUTBOUND),
-        ("utgående", Direction.OUTBOUND),
-        ("inbound", Direction.INBOUND),
-        (" Incoming ", Direction.INBOUND),
-        ("in", Direction.INBOUND),
-        ("innkommende", Direction.INBOUND),
-    ],
+    [(word, direction) for direction, words in DIRECTION_WORDS.items() for word in words],
 )
 def test_direction_words(word, direction):
     assert coerce_direction(word) is direction

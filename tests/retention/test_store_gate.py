@@ -146,6 +146,24 @@ def test_landing_files_are_in_transit_until_the_landing_window_ends(engine):
     assert problems(store, con, arrived + LANDING_WINDOW + timedelta(minutes=1)) == {key: UNKNOWN}
 
 
+def test_the_shipped_policy_lets_a_landed_file_wait_minutes_not_a_day(engine, policy):
+    """The landing sensor ingests a call within seconds, so the demo policy allows minutes in
+    transit: a file nobody ingested for longer is unknown to the ledger and fails the gate."""
+    store, con = engine
+    window = policy.window("landing", "in_transit")
+    assert timedelta(minutes=1) <= window <= timedelta(hours=1)
+    key = f"landing/{DAY}/call-8.wav"
+    store.put_bytes(key, b"uploaded by the dialer")
+    arrived = store.stat(key).modified_at
+
+    def problems_at(now):
+        state = reconcile(store, con, window, now)
+        return {row["object_key"]: row["problem"] for row in state.filter(blocking()).to_dicts()}
+
+    assert problems_at(arrived + window - timedelta(seconds=30)) == {}
+    assert problems_at(arrived + window + timedelta(seconds=30)) == {key: UNKNOWN}
+
+
 def test_listing_the_whole_store_sees_every_date(engine):
     """The state does not depend on a run's window: an object dated years ago is in it."""
     store, con = engine

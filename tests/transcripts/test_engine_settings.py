@@ -128,7 +128,7 @@ def test_the_engine_passes_exactly_the_options_of_transcribe_options(monkeypatch
     engine = FasterWhisperEngine("any", beam_size=2, temperature=0.2)
     line = _phone_line(_noise()).astype(np.float64)
     result = engine.transcribe(line, "nb")
-    ((audio, options),) = engine._model.calls
+    ((audio, options),) = engine._whisper.calls
     assert audio.dtype == np.float32  # Silero takes float32 only
     assert options == transcribe_options(audio, "nb", 2, 0.2)
     assert [(w.word, w.start, w.probability) for w in result.words] == [("hei", 0.123, 0.9123)]

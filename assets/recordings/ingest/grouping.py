@@ -35,6 +35,7 @@ from assets.recordings.ingest.validation import (
     Catalogued,
     Examined,
     IngestOutcome,
+    IngestRun,
     Rejected,
     already_ingested,
     examine,
@@ -80,59 +81,40 @@ def ingest_landed_call(
     from_manifest: CallMetadata | None = None,
 ) -> IngestOutcome:
     """Ingest one call; ``from_manifest`` is its record when a generic manifest described it."""
-    now = now or datetime.now(UTC)
-    begun = _begin_group(store, con, policy, [(landed, from_manifest)], now)
-    return _finish_group(store, con, policy, begun, now)[0]
+    run = IngestRun(store, con, policy, now or datetime.now(UTC))
+    # The steps of ``ingest_day`` for a group of one, in order and without the pool.
+    group = _begin_group(run, [(landed, from_manifest)])
+    _decide_and_store(run, group)
+    _catalogue(run, group)
+    return _release_group(run, group)[0]
 
 
 def _begin_group(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
+    run: IngestRun,
     calls: list[tuple[LandedCall, CallMetadata | None]],
-    now: datetime,
     pool: ThreadPoolExecutor | None = None,
 ) -> _Group:
     """Settle the calls that cannot be examined; start examining the others (in ``pool``, where
     reading, hashing and probing release the GIL, while the previous group is catalogued)."""
     group = _Group(len(calls), {}, [], [])
     for i, (landed, record) in enumerate(calls):
-        settled = settle_incomplete(store, con, policy, landed, record, now)
+        settled = settle_incomplete(run, landed, record)
         if settled:
             group.outcomes[i] = settled
         else:
             group.complete.append((i, landed, record))
     for _, landed, record in group.complete:
         if pool:
-            group.examining.append(pool.submit(examine, store, policy, landed, record, now))
+            group.examining.append(
+                pool.submit(examine, run.store, run.policy, landed, record, run.now)
+            )
         else:
-            group.examining.append(examine(store, policy, landed, record, now))
+            group.examining.append(examine(run.store, run.policy, landed, record, run.now))
     return group
 
 
-def _finish_group(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
-    group: _Group,
-    now: datetime,
-    pool: ThreadPoolExecutor | None = None,
-) -> list[IngestOutcome]:
-    """Decide, store, _catalogue and release a group; the outcomes come in the calls' order.
-    (``ingest_day`` runs the same steps, with one group's release beside the next one's puts.)
-    """
-    _decide_and_store(store, con, policy, group, now, pool)
-    _catalogue(con, policy, group, now)
-    return _release_group(store, con, policy, group, now)
-
-
 def _decide_and_store(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
-    group: _Group,
-    now: datetime,
-    pool: ThreadPoolExecutor | None = None,
+    run: IngestRun, group: _Group, pool: ThreadPoolExecutor | None = None
 ) -> None:
     """Quarantine the calls that fail, recognise the duplicates, register the rest in the ledger
     and start writing their audio to raw/.
@@ -143,7 +125,7 @@ def _decide_and_store(
     before _catalogue rows, _catalogue rows before the landing files go."""
     outcomes = group.outcomes
     examined = [e.result() if isinstance(e, Future) else e for e in group.examining]
-    known = Catalogued(con, examined)
+    known = Catalogued(run.con, examined)
     for (i, landed, _), ex in zip(group.complete, examined, strict=True):
         try:
             if ex.rejected:
@@ -158,10 +140,10 @@ def _decide_and_store(
             if ex.late_rejection:
                 raise Rejected(ex.late_rejection)
         except Rejected as exc:
-            outcomes[i] = quarantine(store, con, policy, landed, str(exc), now)
+            outcomes[i] = quarantine(run, landed, str(exc))
             continue
         known.add(ex.sha, ex.call.call_id)
-        obj = _raw_object(ex, policy, now)
+        obj = _raw_object(ex, run.policy, run.now)
         group.accepted.append((ex, obj))
         group.releases.append((landed, f"moved to {obj.object_key} (sha256 verified)"))
         outcomes[i] = IngestOutcome(
@@ -173,21 +155,20 @@ def _decide_and_store(
     # The ledger rows come first: a crash before the objects are written leaves registered
     # keys (which the rerun writes, or the sweep closes at their deadline), never audio the
     # ledger does not know.
-    with transaction(con):
-        register_many(con, [obj for _, obj in group.accepted])
+    with transaction(run.con):
+        register_many(run.con, [obj for _, obj in group.accepted])
     for ex, obj in group.accepted:
         if pool:
-            group.puts.append(pool.submit(_store_raw, store, ex, obj.object_key))
+            group.puts.append(pool.submit(_store_raw, run.store, ex, obj.object_key))
         else:
-            group.puts.append(_store_raw(store, ex, obj.object_key))
+            group.puts.append(_store_raw(run.store, ex, obj.object_key))
 
 
-def _catalogue(
-    con: duckdb.DuckDBPyConnection, policy: RetentionPolicy, group: _Group, now: datetime
-) -> None:
+def _catalogue(run: IngestRun, group: _Group) -> None:
     """Once the audio is stored, the _catalogue rows, which mark the calls as ingested (a rerun
     after a crash before them ingests the calls again: same keys, same content); the landing
     files to release are registered with them."""
+    con, policy = run.con, run.policy
     puts = [put.result() if isinstance(put, Future) else put for put in group.puts]
     if not group.releases:
         return
@@ -197,12 +178,12 @@ def _catalogue(
             truth = [truth_rows(ex.call, ex.truth) for ex, _ in group.accepted]
             upsert(con, TRUTH_TABLE, pl.concat(truth), ["call_id"])
             rows = [
-                recording_row(ex.call, obj.object_key, ex.sha, len(ex.audio), ex.probe, now)
+                recording_row(ex.call, obj.object_key, ex.sha, len(ex.audio), ex.probe, run.now)
                 for ex, obj in group.accepted
             ]
             upsert(con, RECORDINGS_TABLE, pl.concat(rows), ["call_id"])
             # The rows' own ledger entry, in the same commit: no catalogued call without one.
-            register_call_metadata(con, policy, now)
+            register_call_metadata(con, policy, run.now)
         register_many(
             con,
             [
@@ -214,13 +195,7 @@ def _catalogue(
     group.accepted, group.puts = [], []  # the audio is safe: let it go
 
 
-def _release_group(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
-    group: _Group,
-    now: datetime,
-) -> list[IngestOutcome]:
+def _release_group(run: IngestRun, group: _Group) -> list[IngestOutcome]:
     """Remove the landing files of the stored and duplicate calls, with receipts: in one
     transaction, so a crash half-way leaves landing keys alive in the ledger but gone from the
     store, which the next run records (finish_interrupted_releases)."""
@@ -228,8 +203,8 @@ def _release_group(
         deletions = [
             (obj.key, reason) for landed, reason in group.releases for obj in release_order(landed)
         ]
-        with transaction(con):
-            delete_objects(store, con, deletions, now=now)
+        with transaction(run.con):
+            delete_objects(run.store, run.con, deletions, now=run.now)
     return [group.outcomes[i] for i in range(group.size)]
 
 
@@ -273,6 +248,7 @@ def ingest_day(
 ) -> list[IngestOutcome]:
     """Ingest everything landed for one day: sidecar calls, and calls a manifest describes."""
     now = now or datetime.now(UTC)
+    run = IngestRun(store, con, policy, now)
     calls, manifests = list_landing(store, day)
     finish_interrupted_releases(store, con, day, calls, manifests, now)
     described: dict[str, CallMetadata] = {}
@@ -286,7 +262,7 @@ def ingest_day(
             )
         except MetadataError as exc:
             alone = LandedCall(name, day, extra=[manifest])
-            outcomes.append(quarantine(store, con, policy, alone, str(exc), now))
+            outcomes.append(quarantine(run, alone, str(exc)))
             continue
         described.update(entries)
         parsed_manifests.append((manifest, entries))
@@ -298,7 +274,7 @@ def ingest_day(
     groups = list(_groups(work))
 
     def release(calls_in_group, group):
-        finished = _release_group(store, con, policy, group, now)
+        finished = _release_group(run, group)
         for (landed, _), outcome in zip(calls_in_group, finished, strict=True):
             outcomes.append(outcome)
             if on_outcome:
@@ -308,16 +284,16 @@ def ingest_day(
     # and the group after it is read, hashed and probed (in the pool); the _catalogue writes
     # stay in this thread, in the order that keeps a crash safe.
     with ThreadPoolExecutor(IO_THREADS, thread_name_prefix="ingest") as pool:
-        begun = _begin_group(store, con, policy, groups[0], now, pool) if groups else None
+        begun = _begin_group(run, groups[0], pool) if groups else None
         previous = None
         for k, calls_in_group in enumerate(groups):
             group = begun
             if k + 1 < len(groups):
-                begun = _begin_group(store, con, policy, groups[k + 1], now, pool)
-            _decide_and_store(store, con, policy, group, now, pool)
+                begun = _begin_group(run, groups[k + 1], pool)
+            _decide_and_store(run, group, pool)
             if previous:
                 release(*previous)
-            _catalogue(con, policy, group, now)
+            _catalogue(run, group)
             previous = (calls_in_group, group)
         if previous:
             release(*previous)
@@ -327,10 +303,10 @@ def ingest_day(
         whole = LandedCall(manifest.key.rsplit("/", 1)[-1], day, extra=[manifest])
         if not missing:
             reason = f"all {len(entries)} calls it describes were ingested or quarantined"
-            release_landing(store, con, policy, whole, reason, now)
+            release_landing(run, whole, reason)
         elif now - manifest.modified_at >= IN_FLIGHT_GRACE:
             reason = f"audio never arrived for {', '.join(sorted(missing))}"
-            outcomes.append(quarantine(store, con, policy, whole, reason, now))
+            outcomes.append(quarantine(run, whole, reason))
     return outcomes
 
 

@@ -4,33 +4,24 @@ quarantine/ with their reason (and their landing files released)."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import duckdb
 import polars as pl
 
-from assets.common.storage import ObjectStore
 from assets.common.warehouse import upsert
-from assets.recordings.ingest.release import handled_before, release_landing
+from assets.recordings.ingest.release import handled_before, landed_file_object, release_landing
 from assets.recordings.ingest.tables import QUARANTINE_SCHEMA, QUARANTINE_TABLE
-from assets.recordings.ingest.validation import IngestOutcome, misfiled
+from assets.recordings.ingest.validation import IngestOutcome, IngestRun, misfiled
 from assets.recordings.landing import LandedCall, unaddressable
 from assets.recordings.metadata import CallMetadata
-from assets.retention.ledger import StoredObject, confirm_many, register_many
-from assets.retention.policy import RetentionPolicy
+from assets.retention.ledger import confirm_many, register_many
 
 #: Files still arriving are left alone this long before an incomplete call is quarantined.
 IN_FLIGHT_GRACE = timedelta(hours=1)
 
 
-def quarantine(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
-    landed: LandedCall,
-    reason: str,
-    now: datetime,
-) -> IngestOutcome:
+def quarantine(run: IngestRun, landed: LandedCall, reason: str) -> IngestOutcome:
+    store, con, now = run.store, run.con, run.now
     copies = []
     for obj in landed.objects:
         data = store.get_bytes(obj.key)
@@ -44,18 +35,14 @@ def quarantine(
     register_many(
         con,
         [
-            StoredObject(
-                object_key=key,
-                call_id=None,
-                call_date=landed.landing_date,
-                kind="quarantined_file",
-                object_class="quarantine",
-                legal_basis="legitimate_interest",
-                purposes=["ingestion_review"],
+            landed_file_object(
+                run.policy,
+                landed,
+                "quarantine",
+                key,
                 sha256=sha,
                 size_bytes=len(data),
                 created_at=now,
-                deadline=policy.deadline("quarantine", "legitimate_interest", now),
             )
             for _, key, data, sha in copies
         ],
@@ -77,17 +64,12 @@ def quarantine(
         )
     confirm_many(con, puts)
     upsert(con, QUARANTINE_TABLE, pl.DataFrame(rows, schema=QUARANTINE_SCHEMA), ["landing_key"])
-    release_landing(store, con, policy, landed, f"moved to quarantine: {reason}", now)
+    release_landing(run, landed, f"moved to quarantine: {reason}")
     return IngestOutcome(landed.stem, "quarantined", reason=reason)
 
 
 def settle_incomplete(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
-    landed: LandedCall,
-    from_manifest: CallMetadata | None,
-    now: datetime,
+    run: IngestRun, landed: LandedCall, from_manifest: CallMetadata | None
 ) -> IngestOutcome | None:
     """The outcome of a call that cannot be examined as it is (a name the store refuses, files
     missing or misfiled), or None for a complete call."""
@@ -99,17 +81,17 @@ def settle_incomplete(
         )
     incomplete = landed.audio is None or (landed.metadata is None and from_manifest is None)
     if incomplete:
-        handled = handled_before(store, con, landed)
+        handled = handled_before(run.store, run.con, landed)
         if handled:
             # What an interrupted run left behind after it stored this call: finish releasing it.
-            release_landing(store, con, policy, landed, handled.reason, now)
+            release_landing(run, landed, handled.reason)
             return handled
     misfiling = misfiled(landed)
     if misfiling:
-        return quarantine(store, con, policy, landed, misfiling, now)
+        return quarantine(run, landed, misfiling)
     if incomplete:
-        if now - landed.newest < IN_FLIGHT_GRACE:
+        if run.now - landed.newest < IN_FLIGHT_GRACE:
             return IngestOutcome(landed.stem, "waiting", reason="audio or metadata not landed yet")
         missing = "audio" if landed.audio is None else "metadata"
-        return quarantine(store, con, policy, landed, f"no {missing} file beside it", now)
+        return quarantine(run, landed, f"no {missing} file beside it")
     return None

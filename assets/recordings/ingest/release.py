@@ -11,49 +11,82 @@ import duckdb
 
 from assets.common.storage import ObjectInfo, ObjectStore
 from assets.recordings.ingest.tables import QUARANTINE_TABLE, RECORDINGS_TABLE
-from assets.recordings.ingest.validation import IngestOutcome
+from assets.recordings.ingest.validation import IngestOutcome, IngestRun
 from assets.recordings.landing import LandedCall, landing_prefix
 from assets.recordings.metadata import CallMetadata
 from assets.retention.deletion import delete_objects
 from assets.retention.ledger import StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
 
+#: What the ledger says of a landed call's files, by where they are kept: in landing/, in
+#: transit until released, or under quarantine/ for review.
+LANDED_FILE_LEDGER = {
+    "landing": {
+        "kind": "landing",
+        "object_class": "landing",
+        "legal_basis": "in_transit",
+        "purposes": ["ingestion"],
+    },
+    "quarantine": {
+        "kind": "quarantined_file",
+        "object_class": "quarantine",
+        "legal_basis": "legitimate_interest",
+        "purposes": ["ingestion_review"],
+    },
+}
+
+
+def landed_file_object(
+    policy: RetentionPolicy,
+    landed: LandedCall,
+    kept_in: str,
+    key: str,
+    *,
+    sha256: str | None,
+    size_bytes: int,
+    created_at: datetime,
+    confirmed_at: datetime | None = None,
+) -> StoredObject:
+    """The ledger row of one of a landed call's files kept in ``kept_in`` (a key of
+    ``LANDED_FILE_LEDGER``): no call id yet, dated by its landing folder."""
+    fixed = LANDED_FILE_LEDGER[kept_in]
+    return StoredObject(
+        object_key=key,
+        call_id=None,
+        call_date=landed.landing_date,
+        sha256=sha256,
+        size_bytes=size_bytes,
+        created_at=created_at,
+        deadline=policy.deadline(fixed["object_class"], fixed["legal_basis"], created_at),
+        confirmed_at=confirmed_at,
+        **fixed,
+    )
+
 
 def landing_object(policy: RetentionPolicy, obj: ObjectInfo, landed: LandedCall) -> StoredObject:
     """The ledger row of a landing file, registered just before it is released: confirmed
     from the start, since the dialer wrote it before lydspor saw it."""
-    return StoredObject(
-        object_key=obj.key,
-        call_id=None,
-        call_date=landed.landing_date,
-        kind="landing",
-        object_class="landing",
-        legal_basis="in_transit",
-        purposes=["ingestion"],
+    return landed_file_object(
+        policy,
+        landed,
+        "landing",
+        obj.key,
         sha256=None,
         size_bytes=obj.size,
         created_at=obj.modified_at,
-        deadline=policy.deadline("landing", "in_transit", obj.modified_at),
         confirmed_at=obj.modified_at,
     )
 
 
-def release_landing(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    policy: RetentionPolicy,
-    landed: LandedCall,
-    reason: str,
-    now: datetime,
-) -> None:
+def release_landing(run: IngestRun, landed: LandedCall, reason: str) -> None:
     """Register the landing copies and remove them once their content is safe elsewhere, with
     receipts.
 
     The audio goes last: if the run stops half-way, the audio is still there and the rerun
     recognises it by its hash (see ``handled_before``) and releases what is left."""
     objects = release_order(landed)
-    register_many(con, [landing_object(policy, obj, landed) for obj in objects])
-    delete_objects(store, con, [(obj.key, reason) for obj in objects], now=now)
+    register_many(run.con, [landing_object(run.policy, obj, landed) for obj in objects])
+    delete_objects(run.store, run.con, [(obj.key, reason) for obj in objects], now=run.now)
 
 
 def release_order(landed: LandedCall) -> list[ObjectInfo]:

@@ -31,6 +31,17 @@ class Rejected(Exception):
 
 
 @dataclass(frozen=True)
+class IngestRun:
+    """What every step of one ingest run works with: the store, the catalogue, the tenant's
+    policy and the run's time of ingestion."""
+
+    store: ObjectStore
+    con: duckdb.DuckDBPyConnection
+    policy: RetentionPolicy
+    now: datetime
+
+
+@dataclass(frozen=True)
 class IngestOutcome:
     stem: str
     status: str  # ingested | duplicate | quarantined | waiting

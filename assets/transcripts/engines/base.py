@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -53,6 +53,38 @@ class SpeechEngine(Protocol):
     def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
         """Whisper's probability per language code (Whisper's codes: "no", "sv", ...)."""
         ...
+
+
+class WhisperEngine:
+    """The base of both engines: a Whisper model in CTranslate2 (faster-whisper's, which whisperx
+    wraps too), loaded with the settings below, and the language probabilities it gives.
+
+    ``compute_type`` is CTranslate2's weight type ("int8" on the CPU); ``cpu_threads`` the
+    threads one decode uses; ``beam_size`` the beams Whisper keeps (1: greedy). A subclass loads
+    its model in ``_load``, given its own options, and exposes the CTranslate2 model as
+    ``_whisper``; the model loads when the engine is built."""
+
+    name: str
+    _whisper: Any
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        compute_type: str = "int8",
+        cpu_threads: int = 2,
+        beam_size: int = 1,
+        **options: Any,
+    ) -> None:
+        self.model_name = model
+        self.compute_type, self.cpu_threads, self.beam_size = compute_type, cpu_threads, beam_size
+        self._load(**options)
+
+    def _load(self, **options: Any) -> None:
+        raise NotImplementedError
+
+    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
+        return language_probabilities(self._whisper, samples)
 
 
 def whisper_code(language: str) -> str:

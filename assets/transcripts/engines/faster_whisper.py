@@ -11,8 +11,8 @@ import numpy as np
 from assets.transcripts.engines.base import (
     SAMPLE_RATE,
     Transcript,
+    WhisperEngine,
     Word,
-    language_probabilities,
     whisper_code,
 )
 
@@ -95,39 +95,29 @@ def transcribe_options(
     }
 
 
-class FasterWhisperEngine:
-    """CPU transcription with CTranslate2; the model loads when the engine is built."""
+class FasterWhisperEngine(WhisperEngine):
+    """CPU transcription with CTranslate2."""
 
     name = "faster-whisper"
 
-    def __init__(
-        self,
-        model: str,
-        *,
-        compute_type: str = "int8",
-        cpu_threads: int = 2,
-        beam_size: int = 1,
-        temperature: float | tuple[float, ...] = 0.0,
-    ) -> None:
+    def _load(self, temperature: float | tuple[float, ...] = 0.0) -> None:
         from faster_whisper import WhisperModel
 
-        self.model_name = model
-        self.beam_size = beam_size
         # Greedy only. Whisper's default fallback re-decodes a segment at rising temperatures
         # whenever its compression ratio or log-probability looks off, which on phone audio
         # happens often: it costs about twice the time for the same word error rate. Without
         # conditioning on earlier text, the repetition loops it guards against are rare.
         self.temperature = temperature
-        self._model = WhisperModel(
-            model, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads
+        self._whisper = WhisperModel(
+            self.model_name,
+            device="cpu",
+            compute_type=self.compute_type,
+            cpu_threads=self.cpu_threads,
         )
-
-    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
-        return language_probabilities(self._model, samples)
 
     def transcribe(self, samples: np.ndarray, language: str) -> Transcript:
         samples = np.asarray(samples, dtype=np.float32)  # Silero VAD accepts float32 only
-        segments, info = self._model.transcribe(
+        segments, info = self._whisper.transcribe(
             samples, **transcribe_options(samples, language, self.beam_size, self.temperature)
         )
         words = [

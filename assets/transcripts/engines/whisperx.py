@@ -18,8 +18,8 @@ import numpy as np
 from assets.transcripts.engines.base import (
     SAMPLE_RATE,
     Transcript,
+    WhisperEngine,
     Word,
-    language_probabilities,
     whisper_code,
 )
 
@@ -129,18 +129,13 @@ def speaker_of(start: float, end: float, turns: list[tuple[float, float, str]]) 
     return label
 
 
-class WhisperXEngine:
+class WhisperXEngine(WhisperEngine):
     """Batched whisperx transcription; on a GPU when one is there, else on the CPU."""
 
     name = "whisperx"
 
-    def __init__(
+    def _load(
         self,
-        model: str,
-        *,
-        compute_type: str = "int8",
-        cpu_threads: int = 2,
-        beam_size: int = 1,
         batch_size: int = 8,
         device: str = "auto",
         alignment: str = "auto",
@@ -156,16 +151,15 @@ class WhisperXEngine:
         self.device = (
             ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         )
-        self.model_name = model
         self.batch_size = batch_size
         self.alignment, self.align_model, self.model_dir = alignment, align_model, model_dir
         self._aligners: dict[str, tuple] = {}
         self._pipeline = whisperx.load_model(
-            model,
+            self.model_name,
             self.device,
-            compute_type=compute_type if self.device == "cpu" else "float16",
-            threads=cpu_threads,
-            asr_options={"beam_size": beam_size, "condition_on_previous_text": False},
+            compute_type=self.compute_type if self.device == "cpu" else "float16",
+            threads=self.cpu_threads,
+            asr_options={"beam_size": self.beam_size, "condition_on_previous_text": False},
             vad_method="pyannote",  # its weights ship in the whisperx wheel; silero downloads
         )
         # Diarization is on when a model is named. Fail at start-up, not after an hour of
@@ -178,9 +172,6 @@ class WhisperXEngine:
     def _whisper(self):
         """The faster-whisper model inside the pipeline (for language and word timing)."""
         return self._pipeline.model
-
-    def language_probabilities(self, samples: np.ndarray) -> dict[str, float]:
-        return language_probabilities(self._whisper, samples)
 
     def transcribe(self, samples: np.ndarray, language: str) -> Transcript:
         samples = np.asarray(samples, dtype=np.float32)

@@ -6,7 +6,7 @@ with
 
 calls as (
     select * from {{ ref('fct_call_kpis') }}
-    where list_has_any(purposes, {{ mart_purposes('fct_agent_weekly_kpis') }})
+    where {{ purposes_allow('fct_agent_weekly_kpis') }}
 ),
 
 flagged as (
@@ -15,7 +15,7 @@ flagged as (
         agent_metrics_missing_reason is null as agent_measured,
         agent_metrics_missing_reason is null
             and customer_metrics_missing_reason is null
-            and list_has_any(customer_purposes, {{ mart_purposes('fct_agent_weekly_kpis') }})
+            and {{ purposes_allow('fct_agent_weekly_kpis', 'customer_purposes') }}
             as both_measured
     from calls
 ),

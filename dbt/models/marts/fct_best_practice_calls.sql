@@ -5,7 +5,7 @@ with
 scores as (
     select * from {{ ref('fct_call_scores') }}
     where call_score is not null
-        and list_has_any(purposes, {{ mart_purposes('fct_best_practice_calls') }})
+        and {{ purposes_allow('fct_best_practice_calls') }}
 ),
 
 ranked as (
@@ -20,14 +20,7 @@ ranked as (
 )
 
 select
-    call_id,
-    call_date,
-    week_start,
-    agent_id,
-    team,
-    language,
-    outcome,
-    outcome_class,
+    {{ scored_call_columns() }},
     cast(rank_in_outcome as integer) as rank_in_outcome,
     call_score,
     'rank ' || cast(rank_in_outcome as varchar) || ' of ' || cast(calls_with_outcome as varchar)

@@ -5,7 +5,7 @@ with
 calls as (
     select * from {{ ref('fct_calls') }}
     where {{ call_date_window() }}
-        and list_has_any(agent_purposes, {{ mart_purposes('fct_call_coaching') }})
+        and {{ purposes_allow('fct_call_coaching', 'agent_purposes') }}
 ),
 
 -- Only calls whose agent audio holds the agent alone (an isolation under review may not).

@@ -6,10 +6,10 @@ with
 calls as (
     select
         *,
-        list_has_any(customer_purposes, {{ mart_purposes('fct_call_kpis') }}) as customer_allowed
+        {{ purposes_allow('fct_call_kpis', 'customer_purposes') }} as customer_allowed
     from {{ ref('fct_calls') }}
     where {{ call_date_window() }}
-        and list_has_any(agent_purposes, {{ mart_purposes('fct_call_kpis') }})
+        and {{ purposes_allow('fct_call_kpis', 'agent_purposes') }}
 ),
 
 turns as (

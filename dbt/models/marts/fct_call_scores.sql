@@ -7,7 +7,7 @@ with
 kpis as (
     select * from {{ ref('fct_call_kpis') }}
     where {{ call_date_window() }}
-        and list_has_any(purposes, {{ mart_purposes('fct_call_scores') }})
+        and {{ purposes_allow('fct_call_scores') }}
 ),
 
 calls as (
@@ -48,7 +48,7 @@ measured as (
     from (
         select
             *,
-            list_has_any(customer_purposes, {{ mart_purposes('fct_call_scores') }})
+            {{ purposes_allow('fct_call_scores', 'customer_purposes') }}
                 as customer_allowed
         from kpis
     ) as kpis

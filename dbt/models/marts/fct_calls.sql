@@ -65,4 +65,4 @@ left join bases as customer_basis
     on customer_basis.call_id = calls.call_id and customer_basis.track = 'customer'
 left join customer_audio on customer_audio.call_id = calls.call_id
 -- Purpose limitation: a call is in this mart only if its agent track may serve it.
-where list_has_any(agent_basis.purposes, {{ mart_purposes('fct_calls') }})
+where {{ purposes_allow('fct_calls', 'agent_basis.purposes') }}

@@ -7,7 +7,7 @@ scores as (
     select * from {{ ref('fct_call_scores') }}
     where call_score is not null
         and call_score < 100
-        and list_has_any(purposes, {{ mart_purposes('fct_lowest_scoring_calls') }})
+        and {{ purposes_allow('fct_lowest_scoring_calls') }}
 ),
 
 ranked as (
@@ -20,14 +20,7 @@ ranked as (
 )
 
 select
-    call_id,
-    call_date,
-    week_start,
-    agent_id,
-    team,
-    language,
-    outcome,
-    outcome_class,
+    {{ scored_call_columns() }},
     cast(rank_in_team_week as integer) as rank_in_team_week,
     call_score,
     'score ' || cast(call_score as varchar) || '/100; missed: '

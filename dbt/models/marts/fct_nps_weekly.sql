@@ -5,7 +5,7 @@ with
 
 responses as (
     select * from {{ ref('fct_survey_responses') }}
-    where list_has_any(purposes, {{ mart_purposes('fct_nps_weekly') }})
+    where {{ purposes_allow('fct_nps_weekly') }}
 ),
 
 by_dimension as (

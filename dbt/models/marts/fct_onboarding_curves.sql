@@ -11,7 +11,7 @@ first_calls as (
 
 kpis as (
     select * from {{ ref('fct_call_kpis') }}
-    where list_has_any(purposes, {{ mart_purposes('fct_onboarding_curves') }})
+    where {{ purposes_allow('fct_onboarding_curves') }}
 ),
 
 scores as (
@@ -26,7 +26,7 @@ calls as (
         first_calls.first_call_date,
         cast(floor(date_diff('day', first_calls.first_call_date, kpis.call_date) / 7) as integer)
             as tenure_week,
-        list_has_any(kpis.customer_purposes, {{ mart_purposes('fct_onboarding_curves') }})
+        {{ purposes_allow('fct_onboarding_curves', 'kpis.customer_purposes') }}
             as customer_allowed
     from kpis
     inner join first_calls on first_calls.agent_id = kpis.agent_id

@@ -11,14 +11,14 @@ responses as (
 calls as (
     select * from {{ ref('fct_calls') }}
     where {{ call_date_window() }}
-        and list_has_any(agent_purposes, {{ mart_purposes('fct_survey_responses') }})
+        and {{ purposes_allow('fct_survey_responses', 'agent_purposes') }}
 ),
 
 trackers_hit as (
     select call_id, list_sort(list_distinct(list(tracker))) as trackers_hit
     from {{ ref('fct_tracker_hits') }}
     where {{ call_date_window() }}
-        and list_has_any(purposes, {{ mart_purposes('fct_survey_responses') }})
+        and {{ purposes_allow('fct_survey_responses') }}
         -- Only calls with an answer: most calls have none.
         and call_id in (select call_id from responses)
     group by call_id

@@ -5,7 +5,7 @@ with
 weekly as (
     select * from {{ ref('fct_tracker_weekly') }}
     where tracker_category = 'pain'
-        and list_has_any(purposes, {{ mart_purposes('fct_team_key_pains') }})
+        and {{ purposes_allow('fct_team_key_pains') }}
 ),
 
 latest as (

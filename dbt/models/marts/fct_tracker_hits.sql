@@ -266,7 +266,7 @@ tracks as (
     from {{ ref('stg_lydspor__track_bases') }} as bases
     inner join calls on calls.call_id = bases.call_id
     where {{ call_date_window('bases.call_date') }}
-        and list_has_any(bases.purposes, {{ mart_purposes('fct_tracker_hits') }})
+        and {{ purposes_allow('fct_tracker_hits', 'bases.purposes') }}
 )
 
 select

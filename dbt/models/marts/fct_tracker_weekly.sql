@@ -13,7 +13,7 @@ searched_tracks as (
     inner join {{ ref('stg_lydspor__track_bases') }} as bases
         on bases.call_id = turns.call_id and bases.track = turns.track
     where turns.turn_index = 1
-        and list_has_any(bases.purposes, {{ mart_purposes('fct_tracker_weekly') }})
+        and {{ purposes_allow('fct_tracker_weekly', 'bases.purposes') }}
 ),
 
 team_weeks as (
@@ -42,7 +42,7 @@ hits as (
         count(*) filter (where track = 'customer') as customer_hits,
         count(distinct call_id) as calls_with_hit
     from {{ ref('fct_tracker_hits') }}
-    where list_has_any(purposes, {{ mart_purposes('fct_tracker_weekly') }})
+    where {{ purposes_allow('fct_tracker_weekly') }}
     group by week_start, team, tracker
 )
 

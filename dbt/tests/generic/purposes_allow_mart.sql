@@ -3,5 +3,5 @@
 select *
 from {{ model }}
 where {{ column_name }} is null
-   or not list_has_any({{ column_name }}, {{ mart_purposes(mart) }})
+   or not {{ purposes_allow(mart, column_name) }}
 {% endtest %}
