@@ -32,6 +32,14 @@ def dbt_manifest():
     prepare_manifest()
 
 
+@pytest.fixture(autouse=True)
+def tenant_key(tmp_path, monkeypatch) -> None:
+    """Every lydspor process has a tenant key (the CLI's embedded defaults point at one): so
+    does every test, in a folder of its own, unless it sets one (``lydspor_state`` does)."""
+    if not os.environ.get("LYDSPOR_SECRET_KEY") and not os.environ.get("LYDSPOR_SECRET_KEY_FILE"):
+        monkeypatch.setenv("LYDSPOR_SECRET_KEY_FILE", str(tmp_path / "secrets" / "lydspor.key"))
+
+
 @pytest.fixture
 def lydspor_state(tmp_path, monkeypatch) -> Path:
     """A fresh embedded lydspor (DuckDB, object store, Dagster home) for one test."""

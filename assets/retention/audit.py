@@ -9,7 +9,7 @@ After an append, ``anchor`` appends the head ({log, seq, hash}, itself MAC'd) to
 beside the key, so cutting entries off the end is detected too. ``anchor`` first verifies the
 chain against the previous head and never re-anchors over a chain that fails: a truncation
 followed by new entries stays visible. Each log has an id (``raw.audit_meta``, MAC'd) whose first
-head (seq 0) is written when the log is created, so a deleted heads file is detected as well.
+head (seq 0) is written with its first entry, so a deleted heads file is detected as well.
 
 The log has a window of its own (``windows.audit_log``): ``prune`` removes entries older than it
 from the start and records the last removed entry's sequence number and hash as a MAC'd
@@ -143,14 +143,19 @@ def entry_hash(
 
 
 def ensure_audit_log(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the log's tables; a new, empty log gets its id and its first anchored head."""
     con.execute(AUDIT_DDL)
+
+
+def _ensure_log_id(con: duckdb.DuckDBPyConnection) -> None:
+    """Give a new, empty log its id and its first anchored head (seq 0); a used log without an
+    id is left as it is, for ``verify`` to report."""
+    ensure_audit_log(con)
     if con.execute(f"select count(*) from {META_TABLE}").fetchone()[0]:
         return
     used = con.execute(
         f"select (select count(*) from {AUDIT_TABLE}) + (select count(*) from {CHECKPOINT_TABLE})"
     ).fetchone()[0]
-    if used:  # a log without an id was written before ids (or had it removed): verify says so
+    if used:
         return
     log_id, created = str(uuid.uuid4()), datetime.now(UTC)
     con.execute(
@@ -223,7 +228,7 @@ def append_many(con: duckdb.DuckDBPyConnection, new: Sequence[NewEntry]) -> list
             raise ValueError(f"unknown audit action {entry.action!r}")
     if not new:
         return []
-    ensure_audit_log(con)
+    _ensure_log_id(con)
     last = con.execute(f"select seq, hash from {AUDIT_TABLE} order by seq desc limit 1").fetchone()
     seq, prev = (last[0], last[1]) if last else checkpoint(con)
     key = derived_key(ENTRY_PURPOSE)
@@ -400,7 +405,9 @@ def anchored_head(con: duckdb.DuckDBPyConnection) -> dict | None:
 
 def verify_anchored(con: duckdb.DuckDBPyConnection) -> VerifyResult:
     """The check ``lydspor audit verify`` runs: the log's id, the heads file and the chain up to
-    (and including) the latest anchored head."""
+    (and including) the latest anchored head. A log nothing was ever written to verifies."""
+    if _unused(con):
+        return VerifyResult(True, 0)
     try:
         anchored = anchored_head(con)
     except AuditChainBroken as exc:
@@ -416,6 +423,14 @@ def verify_anchored(con: duckdb.DuckDBPyConnection) -> VerifyResult:
     return verify(con, anchored)
 
 
+def _unused(con: duckdb.DuckDBPyConnection) -> bool:
+    tables = (AUDIT_TABLE, CHECKPOINT_TABLE, META_TABLE)
+    return all(
+        not table_exists(con, t) or not con.execute(f"select count(*) from {t}").fetchone()[0]
+        for t in tables
+    )
+
+
 def _count(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute(f"select count(*) from {AUDIT_TABLE}").fetchone()[0]
 
@@ -424,7 +439,7 @@ def anchor(con: duckdb.DuckDBPyConnection, store=None, *, strict: bool = False) 
     """Anchor the current head in the heads file (and a copy in ``store``), unless the chain
     fails verification against the previous head: then nothing is anchored, so the break stays
     visible; ``strict`` raises ``AuditChainBroken`` instead of returning the previous head."""
-    ensure_audit_log(con)
+    _ensure_log_id(con)
     result = verify_anchored(con)
     if not result.ok:
         if strict:

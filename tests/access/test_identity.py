@@ -257,7 +257,7 @@ def test_state_catalogue_and_secrets_are_private(lydspor_state, umask, calls):
     fresh = lydspor_state / "fresh.duckdb"
     duckdb.connect(str(fresh)).close()  # created after startup: private by the umask
     assert _mode(fresh) == 0o600
-    done = CliRunner().invoke(app, ["hold", "list"])  # writes the policy, key and heads
+    done = CliRunner().invoke(app, ["transcript", "c1"])  # writes the policy, key and heads
     assert done.exit_code == 0, done.output
     secrets = Path(os.environ["LYDSPOR_SECRET_KEY_FILE"])
     assert _mode(secrets.parent) == 0o700 and _mode(secrets) == 0o600
