@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from assets.access.identity import ensure_embedded_policy
+
 if TYPE_CHECKING:
     import dagster as dg
 
@@ -68,9 +70,11 @@ def run_call_pipeline(
     start: date, end: date, *, instance=None, asset_selection=None, log_level: str = "INFO"
 ) -> RunOutcome:
     """Materialise the assets (all, or ``asset_selection``) for call dates [start, end] in one
-    in-process run, recorded on ``instance`` (default: the one DAGSTER_HOME names)."""
+    in-process run, recorded on ``instance`` (default: the one DAGSTER_HOME names). The first
+    run of the embedded default also makes whoever runs it the owner in the access policy."""
     import dagster as dg
 
+    ensure_embedded_policy()
     job = code_location().resolve_job_def("call_pipeline")
     result = job.execute_in_process(
         instance=instance or dg.DagsterInstance.get(),

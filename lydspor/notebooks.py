@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from assets.access.identity import ACT_AS_VARIABLE
+
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -23,15 +25,20 @@ def notebook_paths(directory: Path = NOTEBOOK_DIR) -> list[Path]:
     return sorted(directory.glob("*.ipynb"))
 
 
-def run_notebook(path: Path, out_dir: Path, user: str, timeout_s: int = 300) -> NotebookRun:
-    """Run ``path`` top to bottom as ``user``; raise on the first failing cell."""
+def run_notebook(
+    path: Path, out_dir: Path, act_as: str | None = None, timeout_s: int = 300
+) -> NotebookRun:
+    """Run ``path`` top to bottom as the OS account's user, or acting for ``act_as`` (the
+    kernel's ``connect()`` honours that only for an owner, and audits it); raise on the first
+    failing cell."""
     import nbformat
     from nbclient import NotebookClient
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(path, as_version=4)
-    previous = os.environ.get("LYDSPOR_USER")
-    os.environ["LYDSPOR_USER"] = user  # the kernel inherits it: the notebook reads as this user
+    previous = os.environ.pop(ACT_AS_VARIABLE, None)
+    if act_as:
+        os.environ[ACT_AS_VARIABLE] = act_as  # the kernel inherits it
     started = time.perf_counter()
     try:
         NotebookClient(
@@ -41,10 +48,9 @@ def run_notebook(path: Path, out_dir: Path, user: str, timeout_s: int = 300) -> 
             resources={"metadata": {"path": str(path.parent.parent)}},
         ).execute()
     finally:
-        if previous is None:
-            os.environ.pop("LYDSPOR_USER", None)
-        else:
-            os.environ["LYDSPOR_USER"] = previous
+        os.environ.pop(ACT_AS_VARIABLE, None)
+        if previous is not None:
+            os.environ[ACT_AS_VARIABLE] = previous
     seconds = time.perf_counter() - started
     plots = sum(
         "image/png" in output.get("data", {})

@@ -13,8 +13,9 @@ import polars as pl
 
 from assets.access import connect
 
-# Reads go through the access layer: the session holds only what this user may see.
-session = connect(os.environ.get("LYDSPOR_USER", "analyst"))
+# Reads go through the access layer as the OS account running this kernel (an owner may act
+# for another user with LYDSPOR_ACT_AS, audited): the session holds only what they may see.
+session = connect()
 print(f"reading as {session.principal.user} ({session.principal.role})")
 for table in session.tables:
     print(f"  {table.name}: {table.rows} rows ({table.scope})")

@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated lydspor state per test, the real S3 server, sample calls."""
+"""Shared fixtures: an isolated lydspor state per test (whose effective access policy makes
+the OS account running the tests the owner), the real S3 server, sample calls."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def dbt_manifest():
     prepare_manifest()
 
 
+@pytest.fixture(autouse=True)
+def tenant_key(tmp_path, monkeypatch) -> None:
+    """Every lydspor process has a tenant key (the CLI's embedded defaults point at one): so
+    does every test, in a folder of its own, unless it sets one (``lydspor_state`` does)."""
+    if not os.environ.get("LYDSPOR_SECRET_KEY") and not os.environ.get("LYDSPOR_SECRET_KEY_FILE"):
+        monkeypatch.setenv("LYDSPOR_SECRET_KEY_FILE", str(tmp_path / "secrets" / "lydspor.key"))
+
+
 @pytest.fixture
 def lydspor_state(tmp_path, monkeypatch) -> Path:
     """A fresh embedded lydspor (DuckDB, object store, Dagster home) for one test."""
@@ -38,6 +47,21 @@ def lydspor_state(tmp_path, monkeypatch) -> Path:
         monkeypatch.setenv(name, value)
     Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     return tmp_path / "state"
+
+
+@pytest.fixture
+def act_as(lydspor_state, tmp_path, monkeypatch):
+    """``act_as(policy, user)``: run the CLI and notebooks under ``policy`` with this test's OS
+    account mapped to ``user`` (None: to no one). Without it, the embedded default's effective
+    policy (written on first use) makes the account the owner, which ``--as`` then acts from."""
+    from tests.support.identity import write_policy
+
+    def use(policy, user: str | None):
+        path = write_policy(tmp_path / f"access-{user}.json", policy, user)
+        monkeypatch.setenv("LYDSPOR_ACCESS_POLICY", str(path))
+        return path
+
+    return use
 
 
 @pytest.fixture

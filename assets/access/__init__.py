@@ -5,10 +5,17 @@ Access is not an asset domain; it is the one read path the CLI, notebooks and sc
 
 from __future__ import annotations
 
-import getpass
 import os
 
 from assets.access.authorise import Action, authorise, may
+from assets.access.identity import (
+    ACT_AS_VARIABLE,
+    Identity,
+    Refused,
+    establish,
+    record_act_for,
+    require,
+)
 from assets.access.policy import AccessDenied, AccessPolicy, Principal, Role, load_access_policy
 from assets.access.session import Session, open_session
 from assets.common.settings import apply_embedded_defaults
@@ -17,7 +24,9 @@ __all__ = [
     "AccessDenied",
     "AccessPolicy",
     "Action",
+    "Identity",
     "Principal",
+    "Refused",
     "Role",
     "Session",
     "authorise",
@@ -28,10 +37,13 @@ __all__ = [
 ]
 
 
-def connect(user: str | None = None) -> Session:
-    """A scoped session for ``user`` (default: $LYDSPOR_USER, else the login) on the catalogue
-    and access policy the environment names (the embedded defaults when unset)."""
+def connect(act_as: str | None = None) -> Session:
+    """A scoped session for whoever runs this process (its OS account, mapped by the access
+    policy), or for ``act_as`` (default: $LYDSPOR_ACT_AS) when that account is an owner's; the
+    act-for is audited. Catalogue and policy are the ones the environment names (the embedded
+    defaults when unset)."""
     apply_embedded_defaults()
-    policy = load_access_policy(os.environ["LYDSPOR_ACCESS_POLICY"])
-    principal = policy.principal(user or os.environ.get("LYDSPOR_USER") or getpass.getuser())
-    return open_session(os.environ["LYDSPOR_DUCKDB_PATH"], principal, policy)
+    policy, identity = establish(act_as or os.environ.get(ACT_AS_VARIABLE) or None, "connect")
+    require(identity, Action.READ_MARTS, "connect")
+    record_act_for(identity, "connect")
+    return open_session(os.environ["LYDSPOR_DUCKDB_PATH"], identity.principal, policy)

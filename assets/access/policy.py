@@ -36,6 +36,9 @@ class Principal(BaseModel):
     role: Role
     teams: tuple[str, ...] = ()
     agent_id: str | None = None
+    #: The operating-system accounts that are this person on the server: the CLI and the
+    #: notebooks run as whoever the account that runs them maps to (``assets.access.identity``).
+    os_accounts: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _scoped_roles_need_scope(self) -> Principal:
@@ -66,7 +69,20 @@ class AccessPolicy(BaseModel):
         duplicates = sorted({u for u in users if users.count(u) > 1})
         if duplicates:
             raise ValueError(f"users listed twice: {', '.join(duplicates)}")
+        accounts = [a for p in self.principals for a in p.os_accounts]
+        shared = sorted({a for a in accounts if accounts.count(a) > 1})
+        if shared:
+            raise ValueError(f"OS accounts mapped to more than one user: {', '.join(shared)}")
         return self
+
+    def principal_for_account(self, account: str) -> Principal:
+        """The one principal whose ``os_accounts`` holds ``account``."""
+        for principal in self.principals:
+            if account in principal.os_accounts:
+                return principal
+        raise AccessDenied(
+            f"the OS account {account!r} is not mapped to a user of the access policy"
+        )
 
     def principal(self, user: str) -> Principal:
         for principal in self.principals:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
+from assets.access.authorise import Action, may
 from assets.access.policy import AccessDenied, AccessPolicy, Principal, Role
 from assets.retention import audit
 
@@ -65,11 +66,9 @@ def may_read_call(
     con: duckdb.DuckDBPyConnection, principal: Principal, policy: AccessPolicy, call_id: str
 ) -> bool:
     team, agent_id = _call_scope(con, call_id)
-    if principal.sees_all_teams:
-        return True
-    if team not in principal.teams:
+    if not may(principal, Action.READ_CALL, team=team):
         return False
-    if principal.role is Role.TEAM_LEAD:
+    if principal.role is not Role.AGENT:
         return True
     return agent_id == principal.agent_id or _shared_with_team(con, policy, call_id, team)
 
@@ -80,13 +79,14 @@ def _authorise(
     policy: AccessPolicy,
     call_id: str,
     subject: str,
+    actor: str | None,
 ) -> None:
     if may_read_call(con, principal, policy, call_id):
         return
     audit.append(
         con,
         "read_denied",
-        actor=principal.user,
+        actor=actor or principal.user,
         call_id=call_id,
         subject=subject,
         details={"role": str(principal.role)},
@@ -95,10 +95,15 @@ def _authorise(
 
 
 def read_transcript(
-    con: duckdb.DuckDBPyConnection, principal: Principal, policy: AccessPolicy, call_id: str
+    con: duckdb.DuckDBPyConnection,
+    principal: Principal,
+    policy: AccessPolicy,
+    call_id: str,
+    actor: str | None = None,
 ) -> pl.DataFrame:
-    """The call's transcript words as stored in the catalogue, after a scope check and audit."""
-    _authorise(con, principal, policy, call_id, "transcript")
+    """The call's transcript words as stored in the catalogue, after a scope check and audit;
+    ``actor`` is the name audited (default: the principal's; "<owner> acting as <user>")."""
+    _authorise(con, principal, policy, call_id, "transcript", actor)
     words = con.execute(
         "select track, word_index, word, start_s, end_s from raw.transcript_words "
         "where call_id = ? order by track, word_index",
@@ -108,7 +113,7 @@ def read_transcript(
     audit.append(
         con,
         "read",
-        actor=principal.user,
+        actor=actor or principal.user,
         call_id=call_id,
         subject="transcript",
         details={
@@ -127,11 +132,13 @@ def read_audio(
     policy: AccessPolicy,
     call_id: str,
     track: str = "agent",
+    actor: str | None = None,
 ) -> AudioRead:
-    """The call's live audio object for ``track``, after a scope check and audit."""
+    """The call's live audio object for ``track``, after a scope check and audit (``actor``
+    as in ``read_transcript``)."""
     if track not in AUDIO_CLASSES:
         raise ValueError(f"track must be one of {', '.join(AUDIO_CLASSES)}")
-    _authorise(con, principal, policy, call_id, f"{track}_audio")
+    _authorise(con, principal, policy, call_id, f"{track}_audio", actor)
     row = con.execute(
         "select object_key from raw.stored_objects where call_id = ? and object_class = ? "
         "and deleted_at is null order by created_at desc limit 1",
@@ -143,7 +150,7 @@ def read_audio(
     audit.append(
         con,
         "read",
-        actor=principal.user,
+        actor=actor or principal.user,
         call_id=call_id,
         subject=f"{track}_audio",
         details={"role": str(principal.role), "object_key": row[0], "bytes": len(data)},

@@ -20,7 +20,8 @@ from assets.access.policy import AccessPolicy, Principal, Role
 #: The dbt schema; staging and intermediate models are internal, the rest are marts and seeds.
 MART_SCHEMA = "main"
 INTERNAL_PREFIXES = ("stg_", "int_")
-#: Compliance tables owners and admins can query (as ``compliance.<name>``).
+#: Compliance tables owners, admins and compliance officers can query (``compliance.<name>``);
+#: a compliance officer's session holds these and no marts.
 COMPLIANCE_TABLES = (
     "stored_objects",
     "deletion_receipts",
@@ -109,6 +110,10 @@ def _scope_filter(
         return "agent_id = (select agent_id from scope_principal)", "own calls"
     if own_calls_only and "call_id" in columns:
         return "call_id in (select call_id from scope_calls where own)", "own calls"
+    if own_calls_only and "team" in columns:
+        # A team-level aggregate pools colleagues' calls: an agent sees only their own calls
+        # and the marts the policy shares with their team.
+        return None
     if "team" in columns:
         return "team in (select team from scope_teams)", "team"
     if "agent_id" in columns:
@@ -128,6 +133,11 @@ def open_session(catalog_path: str | Path, principal: Principal, policy: AccessP
         raise FileNotFoundError(f"no catalogue at {path}: run `lydspor demo` or `lydspor run`")
     con = duckdb.connect(":memory:")
     try:
+        # Spilled pages of the session are the principal's data: beside the catalogue, 0700.
+        spill = path.parent / "session-tmp"
+        spill.mkdir(mode=0o700, exist_ok=True)
+        spill.chmod(0o700)
+        con.execute(f"set temp_directory = {_sql_string(str(spill))}")
         con.execute(f"attach {_sql_string(str(path))} as lake (read_only)")
         _load_scope(con, principal)
         exposed = [
@@ -175,6 +185,8 @@ def _load_scope(con: duckdb.DuckDBPyConnection, principal: Principal) -> None:
 def _copy_marts(
     con: duckdb.DuckDBPyConnection, principal: Principal, policy: AccessPolicy
 ) -> list[ExposedTable]:
+    if principal.role is Role.COMPLIANCE:  # oversight of the records, not of call content
+        return []
     exposed = []
     for table in _tables(con, MART_SCHEMA):
         if table.startswith(INTERNAL_PREFIXES):
@@ -196,7 +208,7 @@ def _copy_marts(
 
 
 def _copy_compliance(con: duckdb.DuckDBPyConnection, principal: Principal) -> list[ExposedTable]:
-    if not principal.sees_all_teams:
+    if not (principal.sees_all_teams or principal.role is Role.COMPLIANCE):
         return []
     present = set(_tables(con, "raw"))
     con.execute("create schema memory.compliance")

@@ -23,17 +23,17 @@ CALL_TIMEZONE = ZoneInfo("Europe/Oslo")
 STATE_DIR = Path("data/state")
 #: The policy shipped with the repository, used when the working directory has none.
 SHIPPED_POLICY = Path(__file__).resolve().parents[2] / "data" / "policies" / "default.yaml"
+#: The access policy template: the embedded default's effective policy is written from it into
+#: the state directory on first use, with the OS account that set lydspor up as its owner
+#: (``assets.access.identity``). Never read from the working directory: a file anyone can drop
+#: there must not decide who is who.
 SHIPPED_ACCESS_POLICY = SHIPPED_POLICY.with_name("access.yaml")
+ACCESS_POLICY_NAME = "access.yaml"
 
 
 def default_policy_path() -> Path:
     local = Path("data/policies/default.yaml")
     return local.resolve() if local.exists() else SHIPPED_POLICY
-
-
-def default_access_policy_path() -> Path:
-    local = Path("data/policies/access.yaml")
-    return local.resolve() if local.exists() else SHIPPED_ACCESS_POLICY
 
 
 def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
@@ -56,7 +56,7 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
         "LYDSPOR_WHISPERX_ALIGN_MODEL": "",
         "LYDSPOR_WHISPERX_DIARIZE_MODEL": "",
         "LYDSPOR_POLICY": str(default_policy_path()),
-        "LYDSPOR_ACCESS_POLICY": str(default_access_policy_path()),
+        "LYDSPOR_ACCESS_POLICY": str(state / ACCESS_POLICY_NAME),
         "DAGSTER_HOME": str(state / "dagster"),
         # The key of keyed pseudonyms (assets/common/secrets.py): beside the state, not in it.
         KEY_FILE_VARIABLE: str(default_key_file(state)),
@@ -67,12 +67,25 @@ def apply_embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
     """Set every unset lydspor variable to its embedded default; return the effective values."""
     for name, value in embedded_defaults(state_dir).items():
         os.environ.setdefault(name, value)
+    lock_down(Path(os.environ["LYDSPOR_DUCKDB_PATH"]))
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     dagster_yaml = home / "dagster.yaml"
     if not dagster_yaml.exists() or dagster_yaml.read_text() == _PREVIOUS_DAGSTER_YAML:
         dagster_yaml.write_text(DAGSTER_YAML)
     return {name: os.environ[name] for name in embedded_defaults(state_dir)}
+
+
+def lock_down(catalogue: Path) -> None:
+    """Keep what lydspor writes to its own account: files 0600 and folders 0700 from here on
+    (the process umask, inherited by the runs it starts), the catalogue's folder 0700 and the
+    catalogue 0600, also where an older lydspor created them readable by everyone."""
+    os.umask(os.umask(0o077) | 0o077)
+    folder = catalogue.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for path, mode in ((folder, 0o700), (catalogue, 0o600)):
+        if path.exists() and path.stat().st_uid == os.geteuid():
+            path.chmod(mode)
 
 
 #: The tag every run that writes the DuckDB catalogue carries: DuckDB admits one writing

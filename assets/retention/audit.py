@@ -1,19 +1,28 @@
-"""The audit log: append-only and hash-chained.
+"""The audit log: append-only, chained with a keyed MAC, its head anchored outside the catalogue.
 
-Each entry's hash covers its content and the previous entry's hash, so editing, removing or
-reordering any entry breaks the chain from that entry on. The newest head is also written to the
-object store (``audit/head.json``), so cutting entries off the end is detected too.
+Each entry's MAC covers its content and the previous entry's MAC, under a subkey of the tenant
+key (``assets/common/secrets.py``), which lives outside DuckDB and the store: editing, removing
+or reordering any entry breaks the chain from that entry on, and so does rewriting the whole log
+with recomputed hashes, since only the key's holder can compute them.
+
+After an append, ``anchor`` appends the head ({log, seq, hash}, itself MAC'd) to the heads file
+beside the key, so cutting entries off the end is detected too. ``anchor`` first verifies the
+chain against the previous head and never re-anchors over a chain that fails: a truncation
+followed by new entries stays visible. Each log has an id (``raw.audit_meta``, MAC'd) whose first
+head (seq 0) is written with its first entry, so a deleted heads file is detected as well.
 
 The log has a window of its own (``windows.audit_log``): ``prune`` removes entries older than it
-from the start and records the last removed entry's sequence number and hash as a checkpoint;
-``verify`` then walks the chain from that checkpoint, so a pruned log still verifies and any
-entry removed without a checkpoint still breaks it.
+from the start and records the last removed entry's sequence number and hash as a MAC'd
+checkpoint; ``verify`` then walks the chain from that checkpoint, so a pruned log still verifies
+and any entry removed without an authentic checkpoint still breaks it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,16 +30,19 @@ from datetime import UTC, datetime
 import duckdb
 import polars as pl
 
+from assets.common.secrets import append_private_line, audit_heads_file, derived_key
 from assets.common.warehouse import table_ddl, table_exists, transaction
 
 AUDIT_TABLE = "raw.audit_log"
 CHECKPOINT_TABLE = "raw.audit_checkpoints"
+META_TABLE = "raw.audit_meta"
 HEAD_KEY = "audit/head.json"
 GENESIS = "0" * 64
 
-AUDIT_DDL = table_ddl(
-    AUDIT_TABLE,
-    """
+AUDIT_DDL = (
+    table_ddl(
+        AUDIT_TABLE,
+        """
     seq bigint primary key,
     logged_at timestamptz not null,
     actor varchar not null,
@@ -41,16 +53,45 @@ AUDIT_DDL = table_ddl(
     prev_hash varchar not null,
     hash varchar not null
 """,
-) + table_ddl(
-    CHECKPOINT_TABLE,
-    """
+    )
+    + table_ddl(
+        CHECKPOINT_TABLE,
+        """
     seq bigint primary key,
     hash varchar not null,
     pruned_before timestamptz not null,
     entries_pruned bigint not null,
     pruned_at timestamptz not null
 """,
+    )
+    + f"""
+alter table {CHECKPOINT_TABLE} add column if not exists mac varchar;
+"""
+    + table_ddl(
+        META_TABLE,
+        """
+    log_id varchar primary key,
+    created_at timestamptz not null,
+    mac varchar not null
+""",
+    )
 )
+#: Subkey purposes: entries, anchored heads, checkpoints and the log id are MAC'd apart.
+ENTRY_PURPOSE, HEAD_PURPOSE, CHECKPOINT_PURPOSE = "audit-entry", "audit-head", "audit-checkpoint"
+
+
+class AuditChainBroken(RuntimeError):
+    """The chain fails verification against its anchored head: nothing is re-anchored."""
+
+
+def _mac(purpose: str, fields: list, key: bytes | None = None) -> str:
+    message = json.dumps(fields, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hmac.new(key or derived_key(purpose), message.encode(), hashlib.sha256).hexdigest()
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="microseconds")
+
 
 #: Actions recorded; reads of audio and transcripts are recorded as ``read``, refused ones as
 #: ``read_denied``; a deletion a legal hold prevented as ``hold_conflict``, rows purged after
@@ -65,6 +106,10 @@ ACTIONS = {
     "hold_released",
     "read",
     "read_denied",
+    # An identity or role refusal outside a call read (unknown OS account, act-for refused,
+    # a command the role may not run), and an owner acting for another user.
+    "access_denied",
+    "act_for",
 }
 
 
@@ -90,26 +135,49 @@ def entry_hash(
     subject: str | None,
     details: str,
     prev_hash: str,
+    key: bytes | None = None,
 ) -> str:
-    canonical = json.dumps(
-        [
-            seq,
-            at.astimezone(UTC).isoformat(timespec="microseconds"),
-            actor,
-            action,
-            call_id,
-            subject,
-            details,
-            prev_hash,
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    """The entry's MAC (HMAC-SHA256 under the audit-entry subkey; ``key`` is that subkey)."""
+    fields = [seq, _iso(at), actor, action, call_id, subject, details, prev_hash]
+    return _mac(ENTRY_PURPOSE, fields, key)
 
 
 def ensure_audit_log(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(AUDIT_DDL)
+
+
+def _ensure_log_id(con: duckdb.DuckDBPyConnection) -> None:
+    """Give a new, empty log its id and its first anchored head (seq 0); a used log without an
+    id is left as it is, for ``verify`` to report."""
+    ensure_audit_log(con)
+    if con.execute(f"select count(*) from {META_TABLE}").fetchone()[0]:
+        return
+    used = con.execute(
+        f"select (select count(*) from {AUDIT_TABLE}) + (select count(*) from {CHECKPOINT_TABLE})"
+    ).fetchone()[0]
+    if used:
+        return
+    log_id, created = str(uuid.uuid4()), datetime.now(UTC)
+    con.execute(
+        f"insert into {META_TABLE} values (?, ?, ?)",
+        [log_id, created, _mac(CHECKPOINT_PURPOSE, ["log", log_id, _iso(created)])],
+    )
+    _write_head(log_id, 0, GENESIS)
+
+
+def log_id(con: duckdb.DuckDBPyConnection) -> str:
+    """This catalogue's audit log id; ``AuditChainBroken`` when it is missing or not authentic."""
+    rows = (
+        con.execute(f"select log_id, created_at, mac from {META_TABLE}").fetchall()
+        if table_exists(con, META_TABLE)
+        else []
+    )
+    if len(rows) != 1:
+        raise AuditChainBroken(f"the audit log has {len(rows)} ids (one expected): it was replaced")
+    log, created, mac = rows[0]
+    if not hmac.compare_digest(mac, _mac(CHECKPOINT_PURPOSE, ["log", log, _iso(created)])):
+        raise AuditChainBroken("the audit log's id was altered")
+    return log
 
 
 @dataclass(frozen=True)
@@ -160,9 +228,10 @@ def append_many(con: duckdb.DuckDBPyConnection, new: Sequence[NewEntry]) -> list
             raise ValueError(f"unknown audit action {entry.action!r}")
     if not new:
         return []
-    ensure_audit_log(con)
+    _ensure_log_id(con)
     last = con.execute(f"select seq, hash from {AUDIT_TABLE} order by seq desc limit 1").fetchone()
     seq, prev = (last[0], last[1]) if last else checkpoint(con)
+    key = derived_key(ENTRY_PURPOSE)
     written, rows = [], []
     for entry in new:
         seq += 1
@@ -170,7 +239,7 @@ def append_many(con: duckdb.DuckDBPyConnection, new: Sequence[NewEntry]) -> list
         details = entry.details or {}
         body = json.dumps(details, sort_keys=True, ensure_ascii=False, default=str)
         fields = (seq, at, entry.actor, entry.action, entry.call_id, entry.subject)
-        digest = entry_hash(*fields, body, prev)
+        digest = entry_hash(*fields, body, prev, key=key)
         written.append(AuditEntry(*fields, details, prev, digest))
         rows.append((*fields, body, prev, digest))
         prev = digest
@@ -201,19 +270,28 @@ class VerifyResult:
     problem: str | None = None
 
 
+def _checkpoint_mac(seq: int, digest: str, before: datetime, count: int) -> str:
+    return _mac(CHECKPOINT_PURPOSE, ["checkpoint", seq, digest, _iso(before), count])
+
+
+def _checkpoint_row(con: duckdb.DuckDBPyConnection) -> tuple | None:
+    if not table_exists(con, CHECKPOINT_TABLE):  # a log from before pruning, read read-only
+        return None
+    return con.execute(
+        f"select seq, hash, pruned_before, entries_pruned, mac from {CHECKPOINT_TABLE} "
+        "order by seq desc limit 1"
+    ).fetchone()
+
+
 def checkpoint(con: duckdb.DuckDBPyConnection) -> tuple[int, str]:
     """Where the chain starts: (0, GENESIS), or the last pruned entry's (seq, hash)."""
-    if not table_exists(con, CHECKPOINT_TABLE):  # a log from before pruning, read read-only
-        return (0, GENESIS)
-    row = con.execute(
-        f"select seq, hash from {CHECKPOINT_TABLE} order by seq desc limit 1"
-    ).fetchone()
+    row = _checkpoint_row(con)
     return (row[0], row[1]) if row else (0, GENESIS)
 
 
 def prune(con: duckdb.DuckDBPyConnection, before: datetime, now: datetime | None = None) -> int:
     """Remove the entries logged before ``before`` (the audit log's window), oldest first and
-    never past a gap; the chain's new start is checkpointed in the same transaction."""
+    never past a gap; the chain's new start is checkpointed (MAC'd) in the same transaction."""
     ensure_audit_log(con)
     start, _ = checkpoint(con)
     row = con.execute(
@@ -228,17 +306,31 @@ def prune(con: duckdb.DuckDBPyConnection, before: datetime, now: datetime | None
     with transaction(con):
         con.execute(f"delete from {AUDIT_TABLE} where seq <= ?", [last])
         con.execute(
-            f"insert into {CHECKPOINT_TABLE} values (?, ?, ?, ?, ?)",
-            [last, kept_hash, before, count, now or datetime.now(UTC)],
+            f"insert into {CHECKPOINT_TABLE} "
+            "(seq, hash, pruned_before, entries_pruned, pruned_at, mac) values (?, ?, ?, ?, ?, ?)",
+            [
+                last,
+                kept_hash,
+                before,
+                count,
+                now or datetime.now(UTC),
+                _checkpoint_mac(last, kept_hash, before, count),
+            ],
         )
     return count
 
 
 def verify(con: duckdb.DuckDBPyConnection, head: dict | None = None) -> VerifyResult:
-    """Walk the chain from its start (or checkpoint); ``head`` is the last anchored
-    {seq, hash}, if any."""
+    """Walk the chain from its start (or authentic checkpoint), checking every entry's MAC;
+    ``head`` is the last anchored {seq, hash}, if any (see ``verify_anchored``)."""
     rows = con.execute(f"select * from {AUDIT_TABLE} order by seq").fetchall()
+    cut = _checkpoint_row(con)
+    if cut is not None:
+        seq, digest, before, count, mac = cut
+        if mac is None or not hmac.compare_digest(mac, _checkpoint_mac(seq, digest, before, count)):
+            return VerifyResult(False, len(rows), seq, f"checkpoint {seq} is not authentic")
     start, prev = checkpoint(con)
+    key = derived_key(ENTRY_PURPOSE)
     expected_seq = start + 1
     for seq, at, actor, action, call_id, subject, details, prev_hash, digest in rows:
         if seq != expected_seq:
@@ -249,7 +341,8 @@ def verify(con: duckdb.DuckDBPyConnection, head: dict | None = None) -> VerifyRe
             return VerifyResult(
                 False, len(rows), seq, f"entry {seq} does not follow entry {seq - 1} (chain broken)"
             )
-        if entry_hash(seq, at, actor, action, call_id, subject, details, prev_hash) != digest:
+        expected = entry_hash(seq, at, actor, action, call_id, subject, details, prev_hash, key)
+        if not hmac.compare_digest(expected, digest):
             return VerifyResult(False, len(rows), seq, f"entry {seq} was altered")
         prev, expected_seq = digest, seq + 1
     if head is not None:
@@ -261,7 +354,10 @@ def verify(con: duckdb.DuckDBPyConnection, head: dict | None = None) -> VerifyRe
                 last + 1,
                 f"entries {last + 1}..{anchored} were removed from the end",
             )
-        if anchored > start and rows[anchored - start - 1][8] != head["hash"]:
+        at_anchor = rows[anchored - start - 1][8] if anchored > start else None
+        if anchored == start and anchored > 0:
+            at_anchor = checkpoint(con)[1]
+        if at_anchor is not None and at_anchor != head["hash"]:
             return VerifyResult(
                 False, len(rows), anchored, f"entry {anchored} differs from the anchored head"
             )
@@ -273,15 +369,87 @@ def head(con: duckdb.DuckDBPyConnection) -> dict | None:
     return {"seq": last[0], "hash": last[1]} if last else None
 
 
-def anchor(con: duckdb.DuckDBPyConnection, store) -> dict | None:
-    """Write the current head to the object store (outside the database it protects)."""
-    current = head(con)
-    if current is not None:
-        store.put_bytes(HEAD_KEY, json.dumps(current).encode(), content_type="application/json")
-    return current
+def _write_head(log: str, seq: int, digest: str) -> dict:
+    at = _iso(datetime.now(UTC))
+    line = {"log": log, "seq": seq, "hash": digest, "at": at}
+    line["mac"] = _mac(HEAD_PURPOSE, [log, seq, digest, at])
+    append_private_line(audit_heads_file(), json.dumps(line, sort_keys=True))
+    return line
 
 
-def anchored_head(store) -> dict | None:
-    if store.stat(HEAD_KEY) is None:
+def anchored_head(con: duckdb.DuckDBPyConnection) -> dict | None:
+    """The latest head anchored for this catalogue's log, from the heads file; None when the
+    file holds none for it. ``AuditChainBroken`` when a line of it is not authentic, or a head
+    is older than the one before it (lines removed or reordered)."""
+    log = log_id(con)
+    path = audit_heads_file()
+    if not path.exists():
         return None
-    return json.loads(store.get_bytes(HEAD_KEY))
+    latest = None
+    for number, text in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            line = json.loads(text)
+            fields = [line["log"], line["seq"], line["hash"], line["at"]]
+            authentic = hmac.compare_digest(line["mac"], _mac(HEAD_PURPOSE, fields))
+        except (ValueError, KeyError, TypeError):
+            authentic = False
+        if not authentic:
+            raise AuditChainBroken(f"line {number} of {path} is not an authentic anchored head")
+        if line["log"] != log:
+            continue
+        if latest is not None and line["seq"] < latest["seq"]:
+            raise AuditChainBroken(f"line {number} of {path} goes back to entry {line['seq']}")
+        latest = line
+    return latest
+
+
+def verify_anchored(con: duckdb.DuckDBPyConnection) -> VerifyResult:
+    """The check ``lydspor audit verify`` runs: the log's id, the heads file and the chain up to
+    (and including) the latest anchored head. A log nothing was ever written to verifies."""
+    if _unused(con):
+        return VerifyResult(True, 0)
+    try:
+        anchored = anchored_head(con)
+    except AuditChainBroken as exc:
+        return VerifyResult(False, _count(con), None, str(exc))
+    if anchored is None:
+        return VerifyResult(
+            False,
+            _count(con),
+            None,
+            f"no anchored head for this audit log in {audit_heads_file()}: the file of "
+            "anchored heads was deleted or edited",
+        )
+    return verify(con, anchored)
+
+
+def _unused(con: duckdb.DuckDBPyConnection) -> bool:
+    tables = (AUDIT_TABLE, CHECKPOINT_TABLE, META_TABLE)
+    return all(
+        not table_exists(con, t) or not con.execute(f"select count(*) from {t}").fetchone()[0]
+        for t in tables
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"select count(*) from {AUDIT_TABLE}").fetchone()[0]
+
+
+def anchor(con: duckdb.DuckDBPyConnection, store=None, *, strict: bool = False) -> dict | None:
+    """Anchor the current head in the heads file (and a copy in ``store``), unless the chain
+    fails verification against the previous head: then nothing is anchored, so the break stays
+    visible; ``strict`` raises ``AuditChainBroken`` instead of returning the previous head."""
+    _ensure_log_id(con)
+    result = verify_anchored(con)
+    if not result.ok:
+        if strict:
+            raise AuditChainBroken(result.problem)
+        return None
+    previous = anchored_head(con)
+    current = head(con)
+    if current is None or current["seq"] <= previous["seq"]:
+        return previous
+    line = _write_head(log_id(con), current["seq"], current["hash"])
+    if store is not None:
+        store.put_bytes(HEAD_KEY, json.dumps(line).encode(), content_type="application/json")
+    return current

@@ -1,70 +1,62 @@
-"""Reading data as someone: ``lydspor query``, ``transcript``, ``audio`` and ``whoami``.
+"""Reading data: ``lydspor query``, ``transcript``, ``audio`` and ``whoami``.
 
-Every command resolves a principal from the access policy and reads through ``assets.access``,
-so the CLI, notebooks and scripts share one enforcement point.
+Every command runs as the user the OS account maps to in the access policy (an owner may act
+for another with ``--as``, audited) and reads through ``assets.access``, so the CLI, notebooks
+and scripts share one enforcement point.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import duckdb
+import polars as pl
 import typer
 from rich.table import Table
 
-from assets.access.policy import (
-    AccessDenied,
-    AccessPolicy,
-    AccessPolicyError,
-    Principal,
-    load_access_policy,
-)
+from assets.access.authorise import Action
+from assets.access.identity import Identity, record_act_for
+from assets.access.policy import AccessDenied, AccessPolicy
 from assets.access.reads import read_audio, read_transcript
 from assets.access.session import open_session
 from assets.common.settings import CATALOGUE_VARIABLES, apply_embedded_defaults, from_environment
 from assets.common.storage import ObjectStore
 from assets.retention import audit
-from lydspor.cli.shared import catalog, console, fail, store
+from lydspor.cli.shared import AS_USER, anchor, catalog, console, fail, identity, store
 
 app = typer.Typer()
 
 T = TypeVar("T")
 
-AS_USER = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        help="Read as this user of the access policy (default: $LYDSPOR_USER, else your login).",
-    ),
-]
 
-
-def current_user(as_user: str | None) -> str:
-    return as_user or os.environ.get("LYDSPOR_USER") or getpass.getuser()
-
-
-def principal_of(as_user: str | None) -> tuple[AccessPolicy, Principal]:
-    """The access policy, and the principal ``--as`` (or the environment) names in it."""
-    try:
-        policy = load_access_policy(os.environ["LYDSPOR_ACCESS_POLICY"])
-        return policy, policy.principal(current_user(as_user))
-    except (AccessPolicyError, AccessDenied) as exc:
-        fail(str(exc))
+def _scope(principal) -> str:
+    teams = ", ".join(principal.teams) or "all teams"
+    agent = f", agent {principal.agent_id}" if principal.agent_id else ""
+    return f"{principal.user}: {principal.role} ({teams}{agent})"
 
 
 @app.command()
 def whoami(as_user: AS_USER = None) -> None:
-    """Who you read as, and the scope the access policy gives you."""
+    """Who you are (your OS account's user in the access policy) and the scope it gives you."""
     apply_embedded_defaults()
-    _, principal = principal_of(as_user)
-    teams = ", ".join(principal.teams) or "all teams"
-    agent = f", agent {principal.agent_id}" if principal.agent_id else ""
-    console.print(f"{principal.user}: {principal.role} ({teams}{agent})")
+    _, who = identity(as_user, "whoami")
+    console.print(f"{_scope(who.authenticated)} [dim](OS account {who.account})[/]")
+    if who.acting_for:
+        console.print(f"acting as {_scope(who.principal)}")
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """List and struct columns as JSON text: CSV has no nested values."""
+    nested = [name for name, dtype in frame.schema.items() if dtype.is_nested()]
+    return frame.with_columns(
+        pl.Series(
+            name, [json.dumps(v, default=str, ensure_ascii=False) for v in frame[name].to_list()]
+        )
+        for name in nested
+    )
 
 
 @app.command()
@@ -80,7 +72,12 @@ def query(
         fail("--format must be table, csv or json")
     if not tables and not sql:
         fail("give a SQL query, or --tables to see what you may query")
-    policy, principal = principal_of(as_user)
+    policy, who = identity(as_user, "query", Action.READ_MARTS)
+    principal = who.principal
+    try:
+        record_act_for(who, "query")
+    except (OSError, duckdb.Error) as exc:
+        fail(f"acting for {principal.user} must be audited, and could not be: {exc}")
     try:
         session = open_session(from_environment(CATALOGUE_VARIABLES)["database"], principal, policy)
     except (FileNotFoundError, duckdb.IOException) as exc:
@@ -98,7 +95,7 @@ def query(
             console.print(f"[red]query failed:[/] {exc}")
             raise typer.Exit(1) from exc
     if fmt == "csv":
-        typer.echo(frame.write_csv(), nl=False)
+        typer.echo(_flat(frame).write_csv(), nl=False)
     elif fmt == "json":
         typer.echo(json.dumps(frame.to_dicts(), default=str, ensure_ascii=False, indent=2))
     else:
@@ -110,10 +107,12 @@ def query(
 
 def _audited(
     as_user: str | None,
-    read: Callable[[duckdb.DuckDBPyConnection, ObjectStore, Principal, AccessPolicy], T],
+    command: str,
+    read: Callable[[duckdb.DuckDBPyConnection, ObjectStore, Identity, AccessPolicy], T],
 ) -> T:
-    """Run ``read(con, store, principal, policy)`` on the catalogue; anchor the audit head."""
-    policy, principal = principal_of(as_user)
+    """Run ``read(con, store, identity, policy)`` on the catalogue, after checking the audit
+    chain it will be recorded in; anchor the audit head after it."""
+    policy, who = identity(as_user, command, Action.READ_CALL)
     objects = store()
     try:
         con = catalog()
@@ -121,15 +120,19 @@ def _audited(
         console.print(f"[red]the catalogue is busy, try again when the run ends:[/] {exc}")
         raise typer.Exit(2) from exc
     with con:
+        chain = audit.verify_anchored(con)
+        if not chain.ok:
+            # Reading on would add entries to a log that no longer proves anything.
+            fail(f"the audit log fails verification ({chain.problem}): reads are refused", 1)
         try:
-            return read(con, objects, principal, policy)
+            return read(con, objects, who, policy)
         except AccessDenied as exc:
             console.print(f"[red]{exc}[/] (refusal audited)")
             raise typer.Exit(3) from exc
         except LookupError as exc:
             fail(str(exc))
         finally:
-            audit.anchor(con, objects)
+            anchor(con, objects)
 
 
 @app.command()
@@ -140,7 +143,11 @@ def transcript(
 ) -> None:
     """Print a call's stored (redacted) transcript; the read is written to the audit log."""
     apply_embedded_defaults()
-    words = _audited(as_user, lambda con, _s, who, pol: read_transcript(con, who, pol, call_id))
+    words = _audited(
+        as_user,
+        "transcript",
+        lambda con, _s, who, pol: read_transcript(con, who.principal, pol, call_id, who.actor),
+    )
     if as_json:
         typer.echo(json.dumps(words.to_dicts(), ensure_ascii=False, indent=2))
         return
@@ -163,7 +170,10 @@ def audio(
     try:
         result = _audited(
             as_user,
-            lambda con, objects, who, pol: read_audio(con, objects, who, pol, call_id, track),
+            "audio",
+            lambda con, objects, who, pol: read_audio(
+                con, objects, who.principal, pol, call_id, track, who.actor
+            ),
         )
     except ValueError as exc:
         fail(str(exc))

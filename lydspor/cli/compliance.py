@@ -13,6 +13,8 @@ import dagster as dg
 import typer
 from rich.table import Table
 
+from assets.access.authorise import Action
+from assets.access.identity import Refused, require
 from assets.common.settings import apply_embedded_defaults
 from assets.retention import audit
 from assets.retention.erasure import ErasureError, execute_request
@@ -22,12 +24,16 @@ from assets.retention.policy import REQUIRED_WINDOWS
 from assets.retention.remnants import RemnantPurgeError, RemnantTargets, purge_remnants
 from assets.retention.report import write_report
 from lydspor.cli.shared import (
+    AS_USER,
     FROM_DATE,
     TO_DATE,
+    anchor,
     catalog,
     console,
     fail,
+    identity,
     policy,
+    refused,
     report_run,
     report_sweep,
     store,
@@ -36,7 +42,7 @@ from lydspor.demo import refresh_marts, run_retention_sweep
 
 app = typer.Typer()
 hold_app = typer.Typer(help="Legal holds: keep a call or an agent's calls past their deadlines.")
-audit_app = typer.Typer(help="The hash-chained audit log.")
+audit_app = typer.Typer(help="The audit log: chained with a keyed MAC, its head anchored.")
 
 
 @app.command()
@@ -57,10 +63,12 @@ def erase(
     phone: Annotated[str | None, typer.Option(help="Every call with this phone number.")] = None,
     agent: Annotated[str | None, typer.Option(help="Every recording of this employee.")] = None,
     call: Annotated[str | None, typer.Option(help="One call.")] = None,
-    by: Annotated[str, typer.Option(help="Who decided.")] = "controller",
+    as_user: AS_USER = None,
 ) -> None:
-    """Record an erasure request's decision and carry it out (erase) or document it (refuse)."""
+    """Record an erasure request's decision and carry it out (erase) or document it (refuse);
+    the decision is recorded as yours (owner or compliance)."""
     apply_embedded_defaults()
+    _, who = identity(as_user, "erase", Action.ERASE)
     chosen = [(k, v) for k, v in (("phone", phone), ("agent", agent), ("call", call)) if v]
     if len(chosen) != 1:
         fail("give exactly one of --phone, --agent, --call")
@@ -68,18 +76,20 @@ def erase(
     tenant_policy = policy()
     began = time.monotonic()
     try:
+        objects = store()
         with catalog() as con:
             outcome = execute_request(
-                store(),
+                objects,
                 con,
                 selector=selector,
                 value=value,
                 decision=decision,
                 reason=reason,
-                decided_by=by,
+                decided_by=who.actor,
                 keep_phone_hash=tenant_policy.erasure.keep_phone_hash,
                 expiry=tenant_policy.expiry,
             )
+            anchor(con, objects)
     except ErasureError as exc:
         console.print(f"[red]{exc}[/] (nothing was changed)")
         raise typer.Exit(2) from exc
@@ -131,19 +141,24 @@ def purge_erased_bytes(tenant_policy, mentioning: list[str]) -> None:
 @hold_app.command("place")
 def hold_place(
     reason: Annotated[str, typer.Option(help="Why the data must be kept.")],
-    by: Annotated[str, typer.Option(help="Who placed the hold.")],
     call: Annotated[str | None, typer.Option(help="Hold one call.")] = None,
     agent: Annotated[str | None, typer.Option(help="Hold all of an agent's calls.")] = None,
+    as_user: AS_USER = None,
 ) -> None:
-    """Place a legal hold."""
+    """Place a legal hold (owner or compliance; recorded as yours)."""
     apply_embedded_defaults()
     if bool(call) == bool(agent):
         fail("give exactly one of --call, --agent")
+    _, who = identity(as_user, "hold place", Action.HOLD)
+    objects = store()
     try:
         with catalog() as con:
-            hold = place_hold(
-                con, "call" if call else "agent", call or agent, reason, by, store=store()
-            )
+            try:
+                hold = place_hold(
+                    con, "call" if call else "agent", call or agent, reason, who.actor, objects
+                )
+            finally:  # a refused hold is audited too
+                anchor(con, objects)
     except HoldError as exc:
         fail(f"{exc} (no hold was placed)")
     console.print(f"hold {hold.hold_id} placed on {hold.scope} {hold.subject}")
@@ -153,22 +168,26 @@ def hold_place(
 def hold_release(
     hold_id: str,
     reason: Annotated[str, typer.Option(help="Why the hold ends.")],
-    by: Annotated[str, typer.Option(help="Who released it.")],
+    as_user: AS_USER = None,
 ) -> None:
     """Release a legal hold (the next sweep deletes what is past its deadline)."""
     apply_embedded_defaults()
+    _, who = identity(as_user, "hold release", Action.HOLD)
+    objects = store()
     try:
         with catalog() as con:
-            release_hold(con, hold_id, by, reason, store=store())
+            release_hold(con, hold_id, who.actor, reason, store=objects)
+            anchor(con, objects)
     except HoldError as exc:
         fail(str(exc))
     console.print(f"hold {hold_id} released")
 
 
 @hold_app.command("list")
-def hold_list() -> None:
+def hold_list(as_user: AS_USER = None) -> None:
     """List open legal holds."""
     apply_embedded_defaults()
+    identity(as_user, "hold list", Action.HOLD)
     with catalog() as con:
         holds = active_holds(con)
     table = Table("hold", "scope", "subject", "reason", "placed by", "placed at")
@@ -180,15 +199,18 @@ def hold_list() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 naming the first bad entry."""
+def audit_verify(as_user: AS_USER = None) -> None:
+    """Check the audit log's keyed chain against its anchored head; exit 1 naming the first bad
+    entry (or what else is wrong: the heads file, a checkpoint, the log's id)."""
     apply_embedded_defaults()
+    identity(as_user, "audit verify", Action.AUDIT)
     with catalog(read_only=True) as con:
-        result = audit.verify(con, audit.anchored_head(store()))
+        result = audit.verify_anchored(con)
     if result.ok:
         console.print(f"[green]audit log intact[/]: {result.entries} entries")
         return
-    console.print(f"[red]audit log broken at entry {result.first_bad_seq}[/]: {result.problem}")
+    where = f" at entry {result.first_bad_seq}" if result.first_bad_seq is not None else ""
+    console.print(f"[red]audit log broken{where}[/]: {result.problem}")
     raise typer.Exit(1)
 
 
@@ -196,14 +218,22 @@ def audit_verify() -> None:
 def lineage(
     call_id: str,
     as_json: Annotated[bool, typer.Option("--json", help="Emit JSON.")] = False,
+    as_user: AS_USER = None,
 ) -> None:
-    """A call's legal basis, consent evidence, objects with deadlines and receipts, holds, reads."""
+    """A call's legal basis, consent evidence, objects with deadlines and receipts, holds, reads
+    (oversight roles: every call; team leads: their teams' calls)."""
     apply_embedded_defaults()
+    _, who = identity(as_user, "lineage", Action.LINEAGE)
     try:
         with catalog(read_only=True) as con:
             data = call_lineage(con, call_id)
     except UnknownCall as exc:
         fail(str(exc))
+    try:  # with the read-only connection closed: a refusal is written to the catalogue
+        # A call whose catalogue row is gone has no team: only the oversight roles see it.
+        require(who, Action.LINEAGE, "lineage", team=data["call"].get("team") or "")
+    except Refused as exc:
+        refused(exc)
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -262,9 +292,11 @@ def report(
     from_date: FROM_DATE,
     to_date: TO_DATE,
     out: Annotated[Path, typer.Option(help="The HTML file to write.")],
+    as_user: AS_USER = None,
 ) -> None:
-    """Write the self-contained HTML compliance report for a period."""
+    """Write the self-contained HTML compliance report for a period (oversight roles)."""
     apply_embedded_defaults()
+    identity(as_user, "report", Action.REPORT)
     with catalog(read_only=True) as con:
         data = period_report(con, date.fromisoformat(from_date), date.fromisoformat(to_date))
     write_report(data, out)

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from assets.access.authorise import Action
 from assets.common.settings import apply_embedded_defaults
-from lydspor.cli.access import AS_USER, principal_of
-from lydspor.cli.shared import console
+from lydspor.cli.shared import AS_USER, console, identity
 from lydspor.notebooks import notebook_paths, run_notebook
 
 app = typer.Typer()
@@ -25,13 +25,14 @@ def notebooks(
 ) -> None:
     """Run the analyst notebooks against the catalogue as a user; write executed copies + HTML."""
     apply_embedded_defaults()
-    _, principal = principal_of(as_user)
-    table = Table("notebook", "plots", "seconds", "html", title=f"notebooks as {principal.user}")
+    # Checked here for a clear refusal; each kernel's connect() checks (and audits) again.
+    _, who = identity(as_user, "notebooks", Action.READ_MARTS)
+    table = Table("notebook", "plots", "seconds", "html", title=f"notebooks as {who.actor}")
     failed = 0
     for path in notebook_paths():
         with console.status(f"running {path.name}"):
             try:
-                run = run_notebook(path, out, principal.user)
+                run = run_notebook(path, out, who.principal.user if who.acting_for else None)
             except Exception as exc:  # a failing cell: report it, run the others
                 console.print(f"[red]{path.name} failed:[/] {str(exc).strip()[-600:]}")
                 failed += 1

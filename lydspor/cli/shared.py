@@ -10,6 +10,9 @@ import duckdb
 import typer
 from rich.console import Console
 
+from assets.access.authorise import Action
+from assets.access.identity import Identity, Refused, establish, require
+from assets.access.policy import AccessPolicy, AccessPolicyError
 from assets.common.settings import (
     CATALOGUE_VARIABLES,
     OBJECT_STORE_VARIABLES,
@@ -17,6 +20,7 @@ from assets.common.settings import (
     from_environment,
 )
 from assets.common.storage import ObjectStore, open_store
+from assets.retention import audit
 from assets.retention.policy import PolicyError, RetentionPolicy, load_policy
 from assets.retention.tables import ensure_compliance_tables, has_compliance_tables
 from lydspor.demo import RunOutcome, SweepOutcome
@@ -29,12 +33,51 @@ DAYS = Annotated[int, typer.Option(help="Spread the calls over this many days.")
 START = Annotated[str, typer.Option(help="First call date (YYYY-MM-DD).")]
 FROM_DATE = Annotated[str, typer.Option("--from", help="First call date (YYYY-MM-DD).")]
 TO_DATE = Annotated[str, typer.Option("--to", help="Last call date, inclusive.")]
+AS_USER = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="Act for this user of the access policy: owners only, and audited as "
+        "'<owner> acting as <user>' (default: the user your OS account maps to).",
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print ``message`` in red and leave with ``code`` (2: the user's input or setup)."""
     console.print(f"[red]{message}[/]")
     raise typer.Exit(code)
+
+
+def refused(exc: Refused) -> NoReturn:
+    """Leave with exit 3 for a refusal, saying whether it reached the audit log."""
+    console.print(f"[red]{exc}[/] ({exc.audit_note})")
+    raise typer.Exit(3)
+
+
+def identity(
+    as_user: str | None, command: str, action: Action | None = None
+) -> tuple[AccessPolicy, Identity]:
+    """Who runs ``command`` (the OS account's user, or whom an owner acts for) and, with
+    ``action``, that they may take it; refusals are audited and exit 3."""
+    try:
+        policy, who = establish(as_user, command)
+        if action is not None:
+            require(who, action, command)
+    except AccessPolicyError as exc:
+        fail(str(exc))
+    except Refused as exc:
+        refused(exc)
+    return policy, who
+
+
+def anchor(con: duckdb.DuckDBPyConnection, objects: ObjectStore | None = None) -> None:
+    """Anchor the audit head after a command's entries; a chain that fails verification is
+    left unanchored (so the break stays visible) and said so."""
+    try:
+        audit.anchor(con, objects, strict=True)
+    except audit.AuditChainBroken as exc:
+        console.print(f"[red]the audit log fails verification; its head was not anchored:[/] {exc}")
 
 
 def store() -> ObjectStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -195,15 +196,21 @@ def test_shipped_access_policy_loads():
     from assets.common.settings import SHIPPED_ACCESS_POLICY
 
     policy = load_access_policy(SHIPPED_ACCESS_POLICY)
-    assert {p.role for p in policy.principals} == {"owner", "admin", "team_lead", "agent"}
+    assert {p.role for p in policy.principals} == {
+        "owner",
+        "admin",
+        "compliance",
+        "team_lead",
+        "agent",
+    }
+    # The template maps no OS account: the effective policy adds whoever sets lydspor up.
+    assert not any(p.os_accounts for p in policy.principals)
 
 
-def test_cli_query_transcript_and_audio(access_catalog, tmp_path, monkeypatch):
+def test_cli_query_transcript_and_audio(access_catalog, act_as, tmp_path, monkeypatch):
     from lydspor.cli import app
 
-    policy_file = tmp_path / "access.json"
-    policy_file.write_text(json.dumps(POLICY.model_dump(mode="json")))
-    monkeypatch.setenv("LYDSPOR_ACCESS_POLICY", str(policy_file))
+    act_as(POLICY, "boss")  # this OS account is the owner, who may act for the others
     runner = CliRunner()
     result = runner.invoke(
         app, ["query", "--as", "ingrid", "--format", "json", "select * from fct_call_coaching"]
@@ -219,18 +226,51 @@ def test_cli_query_transcript_and_audio(access_catalog, tmp_path, monkeypatch):
     out = tmp_path / "c1.wav"
     result = runner.invoke(app, ["audio", "c1", "--as", "ingrid", "--out", str(out)])
     assert result.exit_code == 0 and out.read_bytes() == b"RIFF-agent-c1"
+    # The environment names no one: the OS account does.
     monkeypatch.setenv("LYDSPOR_USER", "mallory")
     result = runner.invoke(app, ["whoami"])
-    assert result.exit_code == 2 and "not in the access policy" in result.output
-    # The audit head was anchored in the store after the reads.
+    assert result.exit_code == 0 and result.output.startswith("boss: owner"), result.output
+    # The audit head was anchored (in the heads file beside the key) after the reads.
     con = duckdb.connect(access_catalog, read_only=True)
-    assert audit.anchored_head(_store_from_env()) == audit.head(con)
+    assert audit.anchored_head(con)["seq"] == audit.head(con)["seq"]
+    assert audit.verify_anchored(con).ok
     con.close()
 
 
-def _store_from_env():
-    from pathlib import Path
+def test_csv_and_json_carry_list_columns(access_catalog, act_as):
+    from lydspor.cli import app
 
+    with duckdb.connect(access_catalog) as con:
+        con.execute(
+            "create table main.fct_team_key_pains as select 'sales' as team, "
+            "['price', 'delivery'] as pains"
+        )
+    act_as(POLICY, "ana")
+    runner = CliRunner()
+    sql = "select team, pains from fct_team_key_pains"
+    as_csv = runner.invoke(app, ["query", "--format", "csv", sql])
+    assert as_csv.exit_code == 0, as_csv.output
+    assert as_csv.output.splitlines()[1] == 'sales,"[""price"", ""delivery""]"'
+    as_json = runner.invoke(app, ["query", "--format", "json", sql])
+    assert json.loads(as_json.output) == [{"team": "sales", "pains": ["price", "delivery"]}]
+
+
+def _store_from_env():
     from assets.common.storage import LocalObjectStore
 
     return LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])
+
+
+def test_an_agent_gets_no_team_aggregates_and_sessions_spill_privately(access_catalog):
+    with duckdb.connect(access_catalog) as con:
+        con.execute(
+            "create table main.fct_team_key_pains as select * from (values ('sales', 'price'), "
+            "('support', 'delivery')) v(team, pain)"
+        )
+    with open_session(access_catalog, POLICY.principal("ingrid"), POLICY) as s:
+        assert "fct_team_key_pains" not in {t.name for t in s.tables}
+        spill = s.sql("select current_setting('temp_directory')").fetchone()[0]
+    with open_session(access_catalog, POLICY.principal("lead-s"), POLICY) as s:
+        assert _rows(s, "select pain from fct_team_key_pains") == [("price",)]
+    assert Path(spill).parent == Path(access_catalog).parent
+    assert Path(spill).stat().st_mode & 0o777 == 0o700

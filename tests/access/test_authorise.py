@@ -48,3 +48,21 @@ def test_a_team_lead_sees_only_their_teams_calls():
 def test_every_action_names_who_may_take_it():
     assert set(ALLOWED) == set(Action)
     assert all(ALLOWED[action] for action in Action)
+
+
+def test_the_docs_table_is_the_action_table():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "access.md").read_text()
+    header = "| action | owner | admin | compliance | team_lead | agent |"
+    lines = text[text.index(header) :].splitlines()
+    roles = [Role(c.strip()) for c in lines[0].strip("|").split("|")[1:]]
+    documented = {}
+    for line in lines[2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        documented[Action(cells[0].strip("`"))] = frozenset(
+            role for role, cell in zip(roles, cells[1:], strict=True) if cell == "yes"
+        )
+    assert documented == ALLOWED

@@ -100,15 +100,11 @@ def test_hold_conflicts_are_returned_and_audited_once_per_set_of_holds(con):
 def test_cli_refuses_a_hold_on_an_unknown_call(con):
     con.close()
     runner = CliRunner()
-    refused = runner.invoke(
-        app, ["hold", "place", "--call", "nope", "--reason", "court order", "--by", "legal"]
-    )
+    refused = runner.invoke(app, ["hold", "place", "--call", "nope", "--reason", "court order"])
     assert refused.exit_code == 2, refused.output
     said = " ".join(refused.output.split())  # rich wraps long lines
     assert "no call 'nope' in the catalogue" in said and "no hold was placed" in said
-    placed = runner.invoke(
-        app, ["hold", "place", "--call", "c1", "--reason", "court order", "--by", "legal"]
-    )
+    placed = runner.invoke(app, ["hold", "place", "--call", "c1", "--reason", "court order"])
     assert placed.exit_code == 0, placed.output
 
     with duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"], read_only=True) as check:
