@@ -9,7 +9,9 @@ When that claim is ``email``, the IdP must also say the address is verified.
 
 from __future__ import annotations
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
+from authlib.common.errors import AuthlibBaseError
+from authlib.integrations.starlette_client import OAuth
+from joserfc.errors import JoseError
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -58,7 +60,8 @@ def routes(settings: WebSettings, accounts: Accounts, transport=None) -> list[Ro
     async def callback(request: Request) -> Response:
         try:
             token = await client.authorize_access_token(request)
-        except OAuthError as exc:
+        except (AuthlibBaseError, JoseError) as exc:
+            # A bad state, code, signature, issuer, audience, nonce or expiry: no sign-in.
             return refused(request, f"sign-in with the IdP failed: {exc.error}", status=401)
         target = local_next(request.session.get("after_sign_in"))
         user = policy_user(token.get("userinfo") or {}, settings.oidc.claim)
