@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from starlette.requests import Request
@@ -19,7 +20,23 @@ def csrf_token(request: Request) -> str:
     return request.scope["csrftoken"]()
 
 
+def when(value) -> str:
+    """An ISO timestamp as ``YYYY-MM-DD HH:MM:SS UTC`` (dates and anything else unchanged)."""
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    if not isinstance(value, str) or "T" not in value:
+        return "" if value is None else str(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if moment.tzinfo else "")
+
+
 templates.env.globals["csrf_token"] = csrf_token
+templates.env.filters["when"] = when
 templates.env.globals["Action"] = Action
 templates.env.globals["may"] = may
 
