@@ -146,6 +146,7 @@ def demo(
         "[bold]make notebooks[/] for the plots, or [bold]lydspor dev[/] (dagster dev) for the UI."
     )
     user, password, _ = demo_sign_in()  # the compliance web app (lydspor serve)
-    console.print(f"Web app: [bold]lydspor serve[/], then {URL} — sign in as {user} / {password}")
+    console.print(f"Web app: [bold]lydspor serve[/], then {URL}")
+    console.print(f"  sign in as {user}, password {password}", soft_wrap=True)
     if not outcome.success:
         raise typer.Exit(1)

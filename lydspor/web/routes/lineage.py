@@ -55,11 +55,13 @@ def lineage_of(catalogue: Path, principal: Principal, call_id: str) -> dict:
 
 
 def calls_of(catalogue: Path, principal: Principal) -> list[dict]:
+    every_team = may(principal, Action.LINEAGE, "")
     with reading(catalogue) as con:
         rows = con.execute(
             "select call_id, call_date, team, agent_id, direction, recording_mode "
-            "from raw.recordings order by call_date desc, call_id limit ?",
-            [CALL_LIST_LIMIT],
+            "from raw.recordings where ? or list_contains(?, team) "
+            "order by call_date desc, call_id limit ?",
+            [every_team, list(principal.teams), CALL_LIST_LIMIT],
         ).fetchall()
     calls = [
         dict(zip(("call_id", "call_date", "team", "agent_id", "direction", "mode"), r, strict=True))
