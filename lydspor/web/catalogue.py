@@ -29,6 +29,7 @@ from assets.retention.tables import ensure_compliance_tables, has_compliance_tab
 #: How long a request waits for another request's catalogue work, in seconds.
 WAIT_S = 30.0
 _lock = threading.RLock()
+BUSY = "the catalogue is busy (a run holds it): try again shortly"
 
 
 class CatalogueUnavailable(RuntimeError):
@@ -52,11 +53,14 @@ def held() -> Iterator[None]:
 
 def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
     if not path.exists():
-        raise CatalogueUnavailable(f"no catalogue at {path}: run `lydspor demo` or `lydspor run`")
+        raise CatalogueUnavailable("no catalogue yet: run `lydspor demo` or `lydspor run`")
     try:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:  # another process (a run) holds the write lock
-        raise CatalogueUnavailable(f"the catalogue is busy (a run holds it): {exc}") from exc
+        # The page says what to do; DuckDB's message (paths, process ids) stays on the server.
+        raise CatalogueUnavailable(
+            "the catalogue is busy (a run holds it): try again shortly"
+        ) from exc
 
 
 @contextmanager

@@ -5,6 +5,8 @@ retention engine in that user's name."""
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -203,3 +205,22 @@ def test_erasure_is_decided_by_the_retention_engine_in_the_users_name(web_state,
                                       "decision": "maybe", "value": "+47 912 34 567"})  # fmt: skip
     assert bad.status_code == 400 and "nothing was changed" in bad.text
     assert "912 34 567" not in bad.text  # the value typed is not echoed back
+
+
+def test_while_a_run_holds_the_catalogue_pages_wait_and_show_nothing(web_state, as_user):
+    owner = as_user("owner")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); time.sleep(120)", str(web_state.catalogue)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        busy = owner.get("/calls/out-1")
+        assert busy.status_code == 503 and busy.headers["retry-after"] == "10"
+        assert "agent-ingrid" not in busy.text and str(web_state.catalogue) not in busy.text
+        assert owner.get("/api/marts").status_code == 503
+    finally:
+        holder.terminate()
+        holder.wait(timeout=30)
+    assert owner.get("/calls/out-1").status_code == 200

@@ -18,7 +18,7 @@ from starlette.routing import Route
 from assets.access.authorise import Action
 from assets.access.policy import Principal, load_access_policy
 from assets.access.session import Session, open_session
-from lydspor.web.catalogue import CatalogueUnavailable, held, record
+from lydspor.web.catalogue import BUSY, CatalogueUnavailable, held, record
 from lydspor.web.render import page
 from lydspor.web.routes.guard import guard
 from lydspor.web.settings import WebSettings
@@ -35,7 +35,7 @@ def scoped(settings: WebSettings, principal: Principal) -> Iterator[Session]:
         try:
             session = open_session(settings.catalogue, principal, policy)
         except (FileNotFoundError, duckdb.IOException) as exc:
-            raise CatalogueUnavailable(str(exc)) from exc
+            raise CatalogueUnavailable(BUSY) from exc
         with session:
             yield session
 
