@@ -3,6 +3,8 @@
 #
 #   radosgw ceph-mon ceph-osd   -> the throwaway S3 server (Ceph radosgw) the s3 tests start
 #                                  (tests/support/ceph_s3.py); ceph-common comes with them.
+#   chromium chromium-driver    -> the headless browser the web app's tests drive
+#                                  (tests/web/test_browser.py, through Playwright).
 #
 # Idempotent: does nothing when everything is installed; runs `apt-get update` only when
 # something has to be installed. Works as root, or via sudo when not root.
@@ -56,3 +58,27 @@ if ((${#not_found[@]} > 0)); then
     die "still missing on PATH after install: ${not_found[*]} (PATH=$PATH)"
 fi
 echo "install-test-deps: ok ($(ceph-mon --version 2>/dev/null | head -n1))"
+
+# --- the web app's browser tests: Debian's Chromium (Playwright drives it; never
+# `playwright install`, which would download a browser of its own).
+if [[ -x /usr/bin/chromium ]]; then
+    echo "install-test-deps: already installed: chromium"
+else
+    command -v apt-get >/dev/null 2>&1 \
+        || die "apt-get not found; install chromium with your package manager"
+    if [[ "$(id -u)" -eq 0 ]]; then
+        SUDO=()
+    elif command -v sudo >/dev/null 2>&1; then
+        SUDO=(sudo)
+    else
+        die "not root and sudo is not available; as root run: apt-get install chromium chromium-driver"
+    fi
+    echo "install-test-deps: installing chromium chromium-driver"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        || die "apt-get update failed"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends chromium chromium-driver \
+        || die "apt-get install chromium chromium-driver failed"
+fi
+[[ -x /usr/bin/chromium ]] || die "still no /usr/bin/chromium after install"
+echo "install-test-deps: ok ($(/usr/bin/chromium --version 2>/dev/null | head -n1))"

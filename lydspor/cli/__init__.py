@@ -11,6 +11,7 @@ from lydspor.cli import (
     isolate,
     notebooks,
     pipeline,
+    serve,
     transcribe,
 )
 
@@ -28,3 +29,4 @@ app.add_typer(compliance.hold_app, name="hold")
 app.add_typer(compliance.audit_app, name="audit")
 app.add_typer(access.app)
 app.add_typer(notebooks.app)
+app.add_typer(serve.app)  # lydspor serve, lydspor accounts

@@ -28,6 +28,7 @@ from lydspor.cli.shared import (
     store,
 )
 from lydspor.demo import database_path, run_call_pipeline, run_retention_sweep, summarise
+from lydspor.web.demo_account import URL, demo_sign_in
 
 app = typer.Typer()
 
@@ -144,5 +145,8 @@ def demo(
         'Next: [bold]lydspor query --as analyst "select * from fct_call_kpis"[/], '
         "[bold]make notebooks[/] for the plots, or [bold]lydspor dev[/] (dagster dev) for the UI."
     )
+    user, password, _ = demo_sign_in()  # the compliance web app (lydspor serve)
+    console.print(f"Web app: [bold]lydspor serve[/], then {URL}")
+    console.print(f"  sign in as {user}, password {password}", soft_wrap=True)
     if not outcome.success:
         raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""``lydspor serve``: the compliance web app over the access layer the CLI and notebooks use."""

@@ -1,0 +1,1 @@
+"""The pages and their JSON twins, one module per page; ``guard`` is what they share."""

@@ -1,0 +1,98 @@
+"""The calls a principal may look into, and one call's lineage: basis, consent evidence,
+purposes, every object with created / deadline / deleted-at and receipt, holds, erasures and
+every read. Team leads see their teams' calls only; a call of another team is refused (403) and
+the refusal audited."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from assets.access.authorise import Action, may
+from assets.access.policy import AccessDenied, Principal
+from assets.retention.lineage import call_lineage
+from lydspor.web.catalogue import reading, record
+from lydspor.web.render import page
+from lydspor.web.routes.guard import guard
+from lydspor.web.settings import WebSettings
+
+#: The most calls the list shows, newest first.
+CALL_LIST_LIMIT = 500
+
+
+def _team(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
+    row = con.execute("select team from raw.recordings where call_id = ?", [call_id]).fetchone()
+    return row[0] if row else None
+
+
+def lineage_of(catalogue: Path, principal: Principal, call_id: str) -> dict:
+    """The call's lineage when ``principal`` may see it; the read, or the refusal, audited."""
+    with reading(catalogue) as con:
+        team = _team(con, call_id)
+        known = (
+            team is not None
+            or con.execute(
+                "select 1 from raw.stored_objects where call_id = ? limit 1", [call_id]
+            ).fetchone()
+            is not None
+        )
+        # A call whose catalogue row is gone has no team: only roles over every team see it.
+        allowed = known and may(principal, Action.LINEAGE, team or "")
+        data = call_lineage(con, call_id) if allowed else None
+    if not allowed:
+        if not known and may(principal, Action.LINEAGE, ""):  # sees every team: nothing to hide
+            raise LookupError(f"no call {call_id!r} in the catalogue or the ledger")
+        # An identifier that matches nothing is not written down: it may be anything typed.
+        record(catalogue, principal, "lineage", call_id=call_id if known else None, refused=True)
+        raise AccessDenied(f"{principal.user} ({principal.role}) may not see call {call_id}")
+    record(catalogue, principal, "lineage", call_id=call_id)
+    return data
+
+
+def calls_of(catalogue: Path, principal: Principal) -> list[dict]:
+    every_team = may(principal, Action.LINEAGE, "")
+    with reading(catalogue) as con:
+        rows = con.execute(
+            "select call_id, call_date, team, agent_id, direction, recording_mode "
+            "from raw.recordings where ? or list_contains(?, team) "
+            "order by call_date desc, call_id limit ?",
+            [every_team, list(principal.teams), CALL_LIST_LIMIT],
+        ).fetchall()
+    calls = [
+        dict(zip(("call_id", "call_date", "team", "agent_id", "direction", "mode"), r, strict=True))
+        for r in rows
+        if may(principal, Action.LINEAGE, r[2])
+    ]
+    record(catalogue, principal, "call list", details={"calls": len(calls)})
+    return calls
+
+
+@guard("list calls", Action.LINEAGE)
+async def call_list(request: Request, principal: Principal, settings: WebSettings) -> Response:
+    calls = await run_in_threadpool(calls_of, settings.catalogue, principal)
+    return page(request, "calls.html", {"calls": calls})
+
+
+@guard("see lineage", Action.LINEAGE)
+async def lineage_page(request: Request, principal: Principal, settings: WebSettings) -> Response:
+    call_id = request.path_params["call_id"]
+    data = await run_in_threadpool(lineage_of, settings.catalogue, principal, call_id)
+    return page(request, "lineage.html", {"l": data})
+
+
+@guard("see lineage", Action.LINEAGE)
+async def lineage_api(request: Request, principal: Principal, settings: WebSettings) -> Response:
+    call_id = request.path_params["call_id"]
+    return JSONResponse(await run_in_threadpool(lineage_of, settings.catalogue, principal, call_id))
+
+
+routes = [
+    Route("/calls", call_list),
+    Route("/calls/{call_id}", lineage_page),
+    Route("/api/calls/{call_id}/lineage", lineage_api),
+]
