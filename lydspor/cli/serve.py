@@ -8,8 +8,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from assets.access.authorise import Action
 from assets.access.policy import AccessDenied, AccessPolicyError, load_access_policy
-from lydspor.cli.shared import console, fail
+from lydspor.cli.shared import console, fail, identity
 from lydspor.web.accounts import AccountError, Accounts
 from lydspor.web.app import create_app
 from lydspor.web.settings import WebSettings
@@ -61,6 +62,7 @@ def accounts_add(
     replace: Annotated[bool, typer.Option(help="Set a new password for an account.")] = False,
 ) -> None:
     """Create a local account (argon2id hash); the role and teams stay in the access policy."""
+    identity(None, "accounts add", Action.MANAGE_ACCOUNTS)
     accounts, settings = _accounts()
     try:
         load_access_policy(settings.access_policy).principal(user)
@@ -80,6 +82,7 @@ def accounts_add(
 @accounts_app.command("disable")
 def accounts_disable(user: str) -> None:
     """Disable an account and end its sessions."""
+    identity(None, "accounts disable", Action.MANAGE_ACCOUNTS)
     accounts, _ = _accounts()
     if not accounts.disable(user):
         fail(f"no account {user!r}")
@@ -89,6 +92,7 @@ def accounts_disable(user: str) -> None:
 @accounts_app.command("list")
 def accounts_list() -> None:
     """List the local accounts."""
+    identity(None, "accounts list", Action.MANAGE_ACCOUNTS)
     accounts, _ = _accounts()
     for user, disabled in accounts.users():
         console.print(f"{user}{' (disabled)' if disabled else ''}")

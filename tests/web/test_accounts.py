@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 from lydspor.cli import app
 from lydspor.web.accounts import AccountError, Accounts
 from lydspor.web.demo_account import demo_sign_in
+from tests.support.identity import write_policy
+from tests.web.conftest import POLICY
 
 
 def _mode(path) -> int:
@@ -46,6 +48,9 @@ def test_accounts_hold_salted_argon2id_hashes_in_a_private_file(tmp_path):
 
 def test_cli_adds_accounts_for_policy_users_only(web_state, monkeypatch, tmp_path):
     monkeypatch.setenv("LYDSPOR_WEB_ACCOUNTS", str(tmp_path / "accounts.sqlite"))
+    # The OS account running the command must be a user who may manage accounts.
+    policy = write_policy(tmp_path / "access.json", POLICY, "owner")
+    monkeypatch.setenv("LYDSPOR_ACCESS_POLICY", str(policy))
     runner = CliRunner()
     added = runner.invoke(app, ["accounts", "add", "dpo", "--password-stdin"],
                           input="a long enough password\n")  # fmt: skip
@@ -54,6 +59,12 @@ def test_cli_adds_accounts_for_policy_users_only(web_state, monkeypatch, tmp_pat
     stranger = runner.invoke(app, ["accounts", "add", "mallory", "--password-stdin"],
                              input="a long enough password\n")  # fmt: skip
     assert stranger.exit_code == 2 and "not in the access policy" in stranger.output
+    monkeypatch.setenv(
+        "LYDSPOR_ACCESS_POLICY", str(write_policy(tmp_path / "dpo.json", POLICY, "dpo"))
+    )
+    refused = runner.invoke(app, ["accounts", "add", "lead-sales", "--password-stdin"],
+                            input="a long enough password\n")  # fmt: skip
+    assert refused.exit_code == 3, refused.output  # compliance may not manage accounts
     assert [u for u, _ in Accounts(tmp_path / "accounts.sqlite").users()] == ["dpo"]
 
 

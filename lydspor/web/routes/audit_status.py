@@ -12,7 +12,7 @@ from starlette.routing import Route
 from assets.access.authorise import Action
 from assets.access.policy import Principal
 from assets.retention import audit
-from lydspor.web.catalogue import reading, record, store
+from lydspor.web.catalogue import reading, record
 from lydspor.web.render import page
 from lydspor.web.routes.guard import guard
 from lydspor.web.settings import WebSettings
@@ -23,7 +23,7 @@ RECENT = 50
 
 def verification(catalogue: Path, principal: Principal) -> dict:
     with reading(catalogue) as con:
-        result = audit.verify(con, audit.anchored_head(store()))
+        result = audit.verify_anchored(con)
         recent = con.execute(
             f"select seq, logged_at, actor, action, call_id, subject from {audit.AUDIT_TABLE} "
             "order by seq desc limit ?",
