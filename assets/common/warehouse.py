@@ -31,6 +31,11 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, keys
     return frame.height
 
 
+def first_column(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> list:
+    """The first column of every row ``sql`` returns, in order."""
+    return [r[0] for r in con.execute(sql, params).fetchall()]
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     schema, name = table.split(".", 1) if "." in table else ("main", table)
     return bool(
