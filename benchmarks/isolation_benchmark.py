@@ -35,10 +35,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
-from isolation_data.scoring import GRID_S, grid, kept_grid
+from isolation_data.scoring import GRID_S, Sums, grid, kept_grid
 from isolation_data.scoring import score as score_spans
 
 from assets.agent_audio.embeddings import shared_encoder
@@ -105,21 +105,17 @@ def _kept_spans(segments) -> list[tuple[float, float]]:
 
 
 @dataclass
-class Tally:
-    """Scored seconds and timings summed over calls."""
+class Tally(Sums):
+    """Scored seconds and timings summed over calls, CPU time too."""
 
-    seconds: dict[str, float] = field(default_factory=dict)
-    wall: float = 0.0
     cpu: float = 0.0
-    audio: float = 0.0
 
     def add(self, scored: dict[str, float], wall: float, cpu: float, length: float) -> None:
-        for key, value in scored.items():
-            self.seconds[key] = self.seconds.get(key, 0.0) + value
-        self.wall, self.cpu, self.audio = self.wall + wall, self.cpu + cpu, self.audio + length
+        self.add_seconds(scored, wall, length)
+        self.cpu += cpu
 
     def __add__(self, other: Tally) -> Tally:
-        out = Tally(dict(self.seconds), self.wall, self.cpu, self.audio)
+        out = Tally(dict(self.seconds), self.wall, self.audio, self.cpu)
         out.add(other.seconds, other.wall, other.cpu, other.audio)
         return out
 

@@ -18,6 +18,26 @@ die() {
     exit 1
 }
 
+# apt_install PKG...: install Debian packages as root, or via sudo when not root.
+apt_install() {
+    command -v apt-get >/dev/null 2>&1 \
+        || die "apt-get not found; install $* with your package manager (Debian/Ubuntu expected)"
+    local sudo
+    if [[ "$(id -u)" -eq 0 ]]; then
+        sudo=()
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        die "not root and sudo is not available; as root run: apt-get install $*"
+    fi
+    echo "install-test-deps: installing $*"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        || die "apt-get update failed"
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+        --no-install-recommends "$@" \
+        || die "apt-get install $* failed"
+}
+
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     status="$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)"
@@ -29,24 +49,7 @@ done
 if ((${#missing[@]} == 0)); then
     echo "install-test-deps: already installed: ${PACKAGES[*]}"
 else
-    command -v apt-get >/dev/null 2>&1 \
-        || die "apt-get not found; install ${missing[*]} with your package manager (Debian/Ubuntu expected)"
-
-    if [[ "$(id -u)" -eq 0 ]]; then
-        SUDO=()
-    elif command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        die "not root and sudo is not available; as root run: apt-get install ${missing[*]}"
-    fi
-
-    echo "install-test-deps: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
-        || die "apt-get update failed"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends "${missing[@]}" \
-        || die "apt-get install ${missing[*]} failed"
+    apt_install "${missing[@]}"
 fi
 
 # Check that the binaries the tests call are really on PATH now.
@@ -64,21 +67,7 @@ echo "install-test-deps: ok ($(ceph-mon --version 2>/dev/null | head -n1))"
 if [[ -x /usr/bin/chromium ]]; then
     echo "install-test-deps: already installed: chromium"
 else
-    command -v apt-get >/dev/null 2>&1 \
-        || die "apt-get not found; install chromium with your package manager"
-    if [[ "$(id -u)" -eq 0 ]]; then
-        SUDO=()
-    elif command -v sudo >/dev/null 2>&1; then
-        SUDO=(sudo)
-    else
-        die "not root and sudo is not available; as root run: apt-get install chromium chromium-driver"
-    fi
-    echo "install-test-deps: installing chromium chromium-driver"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q \
-        || die "apt-get update failed"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-        --no-install-recommends chromium chromium-driver \
-        || die "apt-get install chromium chromium-driver failed"
+    apt_install chromium chromium-driver
 fi
 [[ -x /usr/bin/chromium ]] || die "still no /usr/bin/chromium after install"
 echo "install-test-deps: ok ($(/usr/bin/chromium --version 2>/dev/null | head -n1))"

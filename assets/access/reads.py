@@ -9,6 +9,7 @@ import polars as pl
 
 from assets.access.authorise import Action, may
 from assets.access.policy import AccessDenied, AccessPolicy, Principal, Role
+from assets.common.warehouse import first_column
 from assets.retention import audit
 
 TRANSCRIPT_SCHEMA = pl.Schema(
@@ -45,12 +46,11 @@ def _shared_with_team(
     con: duckdb.DuckDBPyConnection, policy: AccessPolicy, call_id: str, team: str
 ) -> bool:
     """True when the call is in a mart the policy shares with the agent's whole team."""
-    marts = {
-        r[0]
-        for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'main'"
-        ).fetchall()
-    }
+    marts = set(
+        first_column(
+            con, "select table_name from information_schema.tables where table_schema = 'main'"
+        )
+    )
     for mart in policy.agent_team_marts:
         if mart not in marts:
             continue

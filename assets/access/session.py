@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from assets.access.policy import AccessPolicy, Principal, Role
+from assets.common.warehouse import first_column
 
 #: The dbt schema; staging and intermediate models are internal, the rest are marts and seeds.
 MART_SCHEMA = "main"
@@ -69,21 +70,23 @@ def _quote(name: str) -> str:
 
 
 def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
-    rows = con.execute(
-        "select column_name from information_schema.columns "
-        "where table_catalog = 'lake' and table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchall()
-    return {r[0] for r in rows}
+    return set(
+        first_column(
+            con,
+            "select column_name from information_schema.columns "
+            "where table_catalog = 'lake' and table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+    )
 
 
 def _tables(con: duckdb.DuckDBPyConnection, schema: str) -> list[str]:
-    rows = con.execute(
+    return first_column(
+        con,
         "select table_name from information_schema.tables "
         "where table_catalog = 'lake' and table_schema = ? order by table_name",
         [schema],
-    ).fetchall()
-    return [r[0] for r in rows]
+    )
 
 
 def _scope_filter(

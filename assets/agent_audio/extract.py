@@ -21,6 +21,7 @@ from assets.agent_audio.voiceprint_store import (
     needs_enrolment,
 )
 from assets.common.storage import ObjectStore
+from assets.common.warehouse import CALL_KEY
 from assets.consent.basis import CONSENT
 from assets.recordings.probe import encode_wav, read_audio
 from assets.retention.deletion import delete_object
@@ -41,8 +42,7 @@ RETRY_STATUSES = (iso.NO_VOICEPRINT, iso.FAILED)
 
 AGENT_AUDIO_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "status": pl.String,
         "agent_key": pl.String,
         "source_key": pl.String,

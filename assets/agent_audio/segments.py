@@ -9,15 +9,14 @@ import duckdb
 import polars as pl
 
 from assets.agent_audio.isolation import Isolation
-from assets.common.warehouse import ensure_table, upsert
+from assets.common.warehouse import CALL_KEY, ensure_table, upsert
 
 ISOLATION_TABLE = "raw.agent_isolation"
 SEGMENTS_TABLE = "raw.agent_segments"
 
 ISOLATION_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "status": pl.String,
         "confidence": pl.Float64,
         "speakers": pl.Int32,
@@ -29,8 +28,7 @@ ISOLATION_SCHEMA = pl.Schema(
 )
 SEGMENTS_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "segment_index": pl.Int32,
         "start_s": pl.Float64,
         "end_s": pl.Float64,

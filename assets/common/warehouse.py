@@ -8,6 +8,9 @@ from contextlib import contextmanager
 import duckdb
 import polars as pl
 
+#: The columns every per-call table starts with: the call, and the day it is partitioned by.
+CALL_KEY = {"call_id": pl.String, "call_date": pl.Date}
+
 
 def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, keys: list[str]) -> int:
     """Insert ``frame`` into ``table`` (created from the frame's schema), replacing rows with
@@ -29,6 +32,11 @@ def upsert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, keys
     finally:
         con.unregister("_lydspor_frame")
     return frame.height
+
+
+def first_column(con: duckdb.DuckDBPyConnection, sql: str, params: object = None) -> list:
+    """The first column of every row ``sql`` returns, in order."""
+    return [r[0] for r in con.execute(sql, params).fetchall()]
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:

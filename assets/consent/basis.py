@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 import polars as pl
 
+from assets.common.warehouse import CALL_KEY
 from assets.recordings.metadata import CallMetadata, ConsentMechanism, Direction, RecordingMode
 from assets.retention.ledger import CUSTOMER_AUDIO
 from assets.retention.policy import RetentionPolicy
@@ -48,8 +49,7 @@ class TrackBasis:
 
 CONSENT_LINEAGE_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "track": pl.String,
         "legal_basis": pl.String,
         "purposes": pl.List(pl.String),

@@ -32,7 +32,7 @@ from typing import Literal
 
 import duckdb
 
-from assets.common.warehouse import transaction
+from assets.common.warehouse import first_column, transaction
 from assets.retention.holds import held_call_ids
 
 CALL_METADATA = "call_metadata"
@@ -223,14 +223,12 @@ def purge(
     with transaction(con):
         for copy in present:
             columns = _anonymised(copy, expiry)
-            ids = [
-                r[0]
-                for r in con.execute(
-                    f"select s.row_id from ({_owner_state(copy, None, tables)}) s "
-                    f"join {copy.table} t on t.rowid = s.row_id "
-                    f"where s.dead and ({_still_personal(copy, columns)})"
-                ).fetchall()
-            ]
+            ids = first_column(
+                con,
+                f"select s.row_id from ({_owner_state(copy, None, tables)}) s "
+                f"join {copy.table} t on t.rowid = s.row_id "
+                f"where s.dead and ({_still_personal(copy, columns)})",
+            )
             if not ids:
                 continue
             if columns is None:

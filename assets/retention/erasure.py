@@ -21,7 +21,7 @@ import phonenumbers
 from assets.agent_audio.voiceprint_store import delete_voiceprint
 from assets.common.secrets import pseudonym
 from assets.common.storage import ObjectStore
-from assets.common.warehouse import table_ddl
+from assets.common.warehouse import first_column, table_ddl
 from assets.retention import audit
 from assets.retention.copies import PurgeResult, purge
 from assets.retention.deletion import delete_object
@@ -190,12 +190,12 @@ def subject_of(selector: str, value: str) -> str:
 
 
 def _call_dates(con: duckdb.DuckDBPyConnection, calls: list[str]) -> list[date]:
-    rows = con.execute(
+    return first_column(
+        con,
         "select distinct call_date from raw.recordings where list_contains(?, call_id) "
         "order by call_date",
         [calls],
-    ).fetchall()
-    return [r[0] for r in rows]
+    )
 
 
 def _numbers(con: duckdb.DuckDBPyConnection, calls: list[str]) -> dict[str, str]:
@@ -223,13 +223,11 @@ def _keep_phone_pseudonyms(
 def _erase_call(
     store: ObjectStore, con: duckdb.DuckDBPyConnection, call_id: str, request_id: str, actor: str
 ) -> int:
-    keys = [
-        r[0]
-        for r in con.execute(
-            "select object_key from raw.stored_objects where call_id = ? and deleted_at is null",
-            [call_id],
-        ).fetchall()
-    ]
+    keys = first_column(
+        con,
+        "select object_key from raw.stored_objects where call_id = ? and deleted_at is null",
+        [call_id],
+    )
     for key in keys:
         delete_object(store, con, key, f"erasure request {request_id}", actor=actor)
     con.execute(

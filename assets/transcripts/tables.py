@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from assets.common.warehouse import CALL_KEY
+
 WORDS_TABLE = "raw.transcript_words"
 SEGMENTS_TABLE = "raw.transcript_segments"
 LANGUAGES_TABLE = "raw.transcript_languages"
@@ -14,8 +16,7 @@ VERBAL_CONSENT_TABLE = "raw.verbal_consent_evidence"
 #: mask ("[phone]"), its times kept; only the short-lived unredacted object has the text.
 WORDS_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "track": pl.String,
         "word_index": pl.Int32,
         "segment_index": pl.Int32,
@@ -37,8 +38,7 @@ WORDS_SCHEMA = pl.Schema(
 
 SEGMENTS_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "track": pl.String,
         "segment_index": pl.Int32,
         "start_s": pl.Float64,
@@ -53,8 +53,7 @@ SEGMENTS_SCHEMA = pl.Schema(
 
 LANGUAGES_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "track": pl.String,
         "language": pl.String,
         "language_source": pl.String,
@@ -70,8 +69,7 @@ LANGUAGES_SCHEMA = pl.Schema(
 
 AUDIO_REDACTIONS_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "source_key": pl.String,
         "muted_key": pl.String,
         "span_index": pl.Int32,
@@ -85,8 +83,7 @@ AUDIO_REDACTIONS_SCHEMA = pl.Schema(
 
 VERBAL_CONSENT_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "language": pl.String,
         "question_text": pl.String,
         "question_start_s": pl.Float64,

@@ -88,20 +88,29 @@ def meets_targets(p: dict[str, float]) -> bool:
 
 
 @dataclass
-class Tally:
+class Sums:
+    """Scored seconds (``score``'s keys), wall time and audio length summed over calls."""
+
     seconds: dict[str, float] = field(default_factory=dict)
     wall: float = 0.0
     audio: float = 0.0
+
+    def add_seconds(self, s: dict[str, float], wall: float, length: float) -> None:
+        for k, v in s.items():
+            self.seconds[k] = self.seconds.get(k, 0.0) + v
+        self.wall += wall
+        self.audio += length
+
+
+@dataclass
+class Tally(Sums):
     calls: int = 0
     review: int = 0
     passed_leaky: int = 0  # passed (not review) with leak >= 1 %
     passed_missing: int = 0  # passed with right < 98 % or lost >= 3 % (no leak)
 
     def add(self, s: dict[str, float], wall: float, length: float, review: bool) -> None:
-        for k, v in s.items():
-            self.seconds[k] = self.seconds.get(k, 0.0) + v
-        self.wall += wall
-        self.audio += length
+        self.add_seconds(s, wall, length)
         self.calls += 1
         self.review += int(review)
         if not review:

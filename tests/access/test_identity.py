@@ -198,13 +198,19 @@ DENIED_TO_A_TEAM_LEAD = [
 ]
 
 
+def _run_each(commands, *, as_user, expect, act_as):
+    """Run each CLI command as ``as_user``; each must exit with ``expect``."""
+    act_as(POLICY, as_user)
+    runner = CliRunner()
+    for command in commands:
+        done = runner.invoke(app, command)
+        assert done.exit_code == expect, (command, done.output)
+    return runner
+
+
 def test_a_team_lead_may_not_take_compliance_actions(calls, act_as, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    act_as(POLICY, "lead-s")
-    runner = CliRunner()
-    for command in DENIED_TO_A_TEAM_LEAD:
-        done = runner.invoke(app, command)
-        assert done.exit_code == 3, (command, done.output)
+    runner = _run_each(DENIED_TO_A_TEAM_LEAD, as_user="lead-s", expect=3, act_as=act_as)
     assert not (tmp_path / "r.html").exists()
     done = runner.invoke(app, ["lineage", "c1", "--json"])  # their own team's call
     assert done.exit_code == 0, done.output
@@ -220,11 +226,7 @@ def test_a_team_lead_may_not_take_compliance_actions(calls, act_as, tmp_path, mo
 
 def test_a_compliance_officer_may_and_reads_no_call_content(calls, act_as, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    act_as(POLICY, "dpo")
-    runner = CliRunner()
-    for command in DENIED_TO_A_TEAM_LEAD:
-        done = runner.invoke(app, command)
-        assert done.exit_code == 0, (command, done.output)
+    runner = _run_each(DENIED_TO_A_TEAM_LEAD, as_user="dpo", expect=0, act_as=act_as)
     assert (tmp_path / "r.html").exists()
     done = runner.invoke(app, ["transcript", "c1"])
     assert done.exit_code == 3 and "may not read_call" in _said(done)

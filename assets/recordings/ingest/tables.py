@@ -7,6 +7,7 @@ from datetime import datetime
 
 import polars as pl
 
+from assets.common.warehouse import CALL_KEY
 from assets.recordings.metadata import CallMetadata, TruthTurn
 from assets.recordings.probe import AudioProbe
 
@@ -16,8 +17,7 @@ TRUTH_TABLE = "raw.truth_turns"
 
 RECORDINGS_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "dialer": pl.String,
         "direction": pl.String,
         "started_at": pl.Datetime("us", "UTC"),
@@ -58,8 +58,7 @@ QUARANTINE_SCHEMA = pl.Schema(
 
 TRUTH_SCHEMA = pl.Schema(
     {
-        "call_id": pl.String,
-        "call_date": pl.Date,
+        **CALL_KEY,
         "turn_index": pl.Int32,
         "speaker": pl.String,
         "start_s": pl.Float64,

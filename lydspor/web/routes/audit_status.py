@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from assets.access.authorise import Action
 from assets.access.policy import Principal
 from assets.retention import audit
 from lydspor.web.catalogue import reading, record
-from lydspor.web.render import page
-from lydspor.web.routes.guard import guard
-from lydspor.web.settings import WebSettings
+from lydspor.web.routes.guard import page_and_api
 
 #: The newest audit entries shown under the status.
 RECENT = 50
@@ -40,16 +35,14 @@ def verification(catalogue: Path, principal: Principal) -> dict:
     return {**status, "recent": [dict(zip(keys, r, strict=True)) for r in recent]}
 
 
-@guard("verify the audit log", Action.AUDIT)
-async def audit_page(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    status = await run_in_threadpool(verification, settings.catalogue, principal)
-    return page(request, "audit.html", {"status": status})
-
-
-@guard("verify the audit log", Action.AUDIT)
-async def audit_api(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    status = await run_in_threadpool(verification, settings.catalogue, principal)
-    return JSONResponse({k: v for k, v in status.items() if k != "recent"})
+audit_page, audit_api = page_and_api(
+    "verify the audit log",
+    Action.AUDIT,
+    lambda _request, principal, settings: verification(settings.catalogue, principal),
+    "audit.html",
+    "status",
+    api=lambda status: {k: v for k, v in status.items() if k != "recent"},
+)
 
 
 routes = [Route("/audit", audit_page), Route("/api/audit", audit_api)]

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from assets.access.authorise import Action
 from assets.access.policy import Principal
 from assets.common.settings import POLICY_VARIABLES, from_environment
+from assets.common.warehouse import first_column
 from assets.retention.erasure import DECISIONS, SELECTORS, ErasureError, execute_request
 from assets.retention.policy import load_policy
 from lydspor.web.catalogue import reading, record, store, writing
@@ -57,13 +58,11 @@ def request_of(catalogue: Path, principal: Principal, request_id: str) -> dict:
         ).fetchone()
         if row is None:
             raise LookupError(f"no erasure request {request_id!r}")
-        calls = [
-            r[0]
-            for r in con.execute(
-                "select call_id from raw.erased_calls where request_id = ? order by call_id",
-                [request_id],
-            ).fetchall()
-        ]
+        calls = first_column(
+            con,
+            "select call_id from raw.erased_calls where request_id = ? order by call_id",
+            [request_id],
+        )
         deleted = con.execute(
             "select o.object_key, o.object_class, o.deleted_at, r.receipt_id, r.verified_absent "
             "from raw.stored_objects o left join raw.deletion_receipts r using (object_key) "

@@ -8,15 +8,17 @@ from functools import wraps
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from assets.access.authorise import Action, may
 from assets.access.policy import AccessDenied, Principal
 from lydspor.web.catalogue import CatalogueUnavailable, record
-from lydspor.web.render import refused, unavailable
+from lydspor.web.render import page, refused, unavailable
 from lydspor.web.settings import WebSettings
 
 Handler = Callable[[Request, Principal, WebSettings], Awaitable[Response]]
+#: Reads what a page shows (blocking: it runs in a worker thread).
+Fetch = Callable[[Request, Principal, WebSettings], object]
 
 
 def settings_of(request: Request) -> WebSettings:
@@ -49,3 +51,28 @@ def guard(subject: str, *actions: Action) -> Callable[[Handler], Callable]:
         return endpoint
 
     return wrap
+
+
+def page_and_api(
+    subject: str,
+    action: Action,
+    fetch: Fetch,
+    template: str,
+    name: str,
+    api: Callable[[object], object] = lambda data: data,
+) -> tuple[Callable, Callable]:
+    """Two guarded endpoints over one ``fetch``: the page renders ``template`` with the data
+    as ``name``; the API answers ``api(data)`` as JSON."""
+
+    async def read(request: Request, principal: Principal, settings: WebSettings) -> object:
+        return await run_in_threadpool(fetch, request, principal, settings)
+
+    @guard(subject, action)
+    async def html(request: Request, principal: Principal, settings: WebSettings) -> Response:
+        return page(request, template, {name: await read(request, principal, settings)})
+
+    @guard(subject, action)
+    async def json(request: Request, principal: Principal, settings: WebSettings) -> Response:
+        return JSONResponse(api(await read(request, principal, settings)))
+
+    return html, json

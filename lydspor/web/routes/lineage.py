@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from assets.access.authorise import Action, may
@@ -18,7 +18,7 @@ from assets.access.policy import AccessDenied, Principal
 from assets.retention.lineage import call_lineage
 from lydspor.web.catalogue import reading, record
 from lydspor.web.render import page
-from lydspor.web.routes.guard import guard
+from lydspor.web.routes.guard import guard, page_and_api
 from lydspor.web.settings import WebSettings
 
 #: The most calls the list shows, newest first.
@@ -78,17 +78,13 @@ async def call_list(request: Request, principal: Principal, settings: WebSetting
     return page(request, "calls.html", {"calls": calls})
 
 
-@guard("see lineage", Action.LINEAGE)
-async def lineage_page(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    call_id = request.path_params["call_id"]
-    data = await run_in_threadpool(lineage_of, settings.catalogue, principal, call_id)
-    return page(request, "lineage.html", {"l": data})
+def _lineage(request: Request, principal: Principal, settings: WebSettings) -> dict:
+    return lineage_of(settings.catalogue, principal, request.path_params["call_id"])
 
 
-@guard("see lineage", Action.LINEAGE)
-async def lineage_api(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    call_id = request.path_params["call_id"]
-    return JSONResponse(await run_in_threadpool(lineage_of, settings.catalogue, principal, call_id))
+lineage_page, lineage_api = page_and_api(
+    "see lineage", Action.LINEAGE, _lineage, "lineage.html", "l"
+)
 
 
 routes = [

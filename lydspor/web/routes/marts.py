@@ -10,17 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from assets.access.authorise import Action
 from assets.access.policy import Principal, load_access_policy
 from assets.access.session import Session, open_session
 from lydspor.web.catalogue import BUSY, CatalogueUnavailable, held, record
-from lydspor.web.render import page
-from lydspor.web.routes.guard import guard
+from lydspor.web.routes.guard import page_and_api
 from lydspor.web.settings import WebSettings
 
 
@@ -77,31 +74,18 @@ def _page_no(request: Request) -> int:
         return 0
 
 
-@guard("read the marts", Action.READ_MARTS)
-async def marts_page(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    tables = await run_in_threadpool(tables_of, settings, principal)
-    return page(request, "marts.html", {"tables": tables})
+def _rows(request: Request, principal: Principal, settings: WebSettings) -> dict:
+    return rows_of(settings, principal, request.path_params["table"], _page_no(request))
 
 
-@guard("read the marts", Action.READ_MARTS)
-async def mart_page(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    data = await run_in_threadpool(
-        rows_of, settings, principal, request.path_params["table"], _page_no(request)
-    )
-    return page(request, "mart.html", {"m": data})
-
-
-@guard("read the marts", Action.READ_MARTS)
-async def marts_api(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    return JSONResponse(await run_in_threadpool(tables_of, settings, principal))
-
-
-@guard("read the marts", Action.READ_MARTS)
-async def mart_api(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    data = await run_in_threadpool(
-        rows_of, settings, principal, request.path_params["table"], _page_no(request)
-    )
-    return JSONResponse(data)
+marts_page, marts_api = page_and_api(
+    "read the marts",
+    Action.READ_MARTS,
+    lambda _request, principal, settings: tables_of(settings, principal),
+    "marts.html",
+    "tables",
+)
+mart_page, mart_api = page_and_api("read the marts", Action.READ_MARTS, _rows, "mart.html", "m")
 
 
 routes = [
