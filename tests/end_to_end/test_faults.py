@@ -150,8 +150,14 @@ class FaultyStore:
         return getattr(self.inner, name)
 
 
-def _ingest_and_extract(store, con, policy, now, faults: Faults, monkeypatch) -> None:
+def _ingest_and_extract(store, con, policy, now, faults: Faults) -> None:
     """raw_recordings and agent_audio for one day, as the assets run them."""
+    # A patch context of its own: undoing it must not undo the test's environment (its key).
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        _faulty_run(store, con, policy, now, faults, monkeypatch)
+
+
+def _faulty_run(store, con, policy, now, faults: Faults, monkeypatch) -> None:
     # Every ingest module that writes the ledger, the catalogue or deletions gets the faults.
     for module in (grouping, quarantine, release):
         for name, step in (
@@ -164,26 +170,21 @@ def _ingest_and_extract(store, con, policy, now, faults: Faults, monkeypatch) ->
     # Agent audio is written through the ledger (intent, put, confirm): the intent is a step.
     monkeypatch.setattr(ledger, "register", faults.wrap(ledger.register, "register"))
     monkeypatch.setattr(extract, "delete_object", faults.wrap(extract.delete_object, "deleted"))
-    try:
-        faulty = FaultyStore(store, faults)
-        ensure_compliance_tables(con)
-        for table, schema in CATALOGUE_TABLES.items():
-            ensure_table(con, table, schema)
-        ingest_day(faulty, con, policy, DAY, now=now)
-        ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
-        recordings = con.sql(
-            "select call_id, call_date, recording_mode, agent_channel, object_key, duration_s "
-            "from raw.recordings order by call_id"
-        ).pl()
-        for recording in recordings.iter_rows(named=True):
-            result = process_recording(faulty, con, policy, recording, now=now)
-            row = result.as_row(recording["call_date"], now, recording["object_key"])
-            upsert(
-                con, AGENT_AUDIO_TABLE, pl.DataFrame([row], schema=AGENT_AUDIO_SCHEMA), ["call_id"]
-            )
-            faults.step(f"agent_audio row {recording['call_id']}")
-    finally:
-        monkeypatch.undo()
+    faulty = FaultyStore(store, faults)
+    ensure_compliance_tables(con)
+    for table, schema in CATALOGUE_TABLES.items():
+        ensure_table(con, table, schema)
+    ingest_day(faulty, con, policy, DAY, now=now)
+    ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+    recordings = con.sql(
+        "select call_id, call_date, recording_mode, agent_channel, object_key, duration_s "
+        "from raw.recordings order by call_id"
+    ).pl()
+    for recording in recordings.iter_rows(named=True):
+        result = process_recording(faulty, con, policy, recording, now=now)
+        row = result.as_row(recording["call_date"], now, recording["object_key"])
+        upsert(con, AGENT_AUDIO_TABLE, pl.DataFrame([row], schema=AGENT_AUDIO_SCHEMA), ["call_id"])
+        faults.step(f"agent_audio row {recording['call_id']}")
 
 
 def _snapshot(store: LocalObjectStore, con) -> dict:
@@ -246,7 +247,7 @@ def test_crash_after_every_step_of_ingest_and_agent_audio_converges(tmp_path, po
     store, con = fresh("reference")
     landed = [obj.key for obj in store.list("landing/")]
     clean = Faults()
-    _ingest_and_extract(store, con, policy, now, clean, monkeypatch)
+    _ingest_and_extract(store, con, policy, now, clean)
     reference = _snapshot(store, con)
     assert not [k for k in reference["objects"] if k.startswith("landing/")]
     assert reference["audit"] and not reference["incoming"]
@@ -265,10 +266,10 @@ def test_crash_after_every_step_of_ingest_and_agent_audio_converges(tmp_path, po
         store, con = fresh(f"crash-{crash_after}")
         faults = Faults(crash_after)
         with pytest.raises(Crash) as crashed:
-            _ingest_and_extract(store, con, policy, now, faults, monkeypatch)
+            _ingest_and_extract(store, con, policy, now, faults)
         window = f"crash after step {crash_after} ({crashed.value})"
         try:
-            _ingest_and_extract(store, con, policy, now, Faults(), monkeypatch)  # the rerun
+            _ingest_and_extract(store, con, policy, now, Faults())  # the rerun
         except Exception as exc:
             diverged.append(f"{window}: the rerun failed: {exc!r}")
             continue
