@@ -234,7 +234,7 @@ def _without_reasons(snapshot: dict) -> dict:
     return same
 
 
-def test_crash_after_every_step_of_ingest_and_agent_audio_converges(tmp_path, policy, monkeypatch):
+def test_crash_after_every_step_of_ingest_and_agent_audio_converges(tmp_path, policy):
     now = datetime.now(UTC)
     # One call of each kind: every crash window of the others is one of these windows again.
     calls = {c: v for c, v in _calls().items() if c in {"ao-1", "broken", "in-1", "out-1"}}
