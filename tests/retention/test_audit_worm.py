@@ -6,8 +6,9 @@ checkpoint."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import polars as pl
 import pytest
 from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
@@ -15,6 +16,8 @@ from minio.error import S3Error
 from assets.common.secrets import audit_heads_file
 from assets.common.storage import StorageError
 from assets.retention import audit, audit_checkpoints
+from assets.retention.state import blocking, reconcile
+from assets.retention.tables import ensure_compliance_tables
 
 pytestmark = pytest.mark.s3
 
@@ -158,3 +161,14 @@ def test_checkpoints_are_periodic(catalog, locked, monkeypatch):
     assert [c.seq for c in audit_checkpoints.checkpoints(locked)] == [1, 4, 7]
     assert audit.anchored_head(catalog)["checkpointed"]["seq"] == 7
     assert audit.verify_anchored(catalog, locked).ok
+
+
+def test_the_store_gate_counts_checkpoints_as_system_keys(log, locked):
+    ensure_compliance_tables(log)
+    found = reconcile(locked, log, timedelta(days=1))
+    assert found.filter(pl.col("object_key").str.starts_with(audit_checkpoints.PREFIX)).is_empty()
+    assert found.filter(blocking()).is_empty()
+    locked.put_bytes("audit/stray.json", b"{}")  # a sibling of the prefix is still unknown
+    assert reconcile(locked, log, timedelta(days=1)).filter(blocking())["object_key"].to_list() == [
+        "audit/stray.json"
+    ]
