@@ -22,7 +22,9 @@ from typing import Protocol
 import certifi
 import urllib3
 from minio import Minio
+from minio.commonconfig import COMPLIANCE
 from minio.error import S3Error
+from minio.retention import Retention
 
 _PART_SIZE = 16 * 1024 * 1024
 
@@ -372,6 +374,35 @@ class S3ObjectStore(_Writes):
                     f"could not delete version {version} of {key!r} on {self.description}: "
                     f"{exc.code}"
                 ) from exc
+
+    def put_retained(self, key: str, data: bytes, until: datetime) -> None:
+        """Write ``key`` write-once: an object-lock retention in COMPLIANCE mode until ``until``,
+        which no credential can shorten or lift (the bucket must have object lock)."""
+        if not self.object_lock:
+            raise StorageError(f"{self.description} has no object lock: nothing is write-once")
+        self._call(
+            self.client.put_object,
+            f"write {key!r} write-once",
+            self.bucket,
+            validate_key(key),
+            io.BytesIO(data),
+            len(data),
+            content_type="application/json",
+            retention=Retention(COMPLIANCE, until),
+            legal_hold=False,
+        )
+
+    def versions(self, prefix: str) -> list[tuple[str, bool]]:
+        """Every version under ``prefix``, as (key, is a delete marker), delete markers included."""
+        return self._call(
+            lambda: [
+                (v.object_name, bool(v.is_delete_marker))
+                for v in self.client.list_objects(
+                    self.bucket, prefix=prefix, recursive=True, include_version=True
+                )
+            ],
+            f"list versions under {prefix!r}",
+        )
 
     def set_legal_hold(self, key: str, on: bool) -> bool:
         """Set or clear the object's S3 legal hold; False where the bucket has no object lock."""

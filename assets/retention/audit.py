@@ -10,6 +10,9 @@ beside the key, so cutting entries off the end is detected too. ``anchor`` first
 chain against the previous head and never re-anchors over a chain that fails: a truncation
 followed by new entries stays visible. Each log has an id (``raw.audit_meta``, MAC'd) whose first
 head (seq 0) is written with its first entry, so a deleted heads file is detected as well.
+With an S3 store that has object lock, ``anchor`` also writes periodic write-once checkpoints of
+the head (``audit_checkpoints``), which ``verify_anchored`` checks: they survive a rewrite of both
+the catalogue and the heads file by the key's holder.
 
 The log has a window of its own (``windows.audit_log``): ``prune`` removes entries older than it
 from the start and records the last removed entry's sequence number and hash as a MAC'd
@@ -32,6 +35,7 @@ import polars as pl
 
 from assets.common.secrets import append_private_line, audit_heads_file, derived_key
 from assets.common.warehouse import table_ddl, table_exists, transaction
+from assets.retention import audit_checkpoints
 
 AUDIT_TABLE = "raw.audit_log"
 CHECKPOINT_TABLE = "raw.audit_checkpoints"
@@ -369,18 +373,27 @@ def head(con: duckdb.DuckDBPyConnection) -> dict | None:
     return {"seq": last[0], "hash": last[1]} if last else None
 
 
-def _write_head(log: str, seq: int, digest: str) -> dict:
-    at = _iso(datetime.now(UTC))
-    line = {"log": log, "seq": seq, "hash": digest, "at": at}
-    line["mac"] = _mac(HEAD_PURPOSE, [log, seq, digest, at])
+def _head_fields(line: dict) -> list:
+    # A head with a write-once checkpoint says so, MAC'd: a missing checkpoint is then seen.
+    fields = [line["log"], line["seq"], line["hash"], line["at"]]
+    return [*fields, "checkpoint"] if line.get("checkpoint") else fields
+
+
+def _write_head(log: str, seq: int, digest: str, store=None) -> dict:
+    now = datetime.now(UTC)
+    line = {"log": log, "seq": seq, "hash": digest, "at": _iso(now)}
+    line["mac"] = _mac(HEAD_PURPOSE, _head_fields(line))
+    if store is not None:
+        line["checkpoint"] = audit_checkpoints.write(store, line, now)
+        line["mac"] = _mac(HEAD_PURPOSE, _head_fields(line))
     append_private_line(audit_heads_file(), json.dumps(line, sort_keys=True))
     return line
 
 
 def anchored_head(con: duckdb.DuckDBPyConnection) -> dict | None:
-    """The latest head anchored for this catalogue's log, from the heads file; None when the
-    file holds none for it. ``AuditChainBroken`` when a line of it is not authentic, or a head
-    is older than the one before it (lines removed or reordered)."""
+    """The latest head anchored for this catalogue's log, from the heads file, with the last
+    checkpointed head as ``checkpointed`` ({seq, at} or None); None when the file holds none.
+    ``AuditChainBroken`` when a line is not authentic, or a head is older than the one before."""
     log = log_id(con)
     path = audit_heads_file()
     if not path.exists():
@@ -389,8 +402,7 @@ def anchored_head(con: duckdb.DuckDBPyConnection) -> dict | None:
     for number, text in enumerate(path.read_text().splitlines(), start=1):
         try:
             line = json.loads(text)
-            fields = [line["log"], line["seq"], line["hash"], line["at"]]
-            authentic = hmac.compare_digest(line["mac"], _mac(HEAD_PURPOSE, fields))
+            authentic = hmac.compare_digest(line["mac"], _mac(HEAD_PURPOSE, _head_fields(line)))
         except (ValueError, KeyError, TypeError):
             authentic = False
         if not authentic:
@@ -399,15 +411,21 @@ def anchored_head(con: duckdb.DuckDBPyConnection) -> dict | None:
             continue
         if latest is not None and line["seq"] < latest["seq"]:
             raise AuditChainBroken(f"line {number} of {path} goes back to entry {line['seq']}")
+        line["checkpointed"] = (
+            {"seq": line["seq"], "at": line["at"]}
+            if line.get("checkpoint")
+            else (latest or {}).get("checkpointed")
+        )
         latest = line
     return latest
 
 
-def verify_anchored(con: duckdb.DuckDBPyConnection) -> VerifyResult:
+def verify_anchored(con: duckdb.DuckDBPyConnection, store=None) -> VerifyResult:
     """The check ``lydspor audit verify`` runs: the log's id, the heads file and the chain up to
-    (and including) the latest anchored head. A log nothing was ever written to verifies."""
+    (and including) the latest anchored head, then, given the object ``store``, every write-once
+    checkpoint in it. A log nothing was ever written to verifies (unless checkpoints exist)."""
     if _unused(con):
-        return VerifyResult(True, 0)
+        return _against_checkpoints(con, store, None, VerifyResult(True, 0))
     try:
         anchored = anchored_head(con)
     except AuditChainBroken as exc:
@@ -420,7 +438,25 @@ def verify_anchored(con: duckdb.DuckDBPyConnection) -> VerifyResult:
             f"no anchored head for this audit log in {audit_heads_file()}: the file of "
             "anchored heads was deleted or edited",
         )
-    return verify(con, anchored)
+    return _against_checkpoints(con, store, anchored, verify(con, anchored))
+
+
+def _against_checkpoints(con, store, anchored: dict | None, result: VerifyResult) -> VerifyResult:
+    recorded = (anchored or {}).get("checkpointed")
+    worm = audit_checkpoints.write_once(store)
+    if not result.ok or store is None or not (worm or recorded):
+        return result  # the embedded store: the heads file is the only checkpoint
+    if not worm:
+        problem = f"write-once checkpoints were written, but {store.description} has no object lock"
+        return VerifyResult(False, result.entries, None, problem)
+    found, log = audit_checkpoints.checkpoints(store), log_id(con) if anchored else None
+    seqs = [c.seq for c in found if c.log == log]
+    query = f"select seq, hash from {AUDIT_TABLE} where list_contains(?::bigint[], seq)"
+    hashes = dict(con.execute(query, [seqs]).fetchall()) if seqs else {}
+    start = checkpoint(con)
+    last, recorded_seq = start[0] + result.entries, recorded and recorded["seq"]
+    problem = audit_checkpoints.problem(found, log, hashes, start, last, recorded_seq)
+    return result if problem is None else VerifyResult(False, result.entries, None, problem)
 
 
 def _unused(con: duckdb.DuckDBPyConnection) -> bool:
@@ -436,11 +472,12 @@ def _count(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def anchor(con: duckdb.DuckDBPyConnection, store=None, *, strict: bool = False) -> dict | None:
-    """Anchor the current head in the heads file (and a copy in ``store``), unless the chain
-    fails verification against the previous head: then nothing is anchored, so the break stays
-    visible; ``strict`` raises ``AuditChainBroken`` instead of returning the previous head."""
+    """Anchor the current head in the heads file (and a copy in ``store``; when due, a write-once
+    checkpoint, see ``audit_checkpoints``), unless the chain fails verification against the
+    previous head and checkpoints: then nothing is anchored, so the break stays visible;
+    ``strict`` raises ``AuditChainBroken`` instead of returning the previous head."""
     _ensure_log_id(con)
-    result = verify_anchored(con)
+    result = verify_anchored(con, store)
     if not result.ok:
         if strict:
             raise AuditChainBroken(result.problem)
@@ -449,7 +486,10 @@ def anchor(con: duckdb.DuckDBPyConnection, store=None, *, strict: bool = False) 
     current = head(con)
     if current is None or current["seq"] <= previous["seq"]:
         return previous
-    line = _write_head(log_id(con), current["seq"], current["hash"])
+    worm = audit_checkpoints.write_once(store) and audit_checkpoints.due(
+        previous.get("checkpointed"), current["seq"], datetime.now(UTC)
+    )
+    line = _write_head(log_id(con), current["seq"], current["hash"], store if worm else None)
     if store is not None:
         store.put_bytes(HEAD_KEY, json.dumps(line).encode(), content_type="application/json")
     return current

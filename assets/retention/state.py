@@ -19,7 +19,8 @@ under such a key is unknown.
 
 Two kinds of stored file are not lydspor's objects and are not unknown: files in ``landing/``
 not yet ingested (the dialer's uploads, in transit until the landing window has passed since
-they arrived; after that they are unknown too), and the system keys in ``SYSTEM_KEYS``.
+they arrived; after that they are unknown too), and the system keys in ``SYSTEM_KEYS`` and
+under ``SYSTEM_PREFIXES``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import polars as pl
 
 from assets.common.storage import ObjectStore, StoredFile
 from assets.retention.audit import HEAD_KEY
+from assets.retention.audit_checkpoints import PREFIX as AUDIT_CHECKPOINTS
 from assets.retention.ledger import CUSTOMER_AUDIO, RETENTION_STATE_SCHEMA, ROWS_KIND, all_objects
 
 #: Keys lydspor writes that are no personal data and no ledger object, with the reason.
@@ -38,6 +40,9 @@ SYSTEM_KEYS = {
     HEAD_KEY: "the audit log's anchored head (a sequence number and a hash; written on every "
     "audit append, so registering it would add a ledger row per entry)",
 }
+#: Prefixes of such keys: the audit head's write-once checkpoints (a sequence number and a hash,
+#: locked by the store, which the sweep could not delete anyway).
+SYSTEM_PREFIXES = (AUDIT_CHECKPOINTS,)
 
 #: Where the dialer uploads; files there are in transit until ingested or past the window.
 LANDING_PREFIX = "landing/"
@@ -66,7 +71,7 @@ def reconcile(
     for item in store.inventory():
         if item.problem is None:
             present.add(item.key)
-            if item.key in known or item.key in SYSTEM_KEYS:
+            if item.key in known or item.key in SYSTEM_KEYS or item.key.startswith(SYSTEM_PREFIXES):
                 continue
         strays.append(_stray(item, landing_window, now))
     alive = pl.col("deleted_at").is_null()
