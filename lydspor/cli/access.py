@@ -120,7 +120,7 @@ def _audited(
         console.print(f"[red]the catalogue is busy, try again when the run ends:[/] {exc}")
         raise typer.Exit(2) from exc
     with con:
-        chain = audit.verify_anchored(con)
+        chain = audit.verify_anchored(con, objects)
         if not chain.ok:
             # Reading on would add entries to a log that no longer proves anything.
             fail(f"the audit log fails verification ({chain.problem}): reads are refused", 1)

@@ -205,7 +205,7 @@ def audit_verify(as_user: AS_USER = None) -> None:
     apply_embedded_defaults()
     identity(as_user, "audit verify", Action.AUDIT)
     with catalog(read_only=True) as con:
-        result = audit.verify_anchored(con)
+        result = audit.verify_anchored(con, store())
     if result.ok:
         console.print(f"[green]audit log intact[/]: {result.entries} entries")
         return

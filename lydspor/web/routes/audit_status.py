@@ -9,7 +9,7 @@ from starlette.routing import Route
 from assets.access.authorise import Action
 from assets.access.policy import Principal
 from assets.retention import audit
-from lydspor.web.catalogue import reading, record
+from lydspor.web.catalogue import reading, record, store
 from lydspor.web.routes.guard import page_and_api
 
 #: The newest audit entries shown under the status.
@@ -18,7 +18,7 @@ RECENT = 50
 
 def verification(catalogue: Path, principal: Principal) -> dict:
     with reading(catalogue) as con:
-        result = audit.verify_anchored(con)
+        result = audit.verify_anchored(con, store())
         recent = con.execute(
             f"select seq, logged_at, actor, action, call_id, subject from {audit.AUDIT_TABLE} "
             "order by seq desc limit ?",
