@@ -239,7 +239,7 @@ def test_the_sweep_deletes_an_unconfirmed_intent_past_its_deadline(engine):
     assert [r.object_key for r in result.deleted] == [KEY] and store.stat(KEY) is None
 
 
-#: The only places that may call ``put_bytes`` directly, and why each is safe. Every other put
+#: The only places that may call ``put_bytes`` (or ``put_retained``) directly, and why each is safe. Every other put
 #: site goes through ``ledger.write_through``, so none can write before registering.
 DIRECT_PUTS = {
     "assets/retention/ledger.py": "write_through itself",
@@ -248,6 +248,8 @@ DIRECT_PUTS = {
     "assets/recordings/ingest/quarantine.py": "quarantine copies: registered as a batch, "
     "written, confirmed",
     "assets/retention/audit.py": "the audit head, a system key (state.SYSTEM_KEYS)",
+    "assets/retention/audit_checkpoints.py": "write-once audit checkpoints (put_retained), "
+    "system keys under audit/checkpoints/ that no call owns",
     "lydspor/cli/pipeline.py": "uploads into landing/, as a dialer does (in transit)",
 }
 
@@ -260,7 +262,7 @@ def test_no_put_site_writes_around_the_ledger():
             if any(
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "put_bytes"
+                and node.func.attr in {"put_bytes", "put_retained"}
                 for node in ast.walk(tree)
             ):
                 callers.add(path.relative_to(REPO).as_posix())
