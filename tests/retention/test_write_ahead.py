@@ -239,8 +239,9 @@ def test_the_sweep_deletes_an_unconfirmed_intent_past_its_deadline(engine):
     assert [r.object_key for r in result.deleted] == [KEY] and store.stat(KEY) is None
 
 
-#: The only places that may call ``put_bytes`` (or ``put_retained``) directly, and why each is safe. Every other put
-#: site goes through ``ledger.write_through``, so none can write before registering.
+#: The only places that may call ``put_bytes`` (or ``put_retained``) directly, and why each is
+#: safe. Every other put site goes through ``ledger.write_through``, so none can write before
+#: registering.
 DIRECT_PUTS = {
     "assets/retention/ledger.py": "write_through itself",
     "assets/recordings/ingest/grouping.py": "raw audio: a group's intents committed in one "
