@@ -58,9 +58,7 @@ def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:  # another process (a run) holds the write lock
         # The page says what to do; DuckDB's message (paths, process ids) stays on the server.
-        raise CatalogueUnavailable(
-            "the catalogue is busy (a run holds it): try again shortly"
-        ) from exc
+        raise CatalogueUnavailable(BUSY) from exc
 
 
 @contextmanager
