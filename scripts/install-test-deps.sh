@@ -3,6 +3,9 @@
 #
 #   radosgw ceph-mon ceph-osd   -> the throwaway S3 server (Ceph radosgw) the s3 tests start
 #                                  (tests/support/ceph_s3.py); ceph-common comes with them.
+#   postgresql                  -> the throwaway Postgres (Unix socket only) the scale-out tests
+#                                  start (tests/support/postgres.py); its binaries stay in
+#                                  /usr/lib/postgresql/<major>/bin, found there.
 #   chromium chromium-driver    -> the headless browser the web app's tests drive
 #                                  (tests/web/test_browser.py, through Playwright).
 #
@@ -10,7 +13,7 @@
 # something has to be installed. Works as root, or via sudo when not root.
 set -euo pipefail
 
-PACKAGES=(radosgw ceph-mon ceph-osd)
+PACKAGES=(radosgw ceph-mon ceph-osd postgresql)
 BINARIES=(radosgw radosgw-admin ceph-mon ceph-osd ceph monmaptool)
 
 die() {

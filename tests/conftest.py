@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from assets.common.settings import embedded_defaults
-from tests.support.fixtures import ceph_s3  # noqa: F401
+from tests.support.fixtures import ceph_s3, postgres  # noqa: F401
 
 REPO = Path(__file__).resolve().parent.parent
 #: The assembled Whisper model is shared by every test (assembling it takes a few seconds).

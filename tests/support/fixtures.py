@@ -1,8 +1,8 @@
-"""pytest fixtures for the throwaway Ceph radosgw S3 server.
+"""pytest fixtures for the throwaway servers: Ceph radosgw (S3) and Postgres.
 
 Register them in ``tests/conftest.py``::
 
-    from tests.support.fixtures import ceph_s3  # noqa: F401
+    from tests.support.fixtures import ceph_s3, postgres  # noqa: F401
 
 ``ceph_s3`` is session-scoped: one cluster per pytest session (per xdist worker).  The server
 is shared process-wide and reference-counted, so importing the fixture into more than one
@@ -18,6 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.ceph_s3 import CephS3Server, missing_binaries
+from tests.support.postgres import PostgresServer
+from tests.support.postgres import missing_binaries as missing_postgres_binaries
 
 INSTALL_HINT = (
     "run scripts/install-test-deps.sh (installs Debian packages radosgw ceph-mon ceph-osd)"
@@ -73,3 +75,25 @@ def ceph_s3() -> Iterator[CephS3Server]:
         yield server
     finally:
         _release()
+
+
+POSTGRES_INSTALL_HINT = "run scripts/install-test-deps.sh (installs Debian package postgresql)"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A running throwaway Postgres on a Unix socket (one per pytest session).
+
+    Attributes and helpers: ``dsn``/``dsn_for(db)`` (libpq), ``url``/``url_for(db)``
+    (``postgresql://``), ``psql(sql)``, ``create_database(name)``: give each test its own
+    database. Missing binaries: skip locally, fail when ``CI`` is set.
+    """
+    missing = missing_postgres_binaries()
+    if missing:
+        msg = f"Postgres test server: binaries not found ({', '.join(missing)}): "
+        msg += POSTGRES_INSTALL_HINT
+        if _in_ci():
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    with PostgresServer() as server:
+        yield server
