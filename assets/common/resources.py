@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +12,8 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from assets.common.settings import OBJECT_STORE_VARIABLES
+from assets.common.lake import Warehouse, connect, create_s3_secret, warehouse_from_settings
+from assets.common.settings import OBJECT_STORE_VARIABLES, from_environment
 from assets.common.storage import ObjectStore, is_true, open_store
 
 
@@ -56,29 +58,37 @@ class ObjectStoreResource(dg.ConfigurableResource):
         import duckdb_extensions
 
         duckdb_extensions.import_extension("httpfs", con=con)
-        con.execute(
-            "CREATE OR REPLACE TEMPORARY SECRET lydspor_store "
-            "(TYPE s3, KEY_ID ?, SECRET ?, ENDPOINT ?, URL_STYLE 'path', USE_SSL ?, REGION ?)",
-            [
-                self.access_key,
-                self.secret_key,
-                self.endpoint,
-                self.use_ssl,
-                self.region or "us-east-1",
-            ],
-        )
+        create_s3_secret(con, self.model_dump(include=set(OBJECT_STORE_VARIABLES)))
+
+
+_LAKE_SETTINGS = ("warehouse", "ducklake_catalog", "ducklake_data_path")
 
 
 class CatalogResource(DuckDBResource):
-    """The DuckDB catalogue. Unlike the stock resource, the connection is closed even when the
-    step fails, so a failed step never leaves the file locked for dbt or the next step."""
+    """The warehouse: the DuckDB file, or the DuckLake ``warehouse`` names (``lake.py``).
+    Unlike the stock resource, the connection is closed even when the step fails, so a failed
+    step never leaves the file locked for dbt or the next step."""
+
+    #: ``duckdb`` (the file at ``database``) or ``ducklake``.
+    warehouse: str = "duckdb"
+    ducklake_catalog: str = ""
+    ducklake_data_path: str = ""
+
+    def get_warehouse(self) -> Warehouse:
+        """These settings, with the object store's S3 credentials from the environment (a
+        lake whose data path is on S3 writes with them)."""
+        return warehouse_from_settings(
+            self.model_dump(include={"database", *_LAKE_SETTINGS}),
+            from_environment(OBJECT_STORE_VARIABLES, os.environ.get),
+        )
 
     @contextmanager
     def get_connection(self):
         config = {"custom_user_agent": "dagster", **self.connection_config}
+        warehouse = self.get_warehouse()
         for attempt in range(20):
             try:
-                conn = duckdb.connect(self.database, read_only=False, config=config)
+                conn = connect(warehouse, config=config)
                 break
             except duckdb.IOException:
                 # Another process (dbt, the UI's code server) holds the write lock: wait.

@@ -40,6 +40,12 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
     state = state_dir.resolve()
     return {
         "LYDSPOR_DUCKDB_PATH": str(state / "lydspor.duckdb"),
+        # The warehouse: the DuckDB file above, or "ducklake" (assets/common/lake.py) with a
+        # catalogue (a Postgres DSN, or a DuckDB file) and a data path (s3://bucket/prefix or
+        # a folder) for deployments with many writers.
+        "LYDSPOR_WAREHOUSE": "duckdb",
+        "LYDSPOR_DUCKLAKE_CATALOG": "",
+        "LYDSPOR_DUCKLAKE_DATA_PATH": "",
         # Empty endpoint = the embedded directory store under LYDSPOR_STORE_ROOT.
         "LYDSPOR_S3_ENDPOINT": "",
         "LYDSPOR_STORE_ROOT": str(state / "objects"),
@@ -138,8 +144,13 @@ OBJECT_STORE_VARIABLES = {
     "region": "LYDSPOR_S3_REGION",
     "object_lock": "LYDSPOR_S3_OBJECT_LOCK",
 }
-#: The DuckDB catalogue (``CatalogResource``).
-CATALOGUE_VARIABLES = {"database": "LYDSPOR_DUCKDB_PATH"}
+#: The warehouse (``CatalogResource``): the DuckDB file, or the DuckLake that replaces it.
+CATALOGUE_VARIABLES = {
+    "database": "LYDSPOR_DUCKDB_PATH",
+    "warehouse": "LYDSPOR_WAREHOUSE",
+    "ducklake_catalog": "LYDSPOR_DUCKLAKE_CATALOG",
+    "ducklake_data_path": "LYDSPOR_DUCKLAKE_DATA_PATH",
+}
 #: The tenant's retention policy file (``PolicyResource``).
 POLICY_VARIABLES = {"path": "LYDSPOR_POLICY"}
 #: The speech engine and model (``WhisperResource``).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -59,6 +60,26 @@ def table_ddl(table: str, columns: str) -> str:
     )
 
 
+#: What a DuckLake refuses in a table's definition: primary keys (and the unique index they are).
+_KEY_CONSTRAINT = re.compile(r"\s+primary\s+key\b", re.IGNORECASE)
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's default catalogue is a DuckLake (``assets.common.lake``)."""
+    row = con.execute(
+        "select type from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    return bool(row) and row[0] == "ducklake"
+
+
+def execute_ddl(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
+    """Run table definitions on either warehouse. A DuckLake has no primary keys: there they
+    are left out, and the key stays unique because every write to such a table is a MERGE on
+    it or an insert of a fresh key, and the steps that write the catalogue run one at a time
+    (a DuckLake also aborts the later of two conflicting commits)."""
+    con.execute(_KEY_CONSTRAINT.sub("", ddl) if is_lake(con) else ddl)
+
+
 def ensure_table(con: duckdb.DuckDBPyConnection, table: str, schema) -> None:
     """Create ``table`` from a Polars schema if it is missing, so downstream reads never fail."""
     upsert(con, table, pl.DataFrame(schema=schema), [])
@@ -83,6 +104,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def in_transaction(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the caller has a transaction open. Trying BEGIN is no test: in DuckDB a failed
     BEGIN aborts the open transaction. Each autocommitted statement runs in a transaction of
-    its own, so two reads of the transaction id agree only inside an open one."""
-    first = con.execute("select txid_current()").fetchone()[0]
-    return con.execute("select txid_current()").fetchone()[0] == first
+    its own, so two reads of the transaction id agree only inside an open one. (The id of the
+    connection's transaction, not of one catalogue's: ``txid_current()`` fails on a DuckLake.)"""
+    first = con.execute("select current_transaction_id()").fetchone()[0]
+    return con.execute("select current_transaction_id()").fetchone()[0] == first

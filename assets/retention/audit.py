@@ -34,7 +34,7 @@ import duckdb
 import polars as pl
 
 from assets.common.secrets import append_private_line, audit_heads_file, derived_key
-from assets.common.warehouse import table_ddl, table_exists, transaction
+from assets.common.warehouse import execute_ddl, table_ddl, table_exists, transaction
 from assets.retention import audit_checkpoints
 
 AUDIT_TABLE = "raw.audit_log"
@@ -147,7 +147,7 @@ def entry_hash(
 
 
 def ensure_audit_log(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(AUDIT_DDL)
+    execute_ddl(con, AUDIT_DDL)
 
 
 def _ensure_log_id(con: duckdb.DuckDBPyConnection) -> None:

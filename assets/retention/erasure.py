@@ -21,7 +21,7 @@ import phonenumbers
 from assets.agent_audio.voiceprint_store import delete_voiceprint
 from assets.common.secrets import pseudonym
 from assets.common.storage import ObjectStore
-from assets.common.warehouse import first_column, table_ddl
+from assets.common.warehouse import execute_ddl, first_column, table_ddl
 from assets.retention import audit
 from assets.retention.copies import PurgeResult, purge
 from assets.retention.deletion import delete_object
@@ -75,7 +75,7 @@ class ErasureOutcome:
 
 
 def ensure_erasure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(ERASURE_DDL)
+    execute_ddl(con, ERASURE_DDL)
 
 
 def normalise_phone(number: str, region: str = "NO") -> str:
@@ -231,7 +231,11 @@ def _erase_call(
     for key in keys:
         delete_object(store, con, key, f"erasure request {request_id}", actor=actor)
     con.execute(
-        f"insert or replace into {ERASED_CALLS_TABLE} values (?, ?, ?)",
+        f"merge into {ERASED_CALLS_TABLE} as erased "
+        "using (select ? as call_id, ? as request_id, ? as erased_at) as new "
+        "on erased.call_id = new.call_id "
+        "when matched then update set request_id = new.request_id, erased_at = new.erased_at "
+        "when not matched then insert values (new.call_id, new.request_id, new.erased_at)",
         [call_id, request_id, datetime.now(UTC)],
     )
     return len(keys)

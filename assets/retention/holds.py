@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from assets.common.storage import ObjectStore
-from assets.common.warehouse import table_ddl, table_exists
+from assets.common.warehouse import execute_ddl, table_ddl, table_exists
 from assets.retention import audit
 
 HOLDS_TABLE = "raw.legal_holds"
@@ -57,7 +57,7 @@ class Hold:
 
 
 def ensure_holds(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(HOLDS_DDL)
+    execute_ddl(con, HOLDS_DDL)
 
 
 def place_hold(

@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from assets.common.storage import ObjectStore, PutResult
-from assets.common.warehouse import in_transaction
+from assets.common.warehouse import execute_ddl, in_transaction
 
 LEDGER_DDL = """
 create schema if not exists raw;
@@ -114,7 +114,7 @@ class LedgerConflict(ValueError):
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     """Create the ledger; a ledger from before write-ahead registration gains ``confirmed_at``,
     its rows counted as confirmed when created (they were written under the old order)."""
-    con.execute(LEDGER_DDL)
+    execute_ddl(con, LEDGER_DDL)
     has_column = con.execute(
         "select count(*) from information_schema.columns where table_schema = 'raw' "
         "and table_name = 'stored_objects' and column_name = 'confirmed_at'"
@@ -150,9 +150,10 @@ order by r.object_key
 """
 
 _REGISTER_SQL = f"""
-insert into raw.stored_objects ({", ".join(_REGISTER_SCHEMA)})
-select {", ".join(_REGISTER_SCHEMA)} from _lydspor_ledger_rows
-on conflict (object_key) do update set
+merge into raw.stored_objects as stored_objects
+using _lydspor_ledger_rows as excluded
+on stored_objects.object_key = excluded.object_key
+when matched then update set
     sha256 = excluded.sha256,
     size_bytes = excluded.size_bytes,
     created_at = case when stored_objects.deleted_at is null
@@ -171,6 +172,8 @@ on conflict (object_key) do update set
     confirmed_at = excluded.confirmed_at,
     deleted_at = null,
     deletion_reason = null
+when not matched then insert ({", ".join(_REGISTER_SCHEMA)})
+    values ({", ".join(f"excluded.{c}" for c in _REGISTER_SCHEMA)})
 """
 
 

@@ -4,9 +4,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from assets.common.resources import ObjectStoreResource
+from assets.common.resources import CatalogResource, ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention import audit
@@ -21,12 +20,13 @@ from assets.retention.tables import ensure_compliance_tables
     description="Delete every stored object and ledger entry past its deadline (legal holds "
     "excepted), verify each is gone, purge the rows they owned (marts included), prune the "
     "audit log to its window, write receipts and audit entries, anchor the audit log's head, "
-    "delete run logs past their window, and rewrite the DuckDB file so freed bytes go too."
+    "delete run logs past their window, and rewrite the DuckDB file (on a DuckLake: the data "
+    "files with deleted rows, expiring old snapshots and files) so freed bytes go too."
 )
 def sweep_expired_objects(
     context: dg.OpExecutionContext,
     object_store: ObjectStoreResource,
-    duckdb: DuckDBResource,
+    duckdb: CatalogResource,
     policy: PolicyResource,
 ) -> dg.Output:
     store, tenant_policy = object_store.get_store(), policy.load()
@@ -52,7 +52,11 @@ def sweep_expired_objects(
     # With the connection closed: the rewrite needs the file to itself.
     try:
         report = purge_remnants(
-            RemnantTargets(Path(duckdb.database), Path(context.instance.root_directory)),
+            RemnantTargets(
+                Path(duckdb.database),
+                Path(context.instance.root_directory),
+                warehouse=duckdb.get_warehouse(),
+            ),
             datetime.now(UTC) - tenant_policy.window("run_logs", REQUIRED_WINDOWS["run_logs"]),
             current_run_id=context.run_id,
             instance=context.instance,

@@ -18,6 +18,7 @@ from typing import Any
 import dagster as dg
 
 from assets.common.compaction import Compaction, compact_database
+from assets.common.lake import LakePurge, Warehouse, purge_lake, warehouse_from_environment
 from assets.retention.run_logs import (
     RunLogPurge,
     mentions,
@@ -56,18 +57,24 @@ class RemnantPurgeError(RuntimeError):
 
 @dataclass(frozen=True)
 class RemnantTargets:
-    """Where the copies are: the DuckDB catalogue, the Dagster home, dbt's project."""
+    """Where the copies are: the DuckDB catalogue, the Dagster home, dbt's project; with a
+    DuckLake ``warehouse``, the lake instead of the DuckDB file."""
 
     duckdb_path: Path
     dagster_home: Path | None
     dbt_project_dir: Path = DBT_PROJECT_DIR
+    warehouse: Warehouse | None = None
 
     @classmethod
     def from_environment(cls) -> RemnantTargets:
-        """The running configuration (``LYDSPOR_DUCKDB_PATH``, ``DAGSTER_HOME``), as set by
-        the embedded defaults or the user."""
+        """The running configuration (``LYDSPOR_DUCKDB_PATH``, ``LYDSPOR_WAREHOUSE``,
+        ``DAGSTER_HOME``), as set by the embedded defaults or the user."""
         home = os.environ.get("DAGSTER_HOME")
-        return cls(Path(os.environ["LYDSPOR_DUCKDB_PATH"]), Path(home) if home else None)
+        return cls(
+            Path(os.environ["LYDSPOR_DUCKDB_PATH"]),
+            Path(home) if home else None,
+            warehouse=warehouse_from_environment(),
+        )
 
 
 @dataclass
@@ -168,6 +175,7 @@ def purge_dbt_artefacts(
 class RemnantReport:
     seconds: float = 0.0
     duckdb: Compaction | None = None
+    lake: LakePurge | None = None
     dbt: DbtPurge | None = None
     run_logs: RunLogPurge | None = None
     errors: list[str] = field(default_factory=list)
@@ -180,6 +188,13 @@ class RemnantReport:
                 "duckdb_bytes_before": self.duckdb.bytes_before,
                 "duckdb_bytes_after": self.duckdb.bytes_after,
                 "duckdb_rewrite_seconds": round(self.duckdb.seconds, 3),
+            }
+        if self.lake:
+            meta |= {
+                "lake_files_rewritten": self.lake.files_rewritten,
+                "lake_snapshots_expired": self.lake.snapshots_expired,
+                "lake_files_deleted": self.lake.files_deleted,
+                "lake_purge_seconds": round(self.lake.seconds, 3),
             }
         if self.dbt:
             meta |= {
@@ -210,7 +225,9 @@ def purge_remnants(
     lock_wait_s: float = DUCKDB_LOCK_WAIT_S,
 ) -> RemnantReport:
     """Make deleted rows' bytes go from every copy under the state directory: rewrite the
-    DuckDB file (``compact``; no connection to it may be open in this process), remove dbt's
+    DuckDB file (``compact``; no connection to it may be open in this process) or, on a
+    DuckLake, its data files with deleted rows and expire its old snapshots and files
+    (``lake.purge_lake``), remove dbt's
     artefacts and Dagster's runs last written before ``run_logs_before`` or mentioning one of
     ``mentioning`` (an erased phone number, call ids, object keys), and VACUUM Dagster's
     SQLite files.
@@ -225,12 +242,17 @@ def purge_remnants(
     needles = sorted({n for n in mentioning if n})
     skip = [current_run_id] if current_run_id else []
     report = RemnantReport()
+    lake = targets.warehouse if targets.warehouse and targets.warehouse.is_lake else None
     try:
-        report.duckdb = (
-            compact_database(targets.duckdb_path, wait_s=lock_wait_s) if compact else None
-        )
+        if compact and lake:
+            report.lake = purge_lake(lake, wait_s=lock_wait_s)
+        elif compact:
+            report.duckdb = compact_database(targets.duckdb_path, wait_s=lock_wait_s)
     except Exception as exc:
-        report.errors.append(f"DuckDB rewrite of {targets.duckdb_path}: {exc}")
+        if lake:
+            report.errors.append(f"DuckLake purge of {lake.ducklake_data_path}: {exc}")
+        else:
+            report.errors.append(f"DuckDB rewrite of {targets.duckdb_path}: {exc}")
     try:
         report.dbt = purge_dbt_artefacts(
             targets.dbt_project_dir, run_logs_before, mentioning=needles, skip_run_ids=skip

@@ -13,6 +13,8 @@ from rich.console import Console
 from assets.access.authorise import Action
 from assets.access.identity import Identity, Refused, establish, require
 from assets.access.policy import AccessPolicy, AccessPolicyError
+from assets.common.lake import Warehouse, warehouse_from_environment
+from assets.common.lake import connect as lake_connect
 from assets.common.settings import (
     CATALOGUE_VARIABLES,
     OBJECT_STORE_VARIABLES,
@@ -95,6 +97,9 @@ def policy() -> RetentionPolicy:
 
 def catalog(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """The catalogue; read-only for commands that only look, so they never block a run."""
+    warehouse = warehouse_from_environment()
+    if warehouse.is_lake:
+        return _lake(warehouse, read_only)
     path = Path(from_environment(CATALOGUE_VARIABLES)["database"])
     if not path.exists():
         console.print(f"[red]no catalogue at {path}[/]: run `lydspor demo` or `lydspor run` first")
@@ -108,6 +113,18 @@ def catalog(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     with duckdb.connect(str(path)) as writable:
         ensure_compliance_tables(writable)
     return duckdb.connect(str(path), read_only=read_only)
+
+
+def _lake(warehouse: Warehouse, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The DuckLake warehouse (``LYDSPOR_WAREHOUSE=ducklake``), compliance tables ensured."""
+    if read_only:
+        con = lake_connect(warehouse, read_only=True)
+        if has_compliance_tables(con):
+            return con
+        con.close()
+    with lake_connect(warehouse) as writable:
+        ensure_compliance_tables(writable)
+    return lake_connect(warehouse, read_only=read_only)
 
 
 def report_run(outcome: RunOutcome) -> None:

@@ -1,0 +1,57 @@
+"""The warehouses the retention engine is tested on: the embedded DuckDB file and a DuckLake
+(catalogue in the throwaway Postgres, Parquet in a local folder), selected the way a deployment
+selects them, by ``LYDSPOR_WAREHOUSE`` and its two settings."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from assets.common.lake import DUCKDB, DUCKLAKE, Warehouse, connect, warehouse_from_environment
+from assets.common.warehouse import ensure_table
+from assets.recordings.ingest import CATALOGUE_TABLES
+from assets.retention.ledger import ensure_ledger
+
+
+def use_ducklake(monkeypatch, postgres, data_path: str) -> Warehouse:
+    """Switch this test's lydspor to a DuckLake in a fresh Postgres database of its own."""
+    database = f"lake_{uuid.uuid4().hex[:12]}"
+    postgres.create_database(database)
+    monkeypatch.setenv("LYDSPOR_WAREHOUSE", DUCKLAKE)
+    monkeypatch.setenv("LYDSPOR_DUCKLAKE_CATALOG", postgres.dsn_for(database))
+    monkeypatch.setenv("LYDSPOR_DUCKLAKE_DATA_PATH", data_path)
+    return warehouse_from_environment()
+
+
+@pytest.fixture(params=[DUCKDB, DUCKLAKE])
+def warehouse(request, lydspor_state, monkeypatch) -> Warehouse:
+    """Each test using it runs on both warehouses."""
+    if request.param == DUCKLAKE:
+        postgres = request.getfixturevalue("postgres")
+        return use_ducklake(monkeypatch, postgres, f"{lydspor_state / 'lake'}/")
+    return warehouse_from_environment()
+
+
+@pytest.fixture
+def warehouse_catalog(warehouse):
+    """What the ``catalog`` fixture is, on the parametrized warehouse."""
+    con = connect(warehouse)
+    ensure_ledger(con)
+    for table, schema in CATALOGUE_TABLES.items():
+        ensure_table(con, table, schema)
+    yield con
+    con.close()
+
+
+def warehouse_bytes(warehouse: Warehouse, postgres=None) -> list[Path]:
+    """The folders where the warehouse keeps rows on disk: the DuckDB file's (its WAL too);
+    the lake's data folder and its Postgres catalogue's table files (``base/``: the WAL is
+    Postgres's to recycle, see docs/warehouse.md)."""
+    if not warehouse.is_lake:
+        return [Path(warehouse.database).parent]
+    roots = [Path(warehouse.ducklake_data_path)]
+    if postgres is not None:
+        roots.append(postgres.data_dir / "base")
+    return roots

@@ -1,0 +1,105 @@
+"""Retention and erasure on both warehouses: the DuckDB file and a DuckLake. The same calls,
+the same requests, the same answers; and after the purge the erased customer's bytes are gone
+from wherever that warehouse keeps rows (the DuckDB file; the lake's Parquet files and its
+Postgres catalogue)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
+from assets.common.lake import connect
+from assets.common.warehouse import ensure_table
+from assets.retention.erasure import execute_request
+from assets.retention.remnants import RemnantTargets, purge_remnants
+from assets.retention.sweep import sweep
+from assets.retention.tables import ensure_compliance_tables
+from tests.retention.conftest import warehouse_bytes
+from tests.retention.test_retention import consented, ingest
+from tests.support.calls import DAY, stereo, wav
+from tests.support.remanence import scan_bytes
+from tests.support.scan import scan_tables
+
+pytestmark = pytest.mark.compliance
+
+PHONE = "+4791234567"
+KEPT_PHONE = "+4799999999"
+LATER = datetime.now(UTC) - timedelta(days=30)
+
+
+@pytest.fixture
+def con(warehouse_catalog):
+    ensure_compliance_tables(warehouse_catalog)
+    ensure_table(warehouse_catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+    return warehouse_catalog
+
+
+def erase_by_phone(store, con):
+    return execute_request(
+        store,
+        con,
+        selector="phone",
+        value="912 34 567",
+        decision="erase",
+        reason="data subject asked",
+        decided_by="dpo",
+    )
+
+
+def test_erasure_leaves_no_bytes_on_either_warehouse(request, warehouse, con, local_store, policy):
+    ingest(
+        local_store,
+        con,
+        policy,
+        consented("erased-1", customer_number=PHONE),
+        consented("kept-1", wav(stereo(320, 880)), customer_number=KEPT_PHONE),
+    )
+    outcome = erase_by_phone(local_store, con)
+    assert outcome.calls_erased == ["erased-1"]
+    assert con.execute("select call_id from raw.recordings").fetchall() == [("kept-1",)]
+    assert scan_tables(con, [PHONE]) == []
+    con.close()
+    postgres = request.getfixturevalue("postgres") if warehouse.is_lake else None
+    roots = warehouse_bytes(warehouse, postgres)
+    # The rows are deleted, their bytes not yet: the scan finds them (so it can fail).
+    assert any(scan_bytes(root, [PHONE]) for root in roots)
+
+    report = purge_remnants(RemnantTargets.from_environment(), LATER, mentioning=[PHONE])
+
+    assert [hit for root in roots for hit in scan_bytes(root, [PHONE])] == []
+    assert (report.lake is not None) == warehouse.is_lake
+    assert (report.duckdb is not None) == (not warehouse.is_lake)
+    with connect(warehouse, read_only=True) as after:
+        # The other customer's rows survive the rewrite, and nothing else was lost.
+        assert after.execute("select call_id, customer_number from raw.recordings").fetchall() == [
+            ("kept-1", KEPT_PHONE)
+        ]
+        assert (
+            after.execute(
+                "select count(*) from raw.stored_objects where call_id = 'kept-1'"
+            ).fetchone()[0]
+            > 0
+        )
+        # Filters are answered right with the recomputed bounds (DuckLake prunes files by them).
+        assert after.execute(
+            "select call_id from raw.recordings where customer_number >= ?", [KEPT_PHONE]
+        ).fetchall() == [("kept-1",)]
+
+
+def test_sweep_purges_the_same_rows_on_either_warehouse(con, local_store, policy):
+    ingest(local_store, con, policy, consented("old-1", customer_number=PHONE))
+    later = datetime.now(UTC) + timedelta(days=800)  # past every window
+    result = sweep(local_store, con, later, policy=policy)
+    assert result.failed == []
+    assert result.rows_deleted.get("raw.recordings") == 1
+    assert con.execute("select count(*) from raw.recordings").fetchone()[0] == 0
+    assert (
+        con.execute("select count(*) from raw.stored_objects where deleted_at is null").fetchone()[
+            0
+        ]
+        == 0
+    )
+    assert scan_tables(con, [PHONE]) == []
+    assert local_store.stat(f"raw/{DAY}/old-1/recording.wav") is None
