@@ -5,6 +5,7 @@ Postgres catalogue)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -12,14 +13,15 @@ import pytest
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
 from assets.common.lake import connect
 from assets.common.warehouse import ensure_table
+from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention.erasure import execute_request
 from assets.retention.remnants import RemnantTargets, purge_remnants
 from assets.retention.sweep import sweep
 from assets.retention.tables import ensure_compliance_tables
-from tests.retention.conftest import warehouse_bytes
+from tests.retention.conftest import use_ducklake, warehouse_bytes
 from tests.retention.test_retention import consented, ingest
 from tests.support.calls import DAY, stereo, wav
-from tests.support.remanence import scan_bytes
+from tests.support.remanence import encodings, scan_bytes
 from tests.support.scan import scan_tables
 
 pytestmark = pytest.mark.compliance
@@ -103,3 +105,60 @@ def test_sweep_purges_the_same_rows_on_either_warehouse(con, local_store, policy
     )
     assert scan_tables(con, [PHONE]) == []
     assert local_store.stat(f"raw/{DAY}/old-1/recording.wav") is None
+
+
+def s3_hits(client, bucket: str, needle: str) -> list[str]:
+    """Every object in ``bucket`` whose bytes hold ``needle`` (read whole: the lake's files
+    here are small)."""
+    forms = encodings(needle)
+    hits = []
+    for item in client.list_objects(bucket, recursive=True):
+        response = client.get_object(bucket, item.object_name)
+        try:
+            data = response.read()
+        finally:
+            response.close()
+            response.release_conn()
+        if any(form in data for form in forms):
+            hits.append(item.object_name)
+    return hits
+
+
+@pytest.mark.s3
+def test_erasure_leaves_no_bytes_in_a_lake_on_s3(
+    lydspor_state, ceph_s3, postgres, policy, monkeypatch
+):
+    """The lake's Parquet in a bucket of its own on the S3 server (apart from the store's, whose
+    every object the ledger must explain), written and purged with the store's credentials."""
+    suffix = uuid.uuid4().hex[:8]
+    bucket, lake_bucket = f"lydspor-{suffix}", f"lake-{suffix}"
+    for name, value in ceph_s3.lydspor_env(bucket).items():
+        monkeypatch.setenv(name, value)
+    client = ceph_s3.minio_client()
+    client.make_bucket(lake_bucket)
+    warehouse = use_ducklake(monkeypatch, postgres, f"s3://{lake_bucket}/lake/")
+    store = ceph_s3.object_store(bucket)
+    with connect(warehouse) as con:
+        ensure_compliance_tables(con)
+        ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+        for table, schema in CATALOGUE_TABLES.items():
+            ensure_table(con, table, schema)
+        ingest(
+            store,
+            con,
+            policy,
+            consented("erased-1", customer_number=PHONE),
+            consented("kept-1", wav(stereo(320, 880)), customer_number=KEPT_PHONE),
+        )
+        assert erase_by_phone(store, con).calls_erased == ["erased-1"]
+    assert s3_hits(client, lake_bucket, PHONE)  # deleted rows, bytes not yet gone
+
+    report = purge_remnants(RemnantTargets.from_environment(), LATER, mentioning=[PHONE])
+
+    assert report.lake is not None and report.lake.files_deleted > 0
+    assert s3_hits(client, lake_bucket, PHONE) == []
+    assert scan_bytes(postgres.data_dir / "base", [PHONE]) == []
+    with connect(warehouse, read_only=True) as after:
+        assert after.execute("select call_id, customer_number from raw.recordings").fetchall() == [
+            ("kept-1", KEPT_PHONE)
+        ]
