@@ -1,0 +1,99 @@
+"""The warehouse switch: settings, the lake's URL (the same in Python and in dbt's profile),
+and what the catalogue helpers do differently on a DuckLake (a DuckDB catalogue file here, so no
+server is needed; the Postgres catalogue is tested in tests/retention/test_warehouses.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import jinja2
+import pytest
+import yaml
+
+from assets.common.dbt_project import DBT_PROJECT_DIR
+from assets.common.lake import Warehouse, WarehouseError, connect, warehouse_from_environment
+from assets.common.warehouse import execute_ddl, in_transaction, is_lake
+
+DSN = "host=/tmp/sock port=5432 dbname=lake user=lydspor"
+
+
+@pytest.mark.parametrize(
+    ("catalog", "url", "dsn"),
+    [
+        (DSN, f"ducklake:postgres:{DSN}", DSN),
+        (
+            "postgresql://u@db/lake",
+            "ducklake:postgres:postgresql://u@db/lake",
+            "postgresql://u@db/lake",
+        ),
+        (f"postgres:{DSN}", f"ducklake:postgres:{DSN}", DSN),
+        ("/srv/lake/catalogue.ducklake", "ducklake:/srv/lake/catalogue.ducklake", None),
+    ],
+)
+def test_the_catalogue_setting_names_postgres_or_a_file(catalog, url, dsn):
+    lake = Warehouse("ducklake", ducklake_catalog=catalog, ducklake_data_path="s3://lake/x/")
+    assert lake.lake_url == url and lake.postgres_dsn == dsn and lake.data_on_s3
+    assert _profile_lake_url(catalog) == url
+
+
+def _profile_lake_url(catalog: str) -> str:
+    """The ``ducklake:`` path dbt's profile attaches, rendered as dbt renders it."""
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    path = profile["lydspor"]["outputs"]["lake"]["attach"][0]["path"]
+    return _render(path, {"LYDSPOR_DUCKLAKE_CATALOG": catalog})
+
+
+def _render(template: str, env: dict[str, str]) -> str:
+    return jinja2.Template(template).render(env_var=lambda name, default="": env.get(name, default))
+
+
+def test_the_profile_picks_its_target_from_the_same_setting():
+    target = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())["lydspor"]["target"]
+    for setting, expected in [("ducklake", "lake"), ("duckdb", "local"), (None, "local")]:
+        env = {} if setting is None else {"LYDSPOR_WAREHOUSE": setting}
+        assert _render(target, env) == expected
+
+
+def test_the_default_is_the_duckdb_file_and_a_lake_needs_both_settings(tmp_path):
+    default = warehouse_from_environment({"LYDSPOR_DUCKDB_PATH": str(tmp_path / "x.duckdb")})
+    assert not default.is_lake and default.database.endswith("x.duckdb")
+    with pytest.raises(WarehouseError, match="LYDSPOR_DUCKLAKE_DATA_PATH"):
+        warehouse_from_environment(
+            {"LYDSPOR_WAREHOUSE": "ducklake", "LYDSPOR_DUCKLAKE_CATALOG": DSN}
+        )
+    with pytest.raises(WarehouseError, match="one of"):
+        Warehouse("sqlite")
+
+
+@pytest.fixture
+def lake(tmp_path) -> Warehouse:
+    return Warehouse(
+        "ducklake",
+        ducklake_catalog=str(tmp_path / "catalogue.ducklake"),
+        ducklake_data_path=f"{tmp_path / 'data'}/",
+    )
+
+
+def test_table_definitions_drop_primary_keys_only_on_a_lake(tmp_path, lake):
+    ddl = "create schema if not exists raw; create table raw.t (k varchar primary key, v int);"
+    with connect(Warehouse(database=str(tmp_path / "file.duckdb"))) as con:
+        assert not is_lake(con)
+        execute_ddl(con, ddl)
+        con.execute("insert into raw.t values ('a', 1)")
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("insert into raw.t values ('a', 2)")
+    with connect(lake) as con:
+        assert is_lake(con) and con.execute("select current_database()").fetchone() == ("lydspor",)
+        execute_ddl(con, ddl)
+        con.execute("insert into raw.t values ('a', 1)")
+        assert con.execute("select count(*) from raw.t").fetchone() == (1,)
+    assert list(Path(lake.ducklake_data_path).rglob("*.parquet"))  # not inlined: Parquet
+
+
+def test_an_open_transaction_is_seen_on_a_lake(lake):
+    with connect(lake) as con:
+        assert not in_transaction(con)
+        con.begin()
+        assert in_transaction(con)
+        con.rollback()
