@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
+from assets.common.lake import connect
 from assets.common.storage import LocalObjectStore
 from assets.retention.holds import place_hold
 from assets.retention.ledger import StoredObject, register
@@ -37,16 +37,27 @@ def gate_and_marts(instance):
     return run_call_pipeline(DAY, DAY, instance=instance, asset_selection=keys)
 
 
-def test_gate_blocks_marts_when_customer_audio_outlives_its_deadline(pipeline_run):
+@pytest.mark.compliance
+def test_gate_blocks_marts_when_customer_audio_outlives_its_deadline(warehouse, pipeline_run):
+    """On both warehouses (``warehouse`` switches the environment before the run starts):
+    the pipeline, dbt's marts and the gate behave the same on the DuckDB file and a DuckLake."""
     store, first = pipeline_run
     assert first.success and first.checks_failed == 0
     assert {"fct_calls", "fct_call_coaching", "retention_state"} <= first.materialized
+    with connect(warehouse, read_only=True) as con:
+        # dbt wrote the marts where the pipeline reads: into the lake when it is one.
+        catalogue = con.execute(
+            "select database_name, d.type from duckdb_tables() "
+            "join duckdb_databases() d using (database_name) where table_name = 'fct_calls'"
+        ).fetchall()
+        assert catalogue == [("lydspor", "ducklake" if warehouse.is_lake else "duckdb")]
+        assert con.execute("select count(*) from fct_calls").fetchone()[0] == 2
 
     # A customer recording whose 15-minute window ended yesterday, still in the store.
     created = datetime.now(UTC) - timedelta(days=1)
     key = f"raw/{DAY}/planted/recording.wav"
     put = store.put_bytes(key, wav(stereo(500, 700)))
-    with duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"]) as con:
+    with connect(warehouse) as con:
         register(
             con,
             StoredObject(
@@ -71,7 +82,7 @@ def test_gate_blocks_marts_when_customer_audio_outlives_its_deadline(pipeline_ru
     # The gate reports; it does not delete (that is the retention engine's job).
     assert store.stat(key) is not None
     # Under a legal hold the same recording is kept lawfully: counted apart, not a violation.
-    with duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"]) as con:
+    with connect(warehouse) as con:
         place_hold(con, "call", "planted", "court order", "legal")
     held = gate_and_marts(dg.DagsterInstance.ephemeral())
     assert held.success and GATE not in held.failed_checks
