@@ -26,10 +26,11 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def engine(local_store, catalog, policy):
-    ensure_compliance_tables(catalog)
-    ensure_table(catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
-    return local_store, catalog, policy
+def engine(local_store, warehouse_catalog, policy):
+    """The store, a catalogue on each warehouse (the DuckDB file, a DuckLake), the policy."""
+    ensure_compliance_tables(warehouse_catalog)
+    ensure_table(warehouse_catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
+    return local_store, warehouse_catalog, policy
 
 
 def ingest(store, con, policy, *calls):

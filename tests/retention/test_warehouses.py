@@ -1,7 +1,7 @@
-"""Retention and erasure on both warehouses: the DuckDB file and a DuckLake. The same calls,
-the same requests, the same answers; and after the purge the erased customer's bytes are gone
-from wherever that warehouse keeps rows (the DuckDB file; the lake's Parquet files and its
-Postgres catalogue)."""
+"""Erasure's bytes on both warehouses: the DuckDB file and a DuckLake. The same calls and the
+same request; after the purge the erased customer's number is gone from wherever that
+warehouse keeps rows (the DuckDB file; the lake's Parquet files and its Postgres catalogue).
+The engine's other tests run on both warehouses too (``engine`` in test_retention.py)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,10 @@ from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention.erasure import execute_request
 from assets.retention.remnants import RemnantTargets, purge_remnants
-from assets.retention.sweep import sweep
 from assets.retention.tables import ensure_compliance_tables
 from tests.retention.conftest import use_ducklake, warehouse_bytes
 from tests.retention.test_retention import consented, ingest
-from tests.support.calls import DAY, stereo, wav
+from tests.support.calls import stereo, wav
 from tests.support.remanence import encodings, scan_bytes
 from tests.support.scan import scan_tables
 
@@ -88,23 +87,6 @@ def test_erasure_leaves_no_bytes_on_either_warehouse(request, warehouse, con, lo
         assert after.execute(
             "select call_id from raw.recordings where customer_number >= ?", [KEPT_PHONE]
         ).fetchall() == [("kept-1",)]
-
-
-def test_sweep_purges_the_same_rows_on_either_warehouse(con, local_store, policy):
-    ingest(local_store, con, policy, consented("old-1", customer_number=PHONE))
-    later = datetime.now(UTC) + timedelta(days=800)  # past every window
-    result = sweep(local_store, con, later, policy=policy)
-    assert result.failed == []
-    assert result.rows_deleted.get("raw.recordings") == 1
-    assert con.execute("select count(*) from raw.recordings").fetchone()[0] == 0
-    assert (
-        con.execute("select count(*) from raw.stored_objects where deleted_at is null").fetchone()[
-            0
-        ]
-        == 0
-    )
-    assert scan_tables(con, [PHONE]) == []
-    assert local_store.stat(f"raw/{DAY}/old-1/recording.wav") is None
 
 
 def s3_hits(client, bucket: str, needle: str) -> list[str]:
