@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import dagster as dg
 import pytest
 
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
@@ -17,8 +18,9 @@ from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention.erasure import execute_request
 from assets.retention.remnants import RemnantTargets, purge_remnants
 from assets.retention.tables import ensure_compliance_tables
+from lydspor.demo import run_retention_sweep
 from tests.retention.conftest import use_ducklake, warehouse_bytes
-from tests.retention.test_retention import consented, ingest
+from tests.retention.test_retention import consented, ingest, plant
 from tests.support.calls import stereo, wav
 from tests.support.remanence import encodings, scan_bytes
 from tests.support.scan import scan_tables
@@ -144,3 +146,25 @@ def test_erasure_leaves_no_bytes_in_a_lake_on_s3(
         assert after.execute("select call_id, customer_number from raw.recordings").fetchall() == [
             ("kept-1", KEPT_PHONE)
         ]
+
+
+def test_the_sweep_job_purges_the_lake(lydspor_state, local_store, postgres, monkeypatch):
+    """The sweep as Dagster runs it (the op, its warehouse resource, the purge) on a lake:
+    what is due goes, and no snapshot from before the sweep is left to travel back to."""
+    warehouse = use_ducklake(monkeypatch, postgres, f"{lydspor_state / 'lake'}/")
+    key = "raw/2026-11-02/due/recording.wav"
+    with connect(warehouse) as con:
+        ensure_compliance_tables(con)
+        plant(local_store, con, key, "due", datetime.now(UTC) - timedelta(minutes=1))
+        assert con.execute("select count(*) from lydspor.snapshots()").fetchone()[0] > 1
+
+    with dg.DagsterInstance.from_config(str(lydspor_state / "dagster")) as instance:
+        outcome = run_retention_sweep(instance=instance)
+
+    assert outcome.success and outcome.deleted == 1
+    assert local_store.stat(key) is None
+    with connect(warehouse, read_only=True) as after:
+        assert after.execute("select count(*) from lydspor.snapshots()").fetchone()[0] == 1
+        assert after.execute(
+            "select deleted_at is not null from raw.stored_objects where object_key = ?", [key]
+        ).fetchone() == (True,)
