@@ -53,9 +53,11 @@ class Warehouse:
 
     kind: str = DUCKDB
     database: str = ""
-    ducklake_catalog: str = ""
+    #: Left out of the repr, as ``s3`` is: a DSN can carry a password, and a repr ends up in
+    #: tracebacks and run logs.
+    ducklake_catalog: str = field(default="", repr=False)
     ducklake_data_path: str = ""
-    s3: Mapping[str, str] = field(default_factory=dict)
+    s3: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in WAREHOUSES:
