@@ -69,6 +69,12 @@ class Warehouse:
                 "LYDSPOR_WAREHOUSE=ducklake needs LYDSPOR_DUCKLAKE_CATALOG and "
                 "LYDSPOR_DUCKLAKE_DATA_PATH"
             )
+        if self.data_on_s3 and self.ducklake_data_path[5:].split("/")[0] == self.s3.get("bucket"):
+            # The store-wide gate fails on any object in the store's bucket that the ledger
+            # cannot explain, and the lake's Parquet is not in the ledger.
+            raise WarehouseError(
+                "LYDSPOR_DUCKLAKE_DATA_PATH must be in a bucket of its own, not LYDSPOR_BUCKET"
+            )
 
     @property
     def is_lake(self) -> bool:

@@ -66,6 +66,19 @@ def test_the_default_is_the_duckdb_file_and_a_lake_needs_both_settings(tmp_path)
         Warehouse("sqlite")
 
 
+def test_the_lake_refuses_the_stores_own_bucket():
+    """The store-wide gate would fail on every Parquet file of a lake inside the store's bucket."""
+    settings = {
+        "LYDSPOR_WAREHOUSE": "ducklake",
+        "LYDSPOR_DUCKLAKE_CATALOG": DSN,
+        "LYDSPOR_BUCKET": "calls",
+    }
+    with pytest.raises(WarehouseError, match="bucket of its own"):
+        warehouse_from_environment({**settings, "LYDSPOR_DUCKLAKE_DATA_PATH": "s3://calls/lake/"})
+    lake = warehouse_from_environment({**settings, "LYDSPOR_DUCKLAKE_DATA_PATH": "s3://lake/x/"})
+    assert lake.data_on_s3 and lake.s3["bucket"] == "calls"
+
+
 @pytest.fixture
 def lake(tmp_path) -> Warehouse:
     return Warehouse(
