@@ -6,6 +6,8 @@ one step at a time."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import NamedTuple
@@ -26,6 +28,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 )
 
 from assets.common.concurrency import GPU_TAG, WAREHOUSE_POOL
+from assets.common.settings import DAGSTER_YAML
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
@@ -143,3 +146,43 @@ def test_warehouse_pool_admits_one_step_at_a_time_across_runs(deployment):
         assert first.is_claimed and not second.is_claimed
         storage.free_concurrency_slot_for_step("run-a", "transcripts")
         assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-b", "agent_audio").is_claimed
+
+
+@dg.asset(pool=WAREHOUSE_POOL)
+def writes_the_catalogue() -> int:
+    return 1
+
+
+HELD_S = 2.0
+
+
+def _seconds_to_materialize_while_the_pool_is_held(instance: dg.DagsterInstance) -> float:
+    """Seconds a step of the warehouse pool takes while another run's step holds the pool's
+    one slot and gives it back after ``HELD_S`` seconds."""
+    storage = instance.event_log_storage
+    assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "other-run", "dbt").is_claimed
+    release = threading.Timer(
+        HELD_S, storage.free_concurrency_slot_for_step, args=("other-run", "dbt")
+    )
+    started = time.monotonic()
+    release.start()
+    try:
+        assert dg.materialize([writes_the_catalogue], instance=instance).success
+    finally:
+        release.cancel()
+    return time.monotonic() - started
+
+
+def test_a_warehouse_step_waits_for_the_slot_on_the_deployment_only(deployment, tmp_path):
+    with dg.DagsterInstance.from_config(str(deployment.home)) as instance:
+        instance.event_log_storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        assert _seconds_to_materialize_while_the_pool_is_held(instance) >= HELD_S
+    # The embedded default (SQLite, settings.DAGSTER_YAML): the pool has no limit, so the
+    # step claims nothing and never waits (its runs are serialised by the run queue instead).
+    home = tmp_path / "embedded"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert dg.materialize([writes_the_catalogue], instance=instance).success
+        info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
+        assert info.slot_count == 0 and not info.claimed_slots
