@@ -9,6 +9,7 @@ import shutil
 import threading
 import time
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ from dagster._daemon.run_coordinator.queued_run_coordinator_daemon import (
 
 from assets.common.concurrency import GPU_TAG, WAREHOUSE_POOL
 from assets.common.settings import DAGSTER_YAML
+from assets.retention.run_logs import purge_dagster_runs
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY_YAML = REPO / "deploy" / "dagster.yaml"
@@ -186,3 +188,25 @@ def test_a_warehouse_step_waits_for_the_slot_on_the_deployment_only(deployment, 
         assert dg.materialize([writes_the_catalogue], instance=instance).success
         info = instance.event_log_storage.get_concurrency_info(WAREHOUSE_POOL)
         assert info.slot_count == 0 and not info.claimed_slots
+
+
+@dg.asset
+def logs_a_phone_number(context) -> int:
+    context.log.info("called +47 912 34 567")
+    return 1
+
+
+def test_the_run_log_purge_deletes_runs_naming_erased_data_from_postgres(deployment, postgres):
+    """lydspor's sweep and erasure delete run logs through Dagster's API: on the deployment
+    they go from Postgres (the rows; reclaiming their pages is Postgres's VACUUM)."""
+    naming = "select count(*) from event_logs where event like '%912 34 567%'"
+    with dg.DagsterInstance.from_config(str(deployment.home)) as instance:
+        assert dg.materialize([logs_a_phone_number], instance=instance).success
+        assert dg.materialize([writes_the_catalogue], instance=instance).success
+        assert postgres.psql(naming, deployment.database) == "1"
+        purge = purge_dagster_runs(
+            instance, datetime(2000, 1, 1, tzinfo=UTC), mentioning=["+47 912 34 567"]
+        )
+        assert len(purge.deleted_runs) == 1
+        assert postgres.psql(naming, deployment.database) == "0"
+        assert postgres.psql("select count(*) from runs", deployment.database) == "1"
