@@ -360,3 +360,38 @@ def test_the_image_is_built_from_the_lock_file_without_runtime_state():
     ignored = (DEPLOY / "Dockerfile.dockerignore").read_text().split()
     # The catalogue, the audio, Dagster's history, keys and the local .env never reach an image.
     assert {"data/state", "data/secrets", ".env", ".venv"} <= set(ignored)
+
+
+# -- the cost projection ----------------------------------------------------------------------
+
+
+def _figure(pattern: str, text: str) -> float:
+    match = re.search(pattern, text)
+    assert match, pattern
+    return float(match.group(1).replace(",", ""))
+
+
+def test_the_cost_projection_follows_from_the_measured_figures():
+    """docs/scale.md's formula, recomputed from benchmarks/README.md's measured end-to-end
+    figures: a new benchmark that is not carried into the projection fails here."""
+    bench = (REPO / "benchmarks" / "README.md").read_text()
+    end_to_end = bench[bench.index("## End to end") :]
+    assert "2-core" in end_to_end
+    audio_min = _figure(r"\| audio \| ([\d.]+) min", end_to_end)
+    wall_s = _figure(r"\| pipeline wall time \| ([\d.]+) s", end_to_end)
+    transcripts_s = _figure(r"\| per step \| transcripts ([\d.]+) s", end_to_end)
+    scale = (REPO / "docs" / "scale.md").read_text()
+    minutes, audio_hours = 1_000_000 * 5, 1_000_000 * 5 / 60
+    gpu_hours = [audio_hours / speed for speed in (70, 45)]
+    core_s = (wall_s - transcripts_s) * 2 / audio_min
+    core_hours = minutes * core_s / 3600
+    assert _figure(r"c = ([\d.]+) s . 2 cores", scale) == pytest.approx(wall_s - transcripts_s)
+    assert _figure(r"= ([\d.]+) core-s per audio minute", scale) == pytest.approx(core_s, 0.01)
+    assert _figure(r"= 5,000,000 . [\d.]+ / 3600 = ([\d,]+)", scale) == pytest.approx(
+        core_hours, 0.01
+    )
+    shown = re.search(r"= ([\d,]+) … ([\d,]+)  \(", scale)
+    assert [float(g.replace(",", "")) for g in shown.groups()] == pytest.approx(gpu_hours, 0.01)
+    cheap, dear = (float(c.replace(",", "")) for c in re.findall(r"=\s+([\d,]+) \$", scale))
+    assert cheap == pytest.approx(gpu_hours[0] * 1.00 + core_hours * 0.04, 0.01)
+    assert dear == pytest.approx(gpu_hours[1] * 2.50 + core_hours * 0.04, 0.01)
