@@ -13,6 +13,7 @@ from assets.agent_audio.extract import (
     AGENT_AUDIO_TABLE,
     process_recording,
 )
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.partitions import call_date_partitions, window_dates
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table, upsert
@@ -23,6 +24,7 @@ from assets.retention.resources import PolicyResource
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=call_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[raw_recordings, consent_lineage],

@@ -4,6 +4,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.partitions import call_date_partitions, window_dates
 from assets.common.warehouse import ensure_table, upsert
 from assets.consent.basis import CONSENT_LINEAGE_SCHEMA, decide_track_bases
@@ -16,6 +17,7 @@ CONSENT_LINEAGE_TABLE = "raw.consent_lineage"
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=call_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[raw_recordings],

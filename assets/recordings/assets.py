@@ -6,6 +6,7 @@ from datetime import timedelta
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.partitions import call_date_partitions, window_dates
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
@@ -16,6 +17,7 @@ from assets.retention.tables import ensure_compliance_tables
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=call_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="recordings",

@@ -18,6 +18,7 @@ from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
+from assets.common.concurrency import WAREHOUSE_POOL, gpu_op_tags
 from assets.common.partitions import call_date_partitions, window_dates
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
@@ -133,6 +134,8 @@ def _tracks_to_transcribe(con, start, end) -> list[dict]:
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
+    op_tags=gpu_op_tags(),
     partitions_def=call_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[agent_audio, consent_lineage],
