@@ -46,8 +46,7 @@ def deployment(postgres, tmp_path, monkeypatch) -> Deployment:
     """A DAGSTER_HOME holding deploy/dagster.yaml as shipped, pointed at a fresh database."""
     database = f"dagster_{uuid.uuid4().hex[:12]}"
     postgres.create_database(database)
-    # SQLAlchemy 2.1 maps a bare postgresql:// to psycopg 3; dagster-postgres ships psycopg2.
-    url = postgres.url_for(database).replace("postgresql://", "postgresql+psycopg2://", 1)
+    url = postgres.url_for(database, driver="psycopg2")
     monkeypatch.setenv("DAGSTER_POSTGRES_URL", url)
     home = tmp_path / "dagster_home"
     home.mkdir()
