@@ -13,6 +13,7 @@ brought back.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import time
@@ -187,3 +188,88 @@ def test_osd_lost_mid_run_nothing_lost_nothing_overdue(
         f"{objects} objects intact (checked in {checked:.0f} s); the sweep took "
         f"{sweep_seconds:.0f} s; back to active+clean {recovered:.1f} s after restart"
     )
+
+
+def test_lifecycle_runs_with_an_osd_down(cluster):
+    """The bucket lifecycle a production Ceph needs for lydspor keeps working on two OSDs:
+    torn multipart uploads are aborted, and an expiry rule removes the current version and
+    then the noncurrent one (``rgw_lc_debug_interval``: a lifecycle "day" is 10 s here)."""
+    s3 = cluster
+    bucket = f"lydspor-lc-{uuid.uuid4().hex[:8]}"
+    store = s3.object_store(bucket, object_lock=True)
+    client = s3.boto3_client()
+    client.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "torn-uploads",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": ""},
+                    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                },
+                {
+                    "ID": "scratch",
+                    "Status": "Enabled",
+                    "Filter": {"Prefix": "scratch/"},
+                    "Expiration": {"Days": 1},
+                    "NoncurrentVersionExpiration": {"NoncurrentDays": 1},
+                },
+            ]
+        },
+    )
+    store.put_bytes("scratch/a.wav", b"customer voice" * 100)
+    store.put_bytes("keep/b.wav", b"agent voice" * 100)
+    upload = client.create_multipart_upload(Bucket=bucket, Key="raw/torn.wav")["UploadId"]
+    client.upload_part(
+        Bucket=bucket, Key="raw/torn.wav", UploadId=upload, PartNumber=1, Body=b"torn" * 1000
+    )
+    s3.stop_osd(VICTIM)
+
+    began = time.monotonic()
+
+    def done() -> bool:
+        uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        held = [key for key, marker in store.versions("scratch/") if not marker]
+        return not uploads and not held
+
+    while not done():
+        assert time.monotonic() - began < 240, "the lifecycle did not run with an OSD down"
+        time.sleep(2)
+    assert store.stat("scratch/a.wav") is None
+    assert store.get_bytes("keep/b.wav") == b"agent voice" * 100
+    print(f"lifecycle done {time.monotonic() - began:.0f} s after osd.{VICTIM} went down")
+
+
+def test_osd_back_with_stale_replicas_brings_nothing_back(cluster):
+    """An OSD shut down (not lost) comes back with the replicas it had: of audio deleted and of
+    objects rewritten while it was away.  Recovery must bring it up to date, so that it alone
+    (the other two down, the pools let to serve from one) holds no deleted audio, no old bytes."""
+    s3 = cluster
+    store = s3.object_store(f"lydspor-stale-{uuid.uuid4().hex[:8]}", object_lock=True)
+    keys = [f"raw/{DAY}/call-{i}/recording.wav" for i in range(10)]
+    for key in keys:
+        store.put_bytes(key, b"customer voice " + key.encode())
+    s3.stop_osd(VICTIM, crash=False)
+    saved = Path(s3.tmpdir or "") / "osd" / f"ceph-{VICTIM}"
+    assert list(saved.glob("*_head")), "the OSD saved no replicas: it would come back empty"
+    deleted, rewritten = keys[:5], keys[5:]
+    for key in deleted:
+        store.remove(key)
+    for key in rewritten:
+        store.put_bytes(key, b"agent only " + key.encode())
+    s3.start_osd(VICTIM)
+    assert _pg_states(s3.wait_clean(timeout=180)) == {"active+clean"}
+
+    for pool in json.loads(s3.ceph("osd", "pool", "ls", "-f", "json")):
+        s3.ceph("osd", "pool", "set", pool, "min_size", "1")
+    for other in sorted(set(range(3)) - {VICTIM}):
+        s3.stop_osd(other)
+    alone = s3.health()
+    assert alone["osds_up"] == [VICTIM], alone
+    assert all(state.startswith("active") for state in _pg_states(alone)), alone
+    for key in deleted:
+        assert store.stat(key) is None, f"{key}: deleted, back from the stale OSD"
+        assert store.versions(key) == [], f"{key}: a version back from the stale OSD"
+    for key in rewritten:
+        assert store.get_bytes(key) == b"agent only " + key.encode()

@@ -159,6 +159,7 @@ def ceph_conf(
     }
     osd = {
         "osd_objectstore": "memstore",
+        "osd_fast_shutdown": "false",  # a SIGTERM unmounts: memstore saves what it holds
         "osd_data": str(tmp / "osd" / "$cluster-$id"),
         "memstore_device_bytes": str(1024**3),  # a cap (full ratio), not allocated
         "osd_crush_update_on_start": "true",

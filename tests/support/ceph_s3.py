@@ -186,11 +186,14 @@ class CephS3Server:
     def resume_gateway(self) -> None:
         os.killpg(self._gateway().pid, signal.SIGCONT)
 
-    def stop_osd(self, i: int, timeout: float = 60.0) -> None:
-        """SIGKILL OSD ``i`` (a crashed disk or host: its memstore, its replicas, are gone) and
-        wait until the monitor has marked it down, as its peers report it."""
+    def stop_osd(self, i: int, *, crash: bool = True, timeout: float = 60.0) -> None:
+        """Stop OSD ``i`` and wait until the monitor has marked it down.
+
+        ``crash``: SIGKILL, a dead disk: its replicas are gone (memstore), its peers report it.
+        Otherwise SIGTERM, a host shut down: memstore saves its replicas to the temp dir and the
+        OSD comes back with them, stale, for its peers to bring up to date."""
         proc = self._osd_procs.pop(i)
-        kill_group(proc)
+        kill_group(proc, grace=0 if crash else 30)
         self._procs.remove(proc)
         self._wait_for(
             lambda: i not in self._up_osds(), f"osd.{i} marked down", time.monotonic() + timeout
