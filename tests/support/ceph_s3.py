@@ -9,10 +9,12 @@ domain: one OSD may die and every object stays readable and writable; two down b
     with CephS3Server() as s3:
         Minio(s3.endpoint, s3.access_key, s3.secret_key, secure=False, region=s3.region)
 
-Faults: ``stop_osd(i)`` SIGKILLs OSD ``i`` and waits until the monitor marks it down (~1 s:
-its peers ping each second and report a refused connection at once); ``start_osd(i)`` brings it
-back empty (memstore) to be recovered from the other two; ``health()`` and ``wait_clean()`` read
-the PG states from the OSDs (there is no ceph-mgr).  ``stop_gateway``/``pause_gateway`` do the
+Faults: ``stop_osd(i)`` SIGKILLs OSD ``i`` (a dead disk) and waits until the monitor marks it
+down (~1 s: its peers ping each second and report a refused connection at once);
+``start_osd(i)`` brings it back empty (memstore) to be refilled from the other two.
+``stop_osd(i, crash=False)`` shuts it down cleanly instead: it comes back with its replicas,
+stale, to be brought up to date.  ``health()`` and ``wait_clean()`` read the PG states from the
+OSDs' admin sockets (there is no ceph-mgr).  ``stop_gateway``/``pause_gateway`` do the
 same for radosgw.  ``CephS3Server(osds=1)`` is the old single-OSD cluster (size 1).
 
 The binaries come from Debian's ``radosgw ceph-mon ceph-osd`` packages
