@@ -181,9 +181,22 @@ class CephS3Server:
         )
         self._wait_for(self._s3_answers, "radosgw to answer again", time.monotonic() + timeout)
 
-    def pause_gateway(self) -> None:
-        """SIGSTOP radosgw: connections are still accepted but never answered (a hung server)."""
-        os.killpg(self._gateway().pid, signal.SIGSTOP)
+    def pause_gateway(self, timeout: float = 10.0) -> None:
+        """SIGSTOP radosgw: connections are still accepted but never answered (a hung server).
+
+        Returns once every thread has stopped: the signal lands asynchronously, and on a busy
+        machine radosgw would otherwise still answer a request sent right after the kill."""
+        pid = self._gateway().pid
+        os.killpg(pid, signal.SIGSTOP)
+
+        def stopped() -> bool:
+            tasks = Path(f"/proc/{pid}/task").iterdir()
+            # The state follows the parenthesised command name in /proc/<pid>/task/<tid>/stat.
+            return all(
+                (t / "stat").read_text().rpartition(")")[2].split()[0] in "tT" for t in tasks
+            )
+
+        self._wait_for(stopped, "radosgw to stop", time.monotonic() + timeout)
 
     def resume_gateway(self) -> None:
         os.killpg(self._gateway().pid, signal.SIGCONT)
