@@ -215,7 +215,8 @@ class CephS3Server:
         )
 
     def start_osd(self, i: int, timeout: float = 60.0) -> None:
-        """Start OSD ``i`` again: it boots empty (memstore) and backfills from its peers."""
+        """Start OSD ``i`` again and wait until it is up: empty after a crash, with its stale
+        replicas after a clean stop; either way its peers bring it up to date (``wait_clean``)."""
         if i in self._osd_procs:
             raise CephS3Error(f"osd.{i} is already running")
         self._spawn_osd(i)
