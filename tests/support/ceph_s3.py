@@ -19,9 +19,9 @@ same for radosgw.  ``CephS3Server(osds=1)`` is the old single-OSD cluster (size 
 
 The binaries come from Debian's ``radosgw ceph-mon ceph-osd`` packages
 (``scripts/install-test-deps.sh``).  A cold start takes ~0.65 s more than the single-OSD
-cluster's: median 3.2 s against 2.5 s on the shared 2-core machine under load (it would be
-~12 s more with the monitor's default 1 s paxos batching: radosgw creates its pools one osdmap
-epoch at a time).  The daemons hold ~225 MB RSS (130 MB with one OSD); each memstore is capped
+cluster's: median 3.2 s against 2.5 s on the shared 2-core machine under load (~12 s more
+with the monitor's default 1 s paxos batching: radosgw creates its pools one osdmap epoch at
+a time).  The daemons hold ~225 MB RSS (130 MB with one OSD); each memstore is capped
 at 1 GiB and holds only what is written, three times over.
 """
 
