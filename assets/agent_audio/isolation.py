@@ -7,8 +7,9 @@ cluster nearest the agent's voiceprint is the agent. Every frame then gets the a
 everyone else's probability, averaged over the windows that see it; only frames clearly the
 agent's alone are kept, with silence guarding every change of voice. The call's confidence
 comes from the evidence (voiceprint margin, separation of the voices, the share of the kept time
-that is at risk, a second opinion on the kept audio); below ``min_confidence`` the call goes to
-review and nothing is kept. Every knob is in ``IsolationSettings``.
+that is at risk, a second opinion on the kept audio); below ``min_confidence``, or when more
+than ``max_lost_share`` of the agent's speech is estimated lost, the call goes to review and
+nothing is kept. Every knob is in ``IsolationSettings``.
 """
 
 from __future__ import annotations
@@ -192,7 +193,8 @@ def resolve(
         kept, disputed = verify(audio, analysis, voices, weights, line, kept, models, s)
     ev = evidence(voices, line, kept, s, disputed)
     conf = call_confidence(ev, s)
-    status = ISOLATED if conf >= s.min_confidence and kept.any() else REVIEW
+    clear = conf >= s.min_confidence and ev.lost_share <= s.max_lost_share
+    status = ISOLATED if clear and kept.any() else REVIEW
     # Below the threshold nothing is kept: the segments say so too (all speech is "other").
     table = _segments(line, kept if status == ISOLATED else np.zeros_like(kept), s)
     agent = [x for x in table if x.role == AGENT]
