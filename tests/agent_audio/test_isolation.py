@@ -112,6 +112,7 @@ def test_an_uncertain_call_goes_to_review_and_keeps_nothing(call, voiceprint):
     strict = iso.IsolationSettings(min_confidence=0.9999)
     result = iso.isolate(call.samples, call.rate, voiceprint, LazyEncoder(), strict)
     assert result.status == iso.REVIEW and 0.9 < result.confidence < 0.9999
+    assert result.reason == iso.LOW_CONFIDENCE
     assert result.agent_audio is None and result.kept_spans() == []
     assert result.agent_seconds == 0.0 and all(s.role == iso.OTHER for s in result.segments)
 
@@ -152,12 +153,14 @@ def test_a_call_that_loses_the_agent_goes_to_review(call, voiceprint):
         analysis, call.samples, call.rate, voiceprint, replace(wide, max_lost_share=0.03), models
     )
     assert routed.status == iso.REVIEW and routed.confidence >= 0.9
+    assert routed.reason == iso.AGENT_LOST
     assert routed.agent_audio is None and routed.kept_spans() == []
     # With the method's own guard the same call loses under the target and passes.
     clear = iso.resolve(
         analysis, call.samples, call.rate, voiceprint, iso.IsolationSettings(), models
     )
     assert clear.status == iso.ISOLATED and clear.evidence["lost_share"] <= 0.03
+    assert clear.reason == ""
     assert _agent_lost_share(call, clear) < 0.03
 
 
