@@ -306,8 +306,11 @@ def test_cli_isolates_an_8khz_file(tmp_path, call):
     agent = [s for s in table if s["role"] == "agent"]
     if status == iso.ISOLATED:
         assert agent and np.abs(samples).max() > 0
-    else:  # under review nothing is kept: a silent file and no agent segment
+    else:  # under review nothing is kept: a silent file, no agent segment, and the reason why
         assert not agent and np.abs(samples).max() == 0
+        said = " ".join(result.output.split())  # the console wraps long lines
+        assert "review: " in said
+        assert iso.LOW_CONFIDENCE in said or iso.AGENT_LOST in said
 
 
 def test_cli_rejects_a_missing_file(tmp_path):
