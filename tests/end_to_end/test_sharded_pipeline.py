@@ -44,7 +44,7 @@ def pipeline(root: Path, shards: int) -> tuple[Path, dict[str, str]]:
     }
     Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
     for args in (
-        ["sample", "--calls", "8", "--days", "1", "--seed", "11"],
+        ["sample", "--calls", "5", "--days", "1", "--seed", "11"],
         ["run", "--from", DAY, "--to", DAY],
     ):
         done = subprocess.run(
@@ -106,7 +106,7 @@ def test_every_call_goes_through_exactly_one_shard(both, monkeypatch):
     _, (state, env) = both
     with duckdb.connect(env["LYDSPOR_DUCKDB_PATH"], read_only=True) as con:
         calls = [c for (c,) in con.execute("select call_id from raw.recordings").fetchall()]
-    assert len(calls) == len(set(calls)) == 8
+    assert len(calls) == len(set(calls)) == 5
     expected = Counter(str(shard_of(call, SHARDS)) for call in calls)
     monkeypatch.setenv("DAGSTER_HOME", env["DAGSTER_HOME"])
     with dg.DagsterInstance.get() as instance:
