@@ -22,9 +22,10 @@ from assets.retention.row_checks import personal_rows_within_deadline
 from assets.transcripts.assets import transcripts
 from assets.transcripts.checks import transcript_words_redacted_and_well_formed
 from assets.transcripts.resources import WhisperResource
-from orchestration.jobs import call_intake_job, call_pipeline_job, retention_sweep
+from orchestration.jobs import PIPELINE_JOBS, call_intake_job, retention_sweep
 from orchestration.schedules import nightly_call_pipeline, retention_sweep_schedule
 from orchestration.sensors import (
+    SHARD_SENSORS,
     call_batch_sensor,
     landing_sensor,
     sweep_after_pipeline_failure,
@@ -60,13 +61,14 @@ defs = dg.Definitions(
         store_matches_ledger,
         transcript_words_redacted_and_well_formed,
     ],
-    jobs=[call_pipeline_job, call_intake_job, retention_sweep],
+    jobs=[*PIPELINE_JOBS, call_intake_job, retention_sweep],
     schedules=[nightly_call_pipeline, retention_sweep_schedule],
     sensors=[
         landing_sensor,
         call_batch_sensor,
         sweep_after_pipeline_success,
         sweep_after_pipeline_failure,
+        *SHARD_SENSORS,
     ],
     resources=build_resources(),
 )
