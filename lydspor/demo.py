@@ -71,42 +71,67 @@ def run_call_pipeline(
 ) -> RunOutcome:
     """Materialise the assets (all, or ``asset_selection``) for call dates [start, end] in one
     in-process run, recorded on ``instance`` (default: the one DAGSTER_HOME names). The first
-    run of the embedded default also makes whoever runs it the owner in the access policy."""
+    run of the embedded default also makes whoever runs it the owner in the access policy.
+    Sharded (``LYDSPOR_SHARDS`` above 1): one run per (date, shard) of the heavy assets, as a
+    deployment spreads them, then one run of the daily rest for the whole window."""
     import dagster as dg
 
+    # Imported here, as the code location: dagster takes seconds to import.
+    from assets.common.partitions import SHARDS, day_partition_keys
+
     ensure_embedded_policy()
-    job = code_location().resolve_job_def("call_pipeline")
-    result = job.execute_in_process(
-        instance=instance or dg.DagsterInstance.get(),
-        asset_selection=asset_selection,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        tags={
-            "dagster/asset_partition_range_start": start.isoformat(),
-            "dagster/asset_partition_range_end": end.isoformat(),
-        },
-        raise_on_error=False,
-    )
+    location = code_location()
+    instance = instance or dg.DagsterInstance.get()
+    first, last = start.isoformat(), end.isoformat()
+    if SHARDS == 1:
+        runs = [("call_pipeline", first, last)]
+    else:
+        days = [(start + timedelta(days=k)).isoformat() for k in range((end - start).days + 1)]
+        runs = [("call_pipeline", key, key) for day in days for key in day_partition_keys(day)]
+        runs.append(("call_marts", first, last))
+    results = []
+    for name, range_start, range_end in runs:
+        job = location.resolve_job_def(name)
+        selection = asset_selection
+        if selection is not None and SHARDS > 1:
+            in_job = job.asset_layer.selected_asset_keys
+            selection = [key for key in selection if key in in_job]
+            if not selection:
+                continue
+        results.append(
+            job.execute_in_process(
+                instance=instance,
+                asset_selection=selection,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                tags={
+                    "dagster/asset_partition_range_start": range_start,
+                    "dagster/asset_partition_range_end": range_end,
+                },
+                raise_on_error=False,
+            )
+        )
+    events = [event for result in results for event in result.all_events]
     evaluations = [
         event.asset_check_evaluation_data
-        for event in result.all_events
+        for event in events
         if event.event_type_value == "ASSET_CHECK_EVALUATION"
     ]
     failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
     materialized = {
         event.asset_key.to_user_string()
-        for event in result.all_events
+        for event in events
         if event.event_type_value == "ASSET_MATERIALIZATION"
     }
     errors = [
         f"{event.step_key}: {_error_message(event)}"
-        for event in result.all_events
+        for event in events
         if event.event_type_value == "STEP_FAILURE"
     ]
     return RunOutcome(
-        success=result.success,
+        success=all(result.success for result in results),
         materialized=materialized,
         errors=errors,
-        run_id=result.run_id,
+        run_id=results[-1].run_id,
         checks_passed=sum(e.passed for e in evaluations),
         checks_failed=len(failed),
         failed_checks=failed,

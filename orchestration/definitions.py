@@ -6,14 +6,8 @@ import dagster as dg
 
 from assets.agent_audio.assets import agent_audio
 from assets.common.dbt_project import dbt_resource
-from assets.common.resources import CatalogResource, ObjectStoreResource
-from assets.common.settings import (
-    CATALOGUE_VARIABLES,
-    OBJECT_STORE_VARIABLES,
-    POLICY_VARIABLES,
-    WHISPER_VARIABLES,
-    from_environment,
-)
+from assets.common.resources import catalogue_resource, object_store_resource
+from assets.common.settings import WHISPER_VARIABLES, from_environment
 from assets.consent.assets import consent_lineage
 from assets.marts.assets import lydspor_dbt_models
 from assets.recordings.assets import raw_recordings
@@ -23,14 +17,15 @@ from assets.retention.checks import (
     every_object_has_basis_and_purposes,
     store_matches_ledger,
 )
-from assets.retention.resources import PolicyResource
+from assets.retention.resources import policy_resource
 from assets.retention.row_checks import personal_rows_within_deadline
 from assets.transcripts.assets import transcripts
 from assets.transcripts.checks import transcript_words_redacted_and_well_formed
 from assets.transcripts.resources import WhisperResource
-from orchestration.jobs import call_intake_job, call_pipeline_job, retention_sweep
+from orchestration.jobs import PIPELINE_JOBS, call_intake_job, retention_sweep
 from orchestration.schedules import nightly_call_pipeline, retention_sweep_schedule
 from orchestration.sensors import (
+    SHARD_SENSORS,
     call_batch_sensor,
     landing_sensor,
     sweep_after_pipeline_failure,
@@ -39,12 +34,13 @@ from orchestration.sensors import (
 
 
 def build_resources() -> dict:
-    """Resources read their settings from LYDSPOR_* variables when a run starts."""
+    """Resources read their settings from LYDSPOR_* variables when a run starts (the CLI and
+    the web app build the store, catalogue and policy with the same helpers, read at once)."""
     return {
-        "object_store": ObjectStoreResource(**from_environment(OBJECT_STORE_VARIABLES, dg.EnvVar)),
-        "duckdb": CatalogResource(**from_environment(CATALOGUE_VARIABLES, dg.EnvVar)),
+        "object_store": object_store_resource(dg.EnvVar),
+        "duckdb": catalogue_resource(dg.EnvVar),
         "whisper": WhisperResource(**from_environment(WHISPER_VARIABLES, dg.EnvVar)),
-        "policy": PolicyResource(**from_environment(POLICY_VARIABLES, dg.EnvVar)),
+        "policy": policy_resource(dg.EnvVar),
         "dbt": dbt_resource(),
     }
 
@@ -65,13 +61,14 @@ defs = dg.Definitions(
         store_matches_ledger,
         transcript_words_redacted_and_well_formed,
     ],
-    jobs=[call_pipeline_job, call_intake_job, retention_sweep],
+    jobs=[*PIPELINE_JOBS, call_intake_job, retention_sweep],
     schedules=[nightly_call_pipeline, retention_sweep_schedule],
     sensors=[
         landing_sensor,
         call_batch_sensor,
         sweep_after_pipeline_success,
         sweep_after_pipeline_failure,
+        *SHARD_SENSORS,
     ],
     resources=build_resources(),
 )

@@ -14,11 +14,18 @@ from datetime import date, datetime, timedelta
 import dagster as dg
 
 from assets.agent_audio.assets import agent_audio
+from assets.common.partitions import SHARDS, day_partition_keys, run_dates
 from assets.common.resources import ObjectStoreResource
 from assets.common.settings import CALL_TIMEZONE
 from assets.recordings.landing import landing_prefix
 from assets.transcripts.assets import transcripts
-from orchestration.jobs import call_intake_job, call_pipeline_job, retention_sweep
+from orchestration.jobs import (
+    PIPELINE_JOBS,
+    call_intake_job,
+    call_marts_job,
+    call_pipeline_job,
+    retention_sweep,
+)
 
 #: Dialers deliver late; look this many days back each tick (dated prefixes keep it cheap).
 LOOKBACK_DAYS = 3
@@ -37,6 +44,8 @@ NOT_YET_STARTED = [_S.QUEUED, _S.NOT_STARTED]
 #: A run in these states is still going (or about to).
 IN_FLIGHT = [*NOT_YET_STARTED, _S.STARTING, _S.STARTED, _S.CANCELING]
 PARTITION_TAG = "dagster/partition"
+#: The tag naming a run's call date: the partition itself unsharded, its date dimension sharded.
+DATE_TAG = PARTITION_TAG if SHARDS == 1 else f"{PARTITION_TAG}/date"
 
 
 def landed_digest(object_store: ObjectStoreResource, day) -> str | None:
@@ -58,7 +67,7 @@ def _runs_for(instance: dg.DagsterInstance, job_names, day: str, statuses) -> bo
     """Whether a run of one of ``job_names`` for call date ``day`` is in one of ``statuses``."""
     return any(
         instance.get_runs(
-            filters=dg.RunsFilter(job_name=name, statuses=statuses, tags={PARTITION_TAG: day}),
+            filters=dg.RunsFilter(job_name=name, statuses=statuses, tags={DATE_TAG: day}),
             limit=1,
         )
         for name in job_names
@@ -93,7 +102,10 @@ def landing_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStor
                 NOT_YET_STARTED,
             )
         ):
-            requests.append(dg.RunRequest(partition_key=day, run_key=f"{day}:{digest}"))
+            requests.extend(
+                dg.RunRequest(partition_key=key, run_key=f"{key}:{digest}")
+                for key in day_partition_keys(day)
+            )
         if digest:
             seen[day] = digest
         else:
@@ -116,7 +128,9 @@ def batch_due(waiting_since: float | None, batch_in_flight: bool, now: float) ->
 
 def _materializations(instance: dg.DagsterInstance, key, day: str, *, after=None, first=False):
     return instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[day], after_timestamp=after),
+        dg.AssetRecordsFilter(
+            asset_key=key, asset_partitions=day_partition_keys(day), after_timestamp=after
+        ),
         limit=1,
         ascending=first,
     ).records
@@ -142,15 +156,16 @@ def call_batch_sensor(context: dg.SensorEvaluationContext):
             now,
         ):
             latest = _materializations(instance, agent_audio.key, day)[0]
-            requests.append(
-                dg.RunRequest(partition_key=day, run_key=f"batch:{day}:{latest.storage_id}")
+            requests.extend(
+                dg.RunRequest(partition_key=key, run_key=f"batch:{key}:{latest.storage_id}")
+                for key in day_partition_keys(day)
             )
     return dg.SensorResult(run_requests=requests)
 
 
 @dg.run_status_sensor(
     run_status=dg.DagsterRunStatus.SUCCESS,
-    monitored_jobs=[call_pipeline_job],
+    monitored_jobs=PIPELINE_JOBS,
     request_job=retention_sweep,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Sweeps expired objects right after every successful pipeline run.",
@@ -160,7 +175,7 @@ def sweep_after_pipeline_success(context: dg.RunStatusSensorContext):
 
 
 @dg.run_failure_sensor(
-    monitored_jobs=[call_pipeline_job],
+    monitored_jobs=PIPELINE_JOBS,
     request_job=retention_sweep,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Sweeps expired objects after a failed pipeline run too: a failing step never "
@@ -168,3 +183,35 @@ def sweep_after_pipeline_success(context: dg.RunStatusSensorContext):
 )
 def sweep_after_pipeline_failure(context: dg.RunFailureSensorContext):
     return dg.RunRequest(run_key=f"sweep-after-{context.dagster_run.run_id}")
+
+
+def dates_complete(instance: dg.DagsterInstance, days: list[str]) -> list[str]:
+    """The call dates among ``days`` whose every shard has transcripts materialised."""
+    done = instance.get_materialized_partitions(transcripts.key)
+    return [day for day in days if all(key in done for key in day_partition_keys(day))]
+
+
+def marts_requests(instance: dg.DagsterInstance, run: dg.DagsterRun) -> list[dg.RunRequest]:
+    """One ``call_marts`` run per call date the finished shard run completed."""
+    return [
+        dg.RunRequest(partition_key=day, run_key=f"marts:{day}:{run.run_id}")
+        for day in dates_complete(instance, run_dates(run.tags))
+    ]
+
+
+if call_marts_job is not None:
+
+    @dg.run_status_sensor(
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[call_pipeline_job],
+        request_job=call_marts_job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Builds the daily rest (retention state, the gate, the marts) of a call "
+        "date after a shard run of it succeeds, once every shard of the date is in.",
+    )
+    def marts_after_shards(context: dg.RunStatusSensorContext):
+        return marts_requests(context.instance, context.dagster_run)
+
+    SHARD_SENSORS = [marts_after_shards]
+else:
+    SHARD_SENSORS = []

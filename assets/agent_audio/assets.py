@@ -13,7 +13,13 @@ from assets.agent_audio.extract import (
     AGENT_AUDIO_TABLE,
     process_recording,
 )
-from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.concurrency import WAREHOUSE_POOL
+from assets.common.partitions import (
+    call_shard_partitions,
+    in_run_shards,
+    shard_backfill_policy,
+    window_dates,
+)
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table, upsert
 from assets.consent.assets import consent_lineage
@@ -23,8 +29,9 @@ from assets.retention.resources import PolicyResource
 
 
 @dg.asset(
-    partitions_def=call_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    partitions_def=call_shard_partitions,
+    backfill_policy=shard_backfill_policy,
     deps=[raw_recordings, consent_lineage],
     group_name="agent_audio",
     kinds={"s3", "duckdb"},
@@ -51,6 +58,7 @@ def agent_audio(
             # Agent tracks first: they enrol the voiceprints the mono calls are isolated by.
             "order by recording_mode = 'mono', call_id"
         ).pl()
+        recordings = in_run_shards(context, recordings)
         rows, hold_conflicts = [], {}
         for i, recording in enumerate(recordings.iter_rows(named=True), 1):
             result = process_recording(store, con, tenant_policy, recording, settings=settings)

@@ -16,6 +16,11 @@ weak piece pulls the call down:
   window gives someone else a fair chance, or the agent's share is not clear (is what is kept
   clean frame by frame?).
 
+Beside the confidence (which measures the risk of keeping someone else), ``lost_share``
+estimates how much of the agent's speech was silenced; a call that loses more than
+``max_lost_share`` goes to review too, so a call that keeps too little of the agent never
+passes silently.
+
 A call with one voice only gets ``lone_voice_confidence``: nothing in it tells the agent from a
 customer who sounds like them. None of this reaches 1.00 unless all evidence is overwhelming.
 """
@@ -46,6 +51,9 @@ class Evidence:
     print_scatter: float = 0.0
     #: Share of the kept time that short-window embeddings placed nearer another voice.
     disputed_share: float = 0.0
+    #: Estimated share of the agent's speech that is not kept (``lost_share``): the call goes to
+    #: review above ``IsolationSettings.max_lost_share`` whatever its confidence.
+    lost_share: float = 0.0
 
     def as_json(self) -> dict:
         return {k: round(float(v), 4) for k, v in asdict(self).items()}
@@ -74,7 +82,26 @@ def evidence(
         hidden_share=voices.hidden_share,
         print_scatter=voices.print_scatter,
         disputed_share=disputed,
+        lost_share=lost_share(line, kept, s.speech_threshold),
     )
+
+
+def lost_share(line: Timeline, kept: np.ndarray, speech_threshold: float) -> float:
+    """Estimated share (0-1) of the agent's speech that the decision silenced.
+
+    The agent's expected speech is, over the frames where anyone speaks (probability at least
+    ``speech_threshold``), the agent's probability less the overlap's (time the agent speaks
+    alone, as the targets count it); the estimate is the part of it outside the kept frames:
+    speech the model gave the agent but the guard, the islands rule, the thresholds or the
+    second opinion silenced as uncertain. It does not see agent speech the segmentation gave
+    to someone else, so it runs low on calls where the voices are confused (those lose
+    confidence instead). 1.0 when no agent speech is expected."""
+    speaking = line.speech >= speech_threshold
+    agent = np.where(speaking, line.agent * (1.0 - line.overlap), 0.0)
+    expected = float(agent.sum())
+    if expected <= 0.0:
+        return 1.0
+    return float(agent[~kept].sum() / expected)
 
 
 def call_confidence(ev: Evidence, s: IsolationSettings) -> float:

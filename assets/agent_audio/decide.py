@@ -3,7 +3,8 @@
 Errors are not equal. Keeping a customer's word is the compliance failure; losing an agent's word
 costs a little coaching material. So a frame is kept only where the agent is likely, everyone else
 unlikely, no overlap is likely and the windows that see the frame agree; a guard of silence is
-laid around every frame where someone else speaks; short kept stretches beside someone else's
+laid around every frame where someone else speaks, and kept stretches never grow into a frame
+where someone else is possible; short kept stretches beside someone else's
 speech (an interjection, a mis-timed turn edge) are silenced too.
 """
 
@@ -45,7 +46,10 @@ def kept_frames(line: Timeline, rules: Rules) -> np.ndarray:
     near_other = _dilate(someone_else, guard)
     keep &= ~near_other
     keep = _bridge(keep, near_other, round(rules.bridge_s / line.frame_step))
-    keep = _pad(keep, near_other, round(rules.pad_s / line.frame_step))
+    # The pad reaches into silence only: a turn's tail fades under the next speaker's onset
+    # long after the model stops being sure of it, so it stops where someone else is possible.
+    possible_other = near_other | (line.other >= rules.max_other)
+    keep = _pad(keep, possible_other, round(rules.pad_s / line.frame_step))
     return _drop_islands(keep, near_other, round(rules.min_island_s / line.frame_step), guard)
 
 

@@ -7,8 +7,9 @@ cluster nearest the agent's voiceprint is the agent. Every frame then gets the a
 everyone else's probability, averaged over the windows that see it; only frames clearly the
 agent's alone are kept, with silence guarding every change of voice. The call's confidence
 comes from the evidence (voiceprint margin, separation of the voices, the share of the kept time
-that is at risk, a second opinion on the kept audio); below ``min_confidence`` the call goes to
-review and nothing is kept. Every knob is in ``IsolationSettings``.
+that is at risk, a second opinion on the kept audio); below ``min_confidence``, or when more
+than ``max_lost_share`` of the agent's speech is estimated lost, the call goes to review and
+nothing is kept. Every knob is in ``IsolationSettings``.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ from assets.agent_audio.voices import assign
 AGENT, OTHER = "agent", "other"
 
 ISOLATED = "isolated"  # confident: the agent-only audio is written
-REVIEW = "isolation_review"  # not confident enough: flagged for review, nothing kept
+REVIEW = "isolation_review"  # unsure, or too much of the agent lost: nothing kept
 NO_VOICEPRINT = "isolation_no_voiceprint"  # the agent is not enrolled yet
 NO_SPEECH = "isolation_no_speech"  # nobody speaks in the recording
 FAILED = "isolation_failed"  # isolation raised; the customer's voice is deleted all the same
+
+LOW_CONFIDENCE = "confidence below min_confidence"
+AGENT_LOST = "estimated agent speech lost above max_lost_share"
 
 SEGMENT_SCHEMA = pl.Schema(
     {"start": pl.Float64, "end": pl.Float64, "role": pl.String, "confidence": pl.Float64}
@@ -72,6 +76,8 @@ class Isolation:
     agent_audio: np.ndarray | None
     #: What the confidence was built from (``confidence.Evidence``), for the warehouse.
     evidence: dict = field(default_factory=dict)
+    #: Why a call with speech went to review (``LOW_CONFIDENCE``, ``AGENT_LOST``), else "".
+    reason: str = ""
 
     @property
     def agent_seconds(self) -> float:
@@ -192,12 +198,18 @@ def resolve(
         kept, disputed = verify(audio, analysis, voices, weights, line, kept, models, s)
     ev = evidence(voices, line, kept, s, disputed)
     conf = call_confidence(ev, s)
-    status = ISOLATED if conf >= s.min_confidence and kept.any() else REVIEW
+    if conf < s.min_confidence or not kept.any():
+        reason = LOW_CONFIDENCE
+    elif ev.lost_share > s.max_lost_share:
+        reason = AGENT_LOST
+    else:
+        reason = ""
+    status = REVIEW if reason else ISOLATED
     # Below the threshold nothing is kept: the segments say so too (all speech is "other").
     table = _segments(line, kept if status == ISOLATED else np.zeros_like(kept), s)
     agent = [x for x in table if x.role == AGENT]
     audio_out = _mask(samples, rate, agent) if status == ISOLATED else None
-    return Isolation(status, conf, tuple(table), voices.count, audio_out, ev.as_json())
+    return Isolation(status, conf, tuple(table), voices.count, audio_out, ev.as_json(), reason)
 
 
 def _segments(line: Timeline, kept: np.ndarray, s: IsolationSettings) -> list[Segment]:

@@ -27,6 +27,10 @@ class IsolationSettings:
       min_confidence: A call whose confidence (0-1, from the evidence: see ``confidence``) is
         below this goes to review, and nothing of it is kept. Set from the policy file's
         ``isolation.min_confidence`` (``IsolationPolicy``).
+      max_lost_share: A call whose estimated share of the agent's speech not kept (0-1,
+        ``confidence.lost_share``: the agent's expected speech time, from the segmentation and
+        the voices, that the decision silenced) is above this goes to review too, whatever its
+        confidence: 0.03 is the target of under 3 % of the agent lost.
       window_step_s: Seconds between the starts of the segmentation's 10 s windows; every
         frame is seen by about 10 / window_step_s windows.
       active: A local speaker's frame probability above which the speaker counts as talking.
@@ -52,7 +56,9 @@ class IsolationSettings:
       other_speech: Someone else speaks in a frame where their probability is at least this.
       guard_s: Seconds of silence kept on each side of someone else's speech.
       pad_s: Kept stretches grow by this many seconds on each side (onsets and word tails),
-        never to within ``guard_s`` of someone else's speech.
+        never to within ``guard_s`` of someone else's speech and never into a frame where
+        someone else's probability is ``max_other`` or more (a turn's fading tail under the
+        agent's onset).
       bridge_s: A pause of at most this many seconds between two kept stretches is kept too,
         unless someone else speaks within ``guard_s`` of it.
       min_island_s: A kept stretch shorter than this (seconds) within ``guard_s`` of someone
@@ -82,6 +88,7 @@ class IsolationSettings:
     """
 
     min_confidence: float = 0.9
+    max_lost_share: float = 0.03
     window_step_s: float = 5.0
     active: float = 0.5
     min_piece_s: float = 0.5

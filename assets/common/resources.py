@@ -1,9 +1,15 @@
-"""The generic resources: object storage and the DuckDB catalogue (dbt's is in dbt_project)."""
+"""The generic resources: object storage and the DuckDB catalogue (dbt's is in dbt_project).
+
+``object_store_resource`` and ``catalogue_resource`` build them from the environment: the code
+location passes ``read=dg.EnvVar`` (each variable read when a run starts), the CLI and the web
+app read now, so every entry point opens the same store and catalogue the same way.
+"""
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -13,7 +19,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
 from assets.common.lake import Warehouse, connect, create_s3_secret, warehouse_from_settings
-from assets.common.settings import OBJECT_STORE_VARIABLES, from_environment
+from assets.common.settings import CATALOGUE_VARIABLES, OBJECT_STORE_VARIABLES, from_environment
 from assets.common.storage import ObjectStore, is_true, open_store
 
 
@@ -99,3 +105,27 @@ class CatalogResource(DuckDBResource):
             yield conn
         finally:
             conn.close()
+
+
+#: How a setting is read: now, from ``os.environ`` (the default), or ``dg.EnvVar`` (at run start).
+Read = Callable[[str], object]
+
+
+def object_store_resource(read: Read = os.environ.__getitem__) -> ObjectStoreResource:
+    """The object store the ``LYDSPOR_*`` variables name (``OBJECT_STORE_VARIABLES``)."""
+    return ObjectStoreResource(**from_environment(OBJECT_STORE_VARIABLES, read))
+
+
+def catalogue_resource(read: Read = os.environ.__getitem__) -> CatalogResource:
+    """The catalogue the ``LYDSPOR_DUCKDB_PATH`` variable names (``CATALOGUE_VARIABLES``)."""
+    return CatalogResource(**from_environment(CATALOGUE_VARIABLES, read))
+
+
+def store_from_environment() -> ObjectStore:
+    """The object store, opened now: for the CLI, the web app and notebooks."""
+    return object_store_resource().get_store()
+
+
+def catalogue_path() -> Path:
+    """Where the catalogue lives, read now."""
+    return Path(catalogue_resource().database)

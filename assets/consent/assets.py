@@ -4,7 +4,13 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.concurrency import WAREHOUSE_POOL
+from assets.common.partitions import (
+    call_shard_partitions,
+    in_run_shards,
+    shard_backfill_policy,
+    window_dates,
+)
 from assets.common.warehouse import ensure_table, upsert
 from assets.consent.basis import CONSENT_LINEAGE_SCHEMA, decide_track_bases
 from assets.recordings.assets import raw_recordings
@@ -16,8 +22,9 @@ CONSENT_LINEAGE_TABLE = "raw.consent_lineage"
 
 
 @dg.asset(
-    partitions_def=call_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    partitions_def=call_shard_partitions,
+    backfill_policy=shard_backfill_policy,
     deps=[raw_recordings],
     group_name="consent",
     kinds={"duckdb"},
@@ -32,6 +39,7 @@ def consent_lineage(
         calls = con.sql(
             f"select * from {RECORDINGS_TABLE} where call_date >= '{start}' and call_date < '{end}'"
         ).pl()
+        calls = in_run_shards(context, calls)
         rows = []
         for row in calls.iter_rows(named=True):
             for basis in decide_track_bases(

@@ -7,6 +7,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.dbt_project import PRODUCTION_BUILD_EXCLUDES, dbt_project
 from assets.common.partitions import call_date_partitions, dbt_window_vars
 from assets.retention.resources import PolicyResource
@@ -18,6 +19,7 @@ class LydsporDbtTranslator(DagsterDbtTranslator):
 
 
 @dbt_assets(
+    pool=WAREHOUSE_POOL,
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     partitions_def=call_date_partitions,

@@ -6,7 +6,13 @@ from datetime import timedelta
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.concurrency import WAREHOUSE_POOL
+from assets.common.partitions import (
+    call_shard_partitions,
+    landing_shard,
+    shard_backfill_policy,
+    window_dates,
+)
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES, RECORDINGS_TABLE, ingest_day
@@ -16,8 +22,9 @@ from assets.retention.tables import ensure_compliance_tables
 
 
 @dg.asset(
-    partitions_def=call_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    partitions_def=call_shard_partitions,
+    backfill_policy=shard_backfill_policy,
     group_name="recordings",
     kinds={"s3", "duckdb"},
     description="Dialer recordings landed, validated, hashed, probed and catalogued; "
@@ -52,7 +59,11 @@ def raw_recordings(
                 reason = f" ({outcome.reason})" if outcome.reason else ""
                 level(f"{landed.stem}: {outcome.status}{reason}")
 
-            outcomes.extend(ingest_day(store, con, tenant_policy, day, on_outcome=log))
+            outcomes.extend(
+                ingest_day(
+                    store, con, tenant_policy, day, on_outcome=log, keep=landing_shard(context, day)
+                )
+            )
             day += timedelta(days=1)
         catalogued = con.execute(
             f"select count(*), coalesce(sum(duration_s), 0) from {RECORDINGS_TABLE} "

@@ -7,6 +7,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.partitions import call_date_partitions
 from assets.common.resources import ObjectStoreResource
 from assets.retention.ledger import CUSTOMER_AUDIO, ensure_ledger
@@ -19,6 +20,7 @@ RETENTION_STATE_TABLE = "raw.retention_state"
 
 
 @dg.asset(
+    pool=WAREHOUSE_POOL,
     partitions_def=call_date_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[agent_audio, transcripts],

@@ -4,6 +4,7 @@ object lacks a basis, or the store holds anything the ledger cannot explain."""
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.warehouse import table_exists
 from assets.retention.assets import RETENTION_STATE_TABLE, retention_state
 from assets.retention.holds import HOLDS_TABLE, held_call_ids
@@ -30,6 +31,7 @@ def _retention_state(duckdb: DuckDBResource):
 def gate_check(name: str, description: str):
     """A blocking check of ``retention_state``: when it fails, the marts do not build."""
     return dg.asset_check(
+        pool=WAREHOUSE_POOL,
         asset=retention_state,
         name=name,
         blocking=True,

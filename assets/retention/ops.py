@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.resources import CatalogResource, ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
@@ -17,11 +18,12 @@ from assets.retention.tables import ensure_compliance_tables
 
 
 @dg.op(
+    pool=WAREHOUSE_POOL,
     description="Delete every stored object and ledger entry past its deadline (legal holds "
     "excepted), verify each is gone, purge the rows they owned (marts included), prune the "
     "audit log to its window, write receipts and audit entries, anchor the audit log's head, "
     "delete run logs past their window, and rewrite the DuckDB file (on a DuckLake: the data "
-    "files with deleted rows, expiring old snapshots and files) so freed bytes go too."
+    "files with deleted rows, expiring old snapshots and files) so freed bytes go too.",
 )
 def sweep_expired_objects(
     context: dg.OpExecutionContext,

@@ -18,7 +18,13 @@ from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
-from assets.common.partitions import call_date_partitions, window_dates
+from assets.common.concurrency import WAREHOUSE_POOL, gpu_op_tags
+from assets.common.partitions import (
+    call_shard_partitions,
+    in_run_shards,
+    shard_backfill_policy,
+    window_dates,
+)
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.consent.assets import CONSENT_LINEAGE_TABLE, consent_lineage
@@ -133,8 +139,10 @@ def _tracks_to_transcribe(con, start, end) -> list[dict]:
 
 
 @dg.asset(
-    partitions_def=call_date_partitions,
-    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=WAREHOUSE_POOL,
+    op_tags=gpu_op_tags(),
+    partitions_def=call_shard_partitions,
+    backfill_policy=shard_backfill_policy,
     deps=[agent_audio, consent_lineage],
     group_name="transcripts",
     kinds={"s3", "parquet", "duckdb"},
@@ -163,7 +171,7 @@ def transcripts(
     with duckdb.get_connection() as con:
         object_store.attach_to(con)
         ensure_transcript_tables(con)
-        todo = _tracks_to_transcribe(con, start, end)
+        todo = in_run_shards(context, _tracks_to_transcribe(con, start, end))
         context.log.info(
             f"{len(todo)} track(s) to transcribe with {whisper.engine} {whisper.model}"
         )

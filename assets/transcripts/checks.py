@@ -3,6 +3,7 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.transcripts.assets import transcripts
 from assets.transcripts.settings import SUPPORTED_LANGUAGES
 from assets.transcripts.tables import WORDS_TABLE
@@ -11,6 +12,7 @@ from expectations.transcripts import transcript_words_frame, transcript_words_su
 
 
 @dg.asset_check(
+    pool=WAREHOUSE_POOL,
     asset=transcripts,
     name="transcript_words_redacted_and_well_formed",
     blocking=True,

@@ -22,7 +22,8 @@ from assets.access.identity import Identity, record_act_for
 from assets.access.policy import AccessDenied, AccessPolicy
 from assets.access.reads import read_audio, read_transcript
 from assets.access.session import open_session
-from assets.common.settings import CATALOGUE_VARIABLES, apply_embedded_defaults, from_environment
+from assets.common.resources import catalogue_path
+from assets.common.settings import apply_embedded_defaults
 from assets.common.storage import ObjectStore
 from assets.retention import audit
 from lydspor.cli.shared import AS_USER, anchor, catalog, console, fail, identity, store
@@ -79,7 +80,7 @@ def query(
     except (OSError, duckdb.Error) as exc:
         fail(f"acting for {principal.user} must be audited, and could not be: {exc}")
     try:
-        session = open_session(from_environment(CATALOGUE_VARIABLES)["database"], principal, policy)
+        session = open_session(str(catalogue_path()), principal, policy)
     except (FileNotFoundError, duckdb.IOException) as exc:
         fail(str(exc))
     with session:

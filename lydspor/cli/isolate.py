@@ -51,7 +51,7 @@ def isolate(
     kept = (
         f"{result.agent_seconds:.1f} s of agent speech kept"
         if result.status == ISOLATED
-        else "nothing kept (below --min-confidence: review)"
+        else f"nothing kept (review: {result.reason})"
     )
     console.print(
         f"{result.status}: {result.speakers} voice(s), confidence {result.confidence:.2f}, "

@@ -3,7 +3,6 @@ environment, and how a pipeline run or a sweep is reported."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, NoReturn
 
 import duckdb
@@ -15,15 +14,11 @@ from assets.access.identity import Identity, Refused, establish, require
 from assets.access.policy import AccessPolicy, AccessPolicyError
 from assets.common.lake import Warehouse, warehouse_from_environment
 from assets.common.lake import connect as lake_connect
-from assets.common.settings import (
-    CATALOGUE_VARIABLES,
-    OBJECT_STORE_VARIABLES,
-    POLICY_VARIABLES,
-    from_environment,
-)
-from assets.common.storage import ObjectStore, open_store
+from assets.common.resources import catalogue_path, store_from_environment
+from assets.common.storage import ObjectStore
 from assets.retention import audit
-from assets.retention.policy import PolicyError, RetentionPolicy, load_policy
+from assets.retention.policy import PolicyError, RetentionPolicy
+from assets.retention.resources import policy_from_environment
 from assets.retention.tables import ensure_compliance_tables, has_compliance_tables
 from lydspor.demo import RunOutcome, SweepOutcome
 
@@ -84,13 +79,13 @@ def anchor(con: duckdb.DuckDBPyConnection, objects: ObjectStore | None = None) -
 
 def store() -> ObjectStore:
     """The object store the environment names (the embedded directory store by default)."""
-    return open_store(**from_environment(OBJECT_STORE_VARIABLES))
+    return store_from_environment()
 
 
 def policy() -> RetentionPolicy:
     """The tenant's policy file the environment names; exit 2 naming what is wrong with it."""
     try:
-        return load_policy(**from_environment(POLICY_VARIABLES))
+        return policy_from_environment()
     except PolicyError as exc:
         fail(str(exc))
 
@@ -100,7 +95,7 @@ def catalog(read_only: bool = False) -> duckdb.DuckDBPyConnection:
     warehouse = warehouse_from_environment()
     if warehouse.is_lake:
         return _lake(warehouse, read_only)
-    path = Path(from_environment(CATALOGUE_VARIABLES)["database"])
+    path = catalogue_path()
     if not path.exists():
         console.print(f"[red]no catalogue at {path}[/]: run `lydspor demo` or `lydspor run` first")
         raise typer.Exit(2)

@@ -21,8 +21,8 @@ from pathlib import Path
 import duckdb
 
 from assets.access.policy import Principal
-from assets.common.settings import OBJECT_STORE_VARIABLES, from_environment
-from assets.common.storage import ObjectStore, open_store
+from assets.common.resources import store_from_environment
+from assets.common.storage import ObjectStore
 from assets.retention import audit
 from assets.retention.tables import ensure_compliance_tables, has_compliance_tables
 
@@ -37,7 +37,7 @@ class CatalogueUnavailable(RuntimeError):
 
 
 def store() -> ObjectStore:
-    return open_store(**from_environment(OBJECT_STORE_VARIABLES))
+    return store_from_environment()
 
 
 @contextmanager

@@ -15,9 +15,9 @@ from datetime import UTC, date, datetime
 
 import dagster as dg
 
-from assets.common.settings import POLICY_VARIABLES, from_environment
-from assets.retention.policy import REQUIRED_WINDOWS, load_policy
+from assets.retention.policy import REQUIRED_WINDOWS
 from assets.retention.remnants import RemnantTargets, purge_remnants
+from assets.retention.resources import policy_from_environment
 from lydspor.demo import refresh_marts
 from lydspor.web.catalogue import held
 
@@ -58,7 +58,7 @@ class FollowUps:
                         if outcome.success
                         else f"marts rebuild failed: {'; '.join(outcome.errors)[:300]}"
                     )
-                tenant = load_policy(**from_environment(POLICY_VARIABLES))
+                tenant = policy_from_environment()
                 cutoff = datetime.now(UTC) - tenant.window("run_logs", REQUIRED_WINDOWS["run_logs"])
                 with dg.DagsterInstance.get() as instance:
                     purge_remnants(

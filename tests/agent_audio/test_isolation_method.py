@@ -183,6 +183,35 @@ def test_pad_never_reaches_into_the_guard():
     assert not kept[120 - guard :].any()
 
 
+def test_pad_stops_where_someone_else_is_still_possible():
+    # A customer's turn fades out (0.3: no longer likely, still possible) under the agent's
+    # onset: the pad must not grow the agent's turn back into that tail.
+    agent = np.r_[np.zeros(70), np.ones(130)]
+    other = np.r_[np.ones(50), np.full(20, 0.3), np.zeros(130)]
+    kept = decide.kept_frames(line_from(agent, other), rules(guard_s=0.05, pad_s=0.15))
+    assert not kept[:70].any() and kept[70:].all()
+    # Into silence, the same pad still reaches.
+    quiet = np.r_[np.ones(50), np.zeros(150)]
+    kept = decide.kept_frames(line_from(agent, quiet), rules(guard_s=0.05, pad_s=0.15))
+    assert kept[62:70].all()
+
+
+def test_lost_share_is_the_agents_expected_speech_left_out():
+    n = 100
+    agent = np.r_[np.ones(80), np.zeros(20)]
+    line = line_from(agent, 1 - agent)
+    kept = np.r_[np.ones(60, bool), np.zeros(40, bool)]
+    assert confidence.lost_share(line, kept, 0.5) == pytest.approx(20 / 80)
+    # Where two speak at once the agent does not speak alone: that is not counted lost.
+    z = np.zeros(n, np.float32)
+    overlapped = tracks.Timeline(
+        line.agent, line.other, np.r_[z[:60], z[60:] + 1], line.speech, z, z, STEP, DUR
+    )
+    assert confidence.lost_share(overlapped, kept, 0.5) == pytest.approx(0.0)
+    assert confidence.lost_share(line, np.ones(n, bool), 0.5) == 0.0
+    assert confidence.lost_share(line_from(z, z), kept, 0.5) == 1.0
+
+
 # --- voices ---------------------------------------------------------------------------------
 
 

@@ -55,12 +55,13 @@ def _release() -> None:
 
 @pytest.fixture(scope="session")
 def ceph_s3() -> Iterator[CephS3Server]:
-    """A running single-node Ceph cluster with radosgw on 127.0.0.1.
+    """A running three-OSD Ceph cluster (pools size 3, min_size 2) with radosgw on 127.0.0.1.
 
     Attributes: ``endpoint`` ("127.0.0.1:PORT", no scheme), ``endpoint_url`` ("http://..."),
     ``access_key``, ``secret_key``, ``region``; helpers ``minio_client()``,
-    ``boto3_client()``, ``admin(...)`` (radosgw-admin), ``ceph(...)``.
-    Buckets persist for the whole session: use unique bucket names per test.
+    ``boto3_client()``, ``admin(...)`` (radosgw-admin), ``ceph(...)``, ``health()``.
+    Buckets persist for the whole session: use unique bucket names per test.  A test that
+    stops an OSD or the gateway starts its own ``CephS3Server`` instead of sharing this one.
 
     Missing binaries: skip locally, fail when ``CI`` is set.
     """

@@ -162,9 +162,12 @@ class PostgresServer:
         """A libpq key/value connection string (psycopg, DuckDB's postgres extension)."""
         return f"host={self.socket_dir} port={_PORT} dbname={database} user={self.user}"
 
-    def url_for(self, database: str = "postgres") -> str:
-        """A SQLAlchemy-style URL (``dagster-postgres``' ``postgres_url``)."""
-        return f"postgresql://{self.user}@/{database}?host={self.socket_dir}&port={_PORT}"
+    def url_for(self, database: str = "postgres", driver: str = "") -> str:
+        """A ``postgresql://`` URL (libpq, psql); ``driver="psycopg2"`` names the driver for
+        SQLAlchemy, whose 2.1 maps a bare ``postgresql://`` to psycopg 3 while
+        ``dagster-postgres`` ships psycopg2."""
+        scheme = f"postgresql+{driver}" if driver else "postgresql"
+        return f"{scheme}://{self.user}@/{database}?host={self.socket_dir}&port={_PORT}"
 
     @property
     def dsn(self) -> str:

@@ -3,7 +3,7 @@ with one group's audio written while the next is read and the one before is rele
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -245,11 +245,17 @@ def ingest_day(
     day,
     now: datetime | None = None,
     on_outcome=None,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[IngestOutcome]:
-    """Ingest everything landed for one day: sidecar calls, and calls a manifest describes."""
+    """Ingest everything landed for one day: sidecar calls, and calls a manifest describes.
+    ``keep`` (a shard's run) limits it to the calls whose landing stem it accepts; manifests are
+    read by every shard, released once every call they name is in, and quarantined only by a
+    shard whose own audio never arrived."""
     now = now or datetime.now(UTC)
     run = IngestRun(store, con, policy, now)
     calls, manifests = list_landing(store, day)
+    mine = keep or (lambda _stem: True)
+    calls = [landed for landed in calls if mine(landed.stem)]
     finish_interrupted_releases(store, con, day, calls, manifests, now)
     described: dict[str, CallMetadata] = {}
     parsed_manifests: list[tuple[ObjectInfo, list[tuple[str, CallMetadata]]]] = []
@@ -304,7 +310,9 @@ def ingest_day(
         if not missing:
             reason = f"all {len(entries)} calls it describes were ingested or quarantined"
             release_landing(run, whole, reason)
-        elif now - manifest.modified_at >= IN_FLIGHT_GRACE:
+        elif now - manifest.modified_at >= IN_FLIGHT_GRACE and any(
+            mine(audio.rsplit(".", 1)[0]) for audio in missing
+        ):
             reason = f"audio never arrived for {', '.join(sorted(missing))}"
             outcomes.append(quarantine(run, whole, reason))
     return outcomes

@@ -17,10 +17,9 @@ from starlette.routing import Route
 
 from assets.access.authorise import Action
 from assets.access.policy import Principal
-from assets.common.settings import POLICY_VARIABLES, from_environment
 from assets.common.warehouse import first_column
 from assets.retention.erasure import DECISIONS, SELECTORS, ErasureError, execute_request
-from assets.retention.policy import load_policy
+from assets.retention.resources import policy_from_environment
 from lydspor.web.catalogue import reading, record, store, writing
 from lydspor.web.render import page
 from lydspor.web.routes.guard import guard
@@ -79,7 +78,7 @@ def request_of(catalogue: Path, principal: Principal, request_id: str) -> dict:
 
 
 def decide(catalogue: Path, principal: Principal, form: dict):
-    tenant = load_policy(**from_environment(POLICY_VARIABLES))
+    tenant = policy_from_environment()
     with writing(catalogue) as con:
         return execute_request(
             store(),
