@@ -126,10 +126,17 @@ _PREVIOUS_DAGSTER_YAML = (
 
 
 def write_dotenv(values: dict[str, str], path: Path = Path(".env")) -> bool:
-    """Write ``.env`` for ``dagster dev`` unless the user already has one."""
-    if path.exists():
+    """Write ``.env`` for ``dagster dev``. An existing file keeps every line it has; only
+    settings it lacks are appended (a newer lydspor reads more of them, and ``dagster dev``
+    fails a run on a missing variable). Returns whether anything was written."""
+    text = path.read_text() if path.exists() else ""
+    present = {line.split("=", 1)[0].strip() for line in text.splitlines() if "=" in line}
+    missing = {k: v for k, v in values.items() if k not in present}
+    if not missing:
         return False
-    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
+    if text and not text.endswith("\n"):
+        text += "\n"
+    path.write_text(text + "".join(f"{k}={v}\n" for k, v in missing.items()))
     return True
 
 

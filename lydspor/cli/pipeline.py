@@ -106,7 +106,7 @@ def demo(
     """Sample calls in, every asset for their days, marts and a summary out."""
     values = apply_embedded_defaults()
     if write_dotenv(values):
-        console.print("wrote .env (settings for `dagster dev`)")
+        console.print("wrote .env (settings for `dagster dev`; existing lines kept)")
     began = time.monotonic()
     first = date.fromisoformat(start)
     last = first + timedelta(days=days - 1)
