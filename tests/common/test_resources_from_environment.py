@@ -14,10 +14,12 @@ from assets.common.resources import (
 )
 from assets.common.settings import CATALOGUE_VARIABLES, OBJECT_STORE_VARIABLES, POLICY_VARIABLES
 from assets.retention.resources import policy_from_environment, policy_resource
-from orchestration.definitions import build_resources
 
 
 def test_the_code_location_defers_every_read_to_run_start():
+    # Imported here: loading the code location needs the dbt manifest the session fixture builds.
+    from orchestration.definitions import build_resources
+
     resources = build_resources()
     for key, variables in (
         ("object_store", OBJECT_STORE_VARIABLES),
@@ -36,7 +38,10 @@ def test_the_cli_reads_the_same_variables_at_once(tmp_path, monkeypatch):
     monkeypatch.setenv("LYDSPOR_BUCKET", "tenant-a")
     monkeypatch.setenv("LYDSPOR_S3_SECURE", "false")
     monkeypatch.setenv("LYDSPOR_S3_OBJECT_LOCK", "false")
+    for variable in CATALOGUE_VARIABLES.values():
+        monkeypatch.setenv(variable, "")
     monkeypatch.setenv("LYDSPOR_DUCKDB_PATH", str(tmp_path / "catalogue.duckdb"))
+    monkeypatch.setenv("LYDSPOR_WAREHOUSE", "duckdb")
     monkeypatch.setenv("LYDSPOR_POLICY", "data/policies/default.yaml")
 
     store = store_from_environment()
