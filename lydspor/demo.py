@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from assets.access.identity import ensure_embedded_policy
+from assets.common.shards import DATE_DIMENSION, SHARD_DIMENSION, shard_count, shard_keys
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -76,24 +77,29 @@ def run_call_pipeline(
     deployment spreads them, then one run of the daily rest for the whole window."""
     import dagster as dg
 
-    # Imported here, as the code location: dagster takes seconds to import.
-    from assets.common.partitions import SHARDS, day_partition_keys
-
     ensure_embedded_policy()
     location = code_location()
     instance = instance or dg.DagsterInstance.get()
     first, last = start.isoformat(), end.isoformat()
-    if SHARDS == 1:
+    shards = shard_count()
+    if shards == 1:
         runs = [("call_pipeline", first, last)]
     else:
         days = [(start + timedelta(days=k)).isoformat() for k in range((end - start).days + 1)]
-        runs = [("call_pipeline", key, key) for day in days for key in day_partition_keys(day)]
+        runs = [
+            ("call_pipeline", key, key)
+            for day in days
+            for key in (
+                dg.MultiPartitionKey({DATE_DIMENSION: day, SHARD_DIMENSION: shard})
+                for shard in shard_keys(shards)
+            )
+        ]
         runs.append(("call_marts", first, last))
     results = []
     for name, range_start, range_end in runs:
         job = location.resolve_job_def(name)
         selection = asset_selection
-        if selection is not None and SHARDS > 1:
+        if selection is not None and shards > 1:
             in_job = job.asset_layer.selected_asset_keys
             selection = [key for key in selection if key in in_job]
             if not selection:

@@ -17,7 +17,13 @@ import dagster as dg
 import polars as pl
 
 from assets.common.settings import CALL_TIMEZONE
-from assets.common.shards import shard_count, shard_keys, shard_of
+from assets.common.shards import (
+    DATE_DIMENSION,
+    SHARD_DIMENSION,
+    shard_count,
+    shard_keys,
+    shard_of,
+)
 
 # Single-run backfills are marked beta in Dagster; every lydspor asset relies on them deliberately.
 warnings.filterwarnings("ignore", message="Parameter `backfill_policy`")
@@ -26,7 +32,6 @@ call_date_partitions = dg.DailyPartitionsDefinition(
     start_date="2026-01-01", timezone=str(CALL_TIMEZONE), end_offset=1
 )
 
-DATE_DIMENSION, SHARD_DIMENSION = "date", "shard"
 SHARD_BACKFILL_BATCH = 8
 #: ``LYDSPOR_SHARDS``, read once when the code location loads.
 SHARDS = shard_count()

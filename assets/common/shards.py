@@ -19,6 +19,8 @@ import os
 from collections.abc import Mapping
 
 SHARDS_VARIABLE = "LYDSPOR_SHARDS"
+#: The two dimensions of a sharded partition key (``dg.MultiPartitionKey``).
+DATE_DIMENSION, SHARD_DIMENSION = "date", "shard"
 #: An upper bound that catches a typo (``400`` for ``4``): each shard is a partition per day.
 MAX_SHARDS = 256
 
