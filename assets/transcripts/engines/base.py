@@ -62,9 +62,11 @@ class WhisperEngine:
     wraps too), loaded with the settings below, and the language probabilities it gives.
 
     ``compute_type`` is CTranslate2's weight type ("int8" on the CPU); ``cpu_threads`` the
-    threads one decode uses; ``beam_size`` the beams Whisper keeps (1: greedy). A subclass loads
-    its model in ``_load``, given its own options, and exposes the CTranslate2 model as
-    ``_whisper``; the model loads when the engine is built."""
+    threads one decode uses; ``num_workers`` how many decodes may run at once, each from its
+    own Python thread (CTranslate2 workers sharing the weights; faster-whisper only);
+    ``beam_size`` the beams Whisper keeps (1: greedy). A subclass loads its model in ``_load``,
+    given its own options, and exposes the CTranslate2 model as ``_whisper``; the model loads
+    when the engine is built."""
 
     name: str
     _whisper: Any
@@ -75,11 +77,13 @@ class WhisperEngine:
         *,
         compute_type: str = "int8",
         cpu_threads: int = 2,
+        num_workers: int = 1,
         beam_size: int = 1,
         **options: Any,
     ) -> None:
         self.model_name = model
         self.compute_type, self.cpu_threads, self.beam_size = compute_type, cpu_threads, beam_size
+        self.num_workers = num_workers
         self._load(**options)
 
     def _load(self, **options: Any) -> None:
