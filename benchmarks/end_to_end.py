@@ -17,6 +17,10 @@ the customer's voice lives from landing to verified deletion when calls stream i
 Not a test (minutes on 2 cores; the machine's load average is printed with the figures)::
 
     uv run python benchmarks/end_to_end.py [--calls 40] [--arrival-rate 4] [--find-max-rate]
+
+Only the progress lines and the figures (JSON) reach the terminal: what the pipeline writes
+itself (Dagster's and dbt's logs, from this process and from the processes it starts) goes to
+``--log`` (default ``lydspor-e2e-<pid>.log`` in the temp folder), which the JSON names.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -66,6 +72,26 @@ def store() -> LocalObjectStore:
     return LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])
 
 
+@contextmanager
+def output_to(log: Path) -> Iterator[None]:
+    """This process's stdout and stderr, and those of the processes it starts (dbt), go to
+    ``log`` meanwhile: at the file descriptors, since dbt writes to them from a subprocess."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with open(log, "a") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            for fd, copy in zip((1, 2), saved, strict=True):
+                os.dup2(copy, fd)
+                os.close(copy)
+
+
 def load_average() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
@@ -73,7 +99,12 @@ def load_average() -> str:
 # -- 1. throughput ------------------------------------------------------------------------
 
 
-def throughput(calls: int, seed: int, work: Path) -> dict:
+def throughput(calls: int, seed: int, work: Path, log: Path) -> dict:
+    with output_to(log):
+        return _throughput(calls, seed, work)
+
+
+def _throughput(calls: int, seed: int, work: Path) -> dict:
     source = work / "throughput-calls"
     made = generate_sample_calls(source, seed=seed, calls=calls, start_date=today(), days=1)
     use_state(work / "throughput")
@@ -250,7 +281,13 @@ def lifetimes(landed: dict[str, float]) -> dict:
     return result
 
 
-def streaming(args, work: Path) -> dict:
+def streaming(args, work: Path, log: Path) -> dict:
+    console = os.fdopen(os.dup(1), "w")
+    with output_to(log), console:
+        return _streaming(args, work, console)
+
+
+def _streaming(args, work: Path, console) -> dict:
     rates = [args.arrival_rate]
     if args.find_max_rate:
         while rates[-1] * 2 <= args.max_rate:
@@ -275,8 +312,12 @@ def streaming(args, work: Path) -> dict:
             landed = stream(batch, rate, instance)
             took = round(time.monotonic() - started)
             trials.append({"rate_per_min": rate, "took_s": took, "landed": landed})
-            print(f"  {rate:g} calls/min: {len(batch)} calls landed and taken in", end=" ")
-            print(f"{trials[-1]['took_s']} s (load {load_average()})", flush=True)
+            print(
+                f"  {rate:g} calls/min: {len(batch)} calls landed and taken in "
+                f"{trials[-1]['took_s']} s (load {load_average()})",
+                file=console,
+                flush=True,
+            )
         instance.dispose()
     finally:
         daemon.stop()
@@ -322,19 +363,21 @@ def main() -> None:
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--skip-streaming", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep the states here (default: a temp dir)")
+    parser.add_argument("--log", type=Path, help="the pipeline's own output (default: temp)")
     args = parser.parse_args()
+    log = args.log or Path(tempfile.gettempdir()) / f"lydspor-e2e-{os.getpid()}.log"
 
     work = args.keep or Path(tempfile.mkdtemp(prefix="lydspor-e2e-"))
     work.mkdir(parents=True, exist_ok=True)
-    report = {"cpus": os.cpu_count(), "load_average_at_start": load_average()}
+    report = {"cpus": os.cpu_count(), "load_average_at_start": load_average(), "log": str(log)}
     try:
         if not args.skip_throughput:
             print(f"throughput: {args.calls} calls through the pipeline ...", flush=True)
-            report["throughput"] = throughput(args.calls, args.seed, work)
+            report["throughput"] = throughput(args.calls, args.seed, work, log)
             report["load_average_after_throughput"] = load_average()
         if not args.skip_streaming:
             print(f"streaming at {args.arrival_rate:g} calls/min ...", flush=True)
-            report["streaming"] = streaming(args, work)
+            report["streaming"] = streaming(args, work, log)
             report["load_average_after_streaming"] = load_average()
     finally:
         if args.keep is None:

@@ -9,6 +9,8 @@ and inbound calls are searched for spoken consent to recording (evidence for rev
 """
 
 import io
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +35,7 @@ from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.retention.resources import PolicyResource
 from assets.transcripts.engines import Transcript, decode_track
 from assets.transcripts.language import LanguageChoice
-from assets.transcripts.models import transcribe_track
+from assets.transcripts.models import TrackResult, transcribe_track
 from assets.transcripts.pii import find_pii
 from assets.transcripts.post_processing import mute_pending_agent_audio, record_verbal_consent
 from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
@@ -175,67 +177,45 @@ def transcripts(
         context.log.info(
             f"{len(todo)} track(s) to transcribe with {whisper.engine} {whisper.model}"
         )
-        for i, track in enumerate(todo, 1):
+        live = []
+        for track in todo:
             source = track["agent_key"] if track["track"] == "agent" else track["raw_key"]
             if alive_object(con, source) is None:
                 context.log.warning(f"{track['call_id']}/{track['track']}: audio gone, skipped")
                 continue
+            live.append((track, source))
+
+        def hear(job: tuple[dict, str]) -> TrackResult:
+            """One track decoded once, its samples serving language detection and
+            transcription; runs in a worker thread (no catalogue access here)."""
+            track, source = job
             channel = None if track["track"] == "agent" else 1 - int(track["agent_channel"])
             samples = decode_track(store.get_bytes(source), channel)
-            began = datetime.now(UTC)
-            heard = transcribe_track(pool, samples, track["language"], settings.languages)
-            result, choice = heard.transcript, heard.choice
-            models_used[choice.language] = heard.model
-            took = (datetime.now(UTC) - began).total_seconds()
-            audio_s, elapsed_s = audio_s + result.duration_s, elapsed_s + took
-            spans = find_pii(result.words, choice.language)
-            pii_spans += len(spans)
-            context.log.info(
-                f"[{i}/{len(todo)}] {track['call_id']}/{track['track']}: {len(result.words)} "
-                f"words ({choice.language}, {choice.source}, {heard.model}), {len(spans)} "
-                f"personal-data span(s), {result.duration_s:.0f} s audio in {took:.1f} s"
-            )
-            info = TrackInfo(
-                track["call_id"],
-                track["call_date"],
-                track["track"],
-                track["legal_basis"],
-                list(track["purposes"]),
-            )
-            redacted = words_frame(result, spans, info, redacted=True)
-            frames = {
-                "words": words_frame(result, spans, info, redacted=False),
-                "redacted": redacted,
-                "segments": segments_frame(redacted),
-                "language": language_frame(result, choice, info, heard.model, len(spans)),
-            }
-            now = datetime.now(UTC)
-            for part, frame in frames.items():
-                object_class = OBJECTS[part][0]
-                key = object_key(info.call_date, info.call_id, info.track, part)
-                buffer = io.BytesIO()
-                frame.write_parquet(buffer)
-                # Registered (intent) before it is written and confirmed after.
-                write_through(
-                    store,
-                    con,
-                    StoredObject(
-                        object_key=key,
-                        call_id=info.call_id,
-                        call_date=info.call_date,
-                        kind=f"{info.track}_{part}",
-                        object_class=object_class,
-                        legal_basis=info.legal_basis,
-                        purposes=info.purposes,
-                        sha256=None,
-                        size_bytes=None,
-                        created_at=now,
-                        deadline=tenant_policy.deadline(object_class, info.legal_basis, now),
-                    ),
-                    buffer.getvalue(),
-                    content_type="application/parquet",
+            return transcribe_track(pool, samples, track["language"], settings.languages)
+
+        began = time.perf_counter()
+        # The pool's workers decode tracks side by side; results come back in track order and
+        # are redacted and written here, one after another.
+        workers = ThreadPoolExecutor(pool.workers, thread_name_prefix="whisper")
+        try:
+            heard_tracks = zip(live, workers.map(hear, live), strict=True)
+            for i, ((track, _), heard) in enumerate(heard_tracks, 1):
+                result, choice = heard.transcript, heard.choice
+                models_used[choice.language] = heard.model
+                audio_s += result.duration_s
+                spans = find_pii(result.words, choice.language)
+                pii_spans += len(spans)
+                context.log.info(
+                    f"[{i}/{len(live)}] {track['call_id']}/{track['track']}: "
+                    f"{len(result.words)} words ({choice.language}, {choice.source}, "
+                    f"{heard.model}), {len(spans)} personal-data span(s), "
+                    f"{result.duration_s:.0f} s audio"
                 )
-                written[part].append(key)
+                _write_track(store, con, tenant_policy, track, heard, spans, written)
+        finally:
+            # A failure here stops the tracks not yet started instead of decoding them all.
+            workers.shutdown(cancel_futures=True)
+        elapsed_s = time.perf_counter() - began
         for part, (_, table) in OBJECTS.items():
             if table and written[part]:
                 _load(con, table, [object_store.url_for(k) for k in written[part]])
@@ -275,3 +255,49 @@ def _load(con, table: str, urls: list[str]) -> None:
         f"{relation}) n where w.call_id = n.call_id and w.track = n.track"
     )
     con.execute(f"insert into {table} by name select * from {relation}")
+
+
+def _write_track(store, con, tenant_policy, track: dict, heard: TrackResult, spans, written):
+    """The track's four objects, each registered, written and confirmed (``write_through``)."""
+    result, choice = heard.transcript, heard.choice
+    info = TrackInfo(
+        track["call_id"],
+        track["call_date"],
+        track["track"],
+        track["legal_basis"],
+        list(track["purposes"]),
+    )
+    redacted = words_frame(result, spans, info, redacted=True)
+    frames = {
+        "words": words_frame(result, spans, info, redacted=False),
+        "redacted": redacted,
+        "segments": segments_frame(redacted),
+        "language": language_frame(result, choice, info, heard.model, len(spans)),
+    }
+    now = datetime.now(UTC)
+    for part, frame in frames.items():
+        object_class = OBJECTS[part][0]
+        key = object_key(info.call_date, info.call_id, info.track, part)
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        # Registered (intent) before it is written and confirmed after.
+        write_through(
+            store,
+            con,
+            StoredObject(
+                object_key=key,
+                call_id=info.call_id,
+                call_date=info.call_date,
+                kind=f"{info.track}_{part}",
+                object_class=object_class,
+                legal_basis=info.legal_basis,
+                purposes=info.purposes,
+                sha256=None,
+                size_bytes=None,
+                created_at=now,
+                deadline=tenant_policy.deadline(object_class, info.legal_basis, now),
+            ),
+            buffer.getvalue(),
+            content_type="application/parquet",
+        )
+        written[part].append(key)

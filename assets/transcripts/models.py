@@ -175,6 +175,8 @@ class ModelPool:
         if max_loaded < 1:
             raise ValueError("max_loaded_models must be at least 1")
         self.settings = {k: v for k, v in settings.items() if k != "model"}
+        #: Tracks that may be transcribed at once (the engines' CTranslate2 workers).
+        self.workers = int(self.settings.get("num_workers", 1))
         self.max_loaded, self._cache = max_loaded, cache
         models = check_models_form(models)
         model_dir = self.settings["model_dir"]

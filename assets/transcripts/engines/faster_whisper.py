@@ -113,6 +113,7 @@ class FasterWhisperEngine(WhisperEngine):
             device="cpu",
             compute_type=self.compute_type,
             cpu_threads=self.cpu_threads,
+            num_workers=self.num_workers,
         )
 
     def transcribe(self, samples: np.ndarray, language: str) -> Transcript:
