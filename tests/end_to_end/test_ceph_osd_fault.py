@@ -36,7 +36,7 @@ from tests.end_to_end.test_faults import (
     _wait_for,
 )
 from tests.support.calls import DAY
-from tests.support.ceph_s3 import CephS3Server, missing_binaries
+from tests.support.fixtures import private_ceph
 
 pytestmark = pytest.mark.s3
 
@@ -50,17 +50,8 @@ CALLS = {"ao-1", "broken", "in-1", "in-2", "out-1"}
 @pytest.fixture
 def cluster():
     """A Ceph of this test's own: one of its OSDs is killed."""
-    missing = missing_binaries()
-    if missing:
-        message = f"Ceph binaries not on PATH ({', '.join(missing)})"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    server = CephS3Server().start()
-    try:
+    with private_ceph() as server:
         yield server
-    finally:
-        server.stop()
 
 
 def _alive(database: Path) -> dict[str, str | None]:

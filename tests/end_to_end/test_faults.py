@@ -39,7 +39,7 @@ from assets.recordings.ingest import CATALOGUE_TABLES, grouping, ingest_day, qua
 from assets.retention import audit, ledger
 from assets.retention.tables import ensure_compliance_tables
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
-from tests.support.ceph_s3 import CephS3Server, missing_binaries
+from tests.support.fixtures import private_ceph
 
 LYDSPOR = Path(sys.executable).parent / "lydspor"
 #: Prefixes whose objects the retention ledger must know (landing files are registered only
@@ -494,17 +494,8 @@ def test_run_killed_while_ingesting_and_while_extracting_converges(lydspor_state
 @pytest.fixture
 def private_s3():
     """A Ceph cluster of this test's own: its gateway is killed and restarted."""
-    missing = missing_binaries()
-    if missing:
-        message = f"Ceph binaries not on PATH ({', '.join(missing)})"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    server = CephS3Server().start()
-    try:
+    with private_ceph() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.s3

@@ -25,6 +25,19 @@ from tests.support.calls import CONSENT, DAY, land, metadata, stereo, tone, wav
 NOW = datetime.now(UTC)
 
 
+def erase_by_phone(store, con):
+    """The data subject with the number 912 34 567 asked to be erased; the DPO decided."""
+    return execute_request(
+        store,
+        con,
+        selector="phone",
+        value="912 34 567",
+        decision="erase",
+        reason="data subject asked",
+        decided_by="dpo",
+    )
+
+
 @pytest.fixture
 def engine(local_store, warehouse_catalog, policy):
     """The store, a catalogue on each warehouse (the DuckDB file, a DuckLake), the policy."""
@@ -135,15 +148,7 @@ def test_erase_by_phone_deletes_audio_and_anonymises(engine):
         consented("in-1", customer_number=phone),
         consented("in-2", wav(stereo(320, 880)), customer_number="+4799999999"),
     )
-    outcome = execute_request(
-        store,
-        con,
-        selector="phone",
-        value="912 34 567",
-        decision="erase",
-        reason="data subject asked",
-        decided_by="dpo",
-    )
+    outcome = erase_by_phone(store, con)
     assert outcome.calls_erased == ["in-1"]
     alive = con.execute(
         "select object_key from raw.stored_objects where call_id = 'in-1' and deleted_at is null"

@@ -15,12 +15,11 @@ from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
 from assets.common.lake import connect
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
-from assets.retention.erasure import execute_request
 from assets.retention.remnants import RemnantTargets, purge_remnants
 from assets.retention.tables import ensure_compliance_tables
 from lydspor.demo import run_retention_sweep
 from tests.retention.conftest import use_ducklake, warehouse_bytes
-from tests.retention.test_retention import consented, ingest, plant
+from tests.retention.test_retention import consented, erase_by_phone, ingest, plant
 from tests.support.calls import stereo, wav
 from tests.support.remanence import encodings, scan_bytes
 from tests.support.scan import scan_tables
@@ -39,26 +38,19 @@ def con(warehouse_catalog):
     return warehouse_catalog
 
 
-def erase_by_phone(store, con):
-    return execute_request(
-        store,
-        con,
-        selector="phone",
-        value="912 34 567",
-        decision="erase",
-        reason="data subject asked",
-        decided_by="dpo",
-    )
-
-
-def test_erasure_leaves_no_bytes_on_either_warehouse(request, warehouse, con, local_store, policy):
+def ingest_erased_and_kept(store, con, policy) -> None:
+    """Two consented calls: the one the erasure names (PHONE) and one it must not touch."""
     ingest(
-        local_store,
+        store,
         con,
         policy,
         consented("erased-1", customer_number=PHONE),
         consented("kept-1", wav(stereo(320, 880)), customer_number=KEPT_PHONE),
     )
+
+
+def test_erasure_leaves_no_bytes_on_either_warehouse(request, warehouse, con, local_store, policy):
+    ingest_erased_and_kept(local_store, con, policy)
     outcome = erase_by_phone(local_store, con)
     assert outcome.calls_erased == ["erased-1"]
     assert con.execute("select call_id from raw.recordings").fetchall() == [("kept-1",)]
@@ -127,13 +119,7 @@ def test_erasure_leaves_no_bytes_in_a_lake_on_s3(
         ensure_table(con, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
         for table, schema in CATALOGUE_TABLES.items():
             ensure_table(con, table, schema)
-        ingest(
-            store,
-            con,
-            policy,
-            consented("erased-1", customer_number=PHONE),
-            consented("kept-1", wav(stereo(320, 880)), customer_number=KEPT_PHONE),
-        )
+        ingest_erased_and_kept(store, con, policy)
         assert erase_by_phone(store, con).calls_erased == ["erased-1"]
     assert s3_hits(client, lake_bucket, PHONE)  # deleted rows, bytes not yet gone
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -32,6 +33,16 @@ _users = 0
 
 def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require(missing: list[str], what: str, hint: str) -> None:
+    """Skip the test when a server's binaries are missing, or fail it when ``CI`` is set: a CI
+    that skips its servers would pass without testing them."""
+    if missing:
+        message = f"{what} not found ({', '.join(missing)}): {hint}"
+        if _in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
 
 
 def _acquire() -> CephS3Server:
@@ -65,12 +76,7 @@ def ceph_s3() -> Iterator[CephS3Server]:
 
     Missing binaries: skip locally, fail when ``CI`` is set.
     """
-    missing = missing_binaries()
-    if missing:
-        msg = f"S3 test server: Ceph binaries not on PATH ({', '.join(missing)}): {INSTALL_HINT}"
-        if _in_ci():
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+    require(missing_binaries(), "S3 test server: Ceph binaries", INSTALL_HINT)
     server = _acquire()
     try:
         yield server
@@ -89,12 +95,19 @@ def postgres() -> Iterator[PostgresServer]:
     (``postgresql://``), ``psql(sql)``, ``create_database(name)``: give each test its own
     database. Missing binaries: skip locally, fail when ``CI`` is set.
     """
-    missing = missing_postgres_binaries()
-    if missing:
-        msg = f"Postgres test server: binaries not found ({', '.join(missing)}): "
-        msg += POSTGRES_INSTALL_HINT
-        if _in_ci():
-            pytest.fail(msg, pytrace=False)
-        pytest.skip(msg)
+    require(missing_postgres_binaries(), "Postgres test server: binaries", POSTGRES_INSTALL_HINT)
     with PostgresServer() as server:
         yield server
+
+
+@contextmanager
+def private_ceph(**options: object) -> Iterator[CephS3Server]:
+    """A Ceph cluster of one test's own, for tests that kill, pause or restart its daemons
+    (``options`` go to ``CephS3Server``). Missing binaries: skip locally, fail when ``CI`` is
+    set."""
+    require(missing_binaries(), "Ceph binaries", INSTALL_HINT)
+    server = CephS3Server(**options).start()
+    try:
+        yield server
+    finally:
+        server.stop()
