@@ -13,11 +13,9 @@ from assets.agent_audio.extract import (
     AGENT_AUDIO_TABLE,
     process_recording,
 )
-from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.partitions import (
-    call_shard_partitions,
+    HEAVY_STEP,
     in_run_shards,
-    shard_backfill_policy,
     window_dates,
 )
 from assets.common.resources import ObjectStoreResource
@@ -29,9 +27,7 @@ from assets.retention.resources import PolicyResource
 
 
 @dg.asset(
-    pool=WAREHOUSE_POOL,
-    partitions_def=call_shard_partitions,
-    backfill_policy=shard_backfill_policy,
+    **HEAVY_STEP,
     deps=[raw_recordings, consent_lineage],
     group_name="agent_audio",
     kinds={"s3", "duckdb"},

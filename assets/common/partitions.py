@@ -16,6 +16,7 @@ from typing import Any
 import dagster as dg
 import polars as pl
 
+from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.settings import CALL_TIMEZONE
 from assets.common.shards import (
     DATE_DIMENSION,
@@ -59,6 +60,15 @@ def sharded_backfill_policy(shards: int) -> dg.BackfillPolicy:
 
 call_shard_partitions = sharded_partitions(SHARDS)
 shard_backfill_policy = sharded_backfill_policy(SHARDS)
+
+#: What every heavy per-call step (ingest, consent, agent audio, transcripts) shares, spread
+#: into its ``@dg.asset``: the call-date (by shard) partitions, their backfill batches, and the
+#: warehouse pool, because each one writes the catalogue.
+HEAVY_STEP: dict[str, Any] = {
+    "pool": WAREHOUSE_POOL,
+    "partitions_def": call_shard_partitions,
+    "backfill_policy": shard_backfill_policy,
+}
 
 
 def run_shards(context: dg.AssetExecutionContext) -> set[tuple[date, int]] | None:

@@ -4,11 +4,9 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.partitions import (
-    call_shard_partitions,
+    HEAVY_STEP,
     in_run_shards,
-    shard_backfill_policy,
     window_dates,
 )
 from assets.common.warehouse import ensure_table, upsert
@@ -22,9 +20,7 @@ CONSENT_LINEAGE_TABLE = "raw.consent_lineage"
 
 
 @dg.asset(
-    pool=WAREHOUSE_POOL,
-    partitions_def=call_shard_partitions,
-    backfill_policy=shard_backfill_policy,
+    **HEAVY_STEP,
     deps=[raw_recordings],
     group_name="consent",
     kinds={"duckdb"},

@@ -6,11 +6,9 @@ from datetime import timedelta
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from assets.common.concurrency import WAREHOUSE_POOL
 from assets.common.partitions import (
-    call_shard_partitions,
+    HEAVY_STEP,
     landing_shard,
-    shard_backfill_policy,
     window_dates,
 )
 from assets.common.resources import ObjectStoreResource
@@ -22,9 +20,7 @@ from assets.retention.tables import ensure_compliance_tables
 
 
 @dg.asset(
-    pool=WAREHOUSE_POOL,
-    partitions_def=call_shard_partitions,
-    backfill_policy=shard_backfill_policy,
+    **HEAVY_STEP,
     group_name="recordings",
     kinds={"s3", "duckdb"},
     description="Dialer recordings landed, validated, hashed, probed and catalogued; "

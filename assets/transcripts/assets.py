@@ -20,11 +20,10 @@ from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
-from assets.common.concurrency import WAREHOUSE_POOL, gpu_op_tags
+from assets.common.concurrency import gpu_op_tags
 from assets.common.partitions import (
-    call_shard_partitions,
+    HEAVY_STEP,
     in_run_shards,
-    shard_backfill_policy,
     window_dates,
 )
 from assets.common.resources import ObjectStoreResource
@@ -141,10 +140,8 @@ def _tracks_to_transcribe(con, start, end) -> list[dict]:
 
 
 @dg.asset(
-    pool=WAREHOUSE_POOL,
+    **HEAVY_STEP,
     op_tags=gpu_op_tags(),
-    partitions_def=call_shard_partitions,
-    backfill_policy=shard_backfill_policy,
     deps=[agent_audio, consent_lineage],
     group_name="transcripts",
     kinds={"s3", "parquet", "duckdb"},

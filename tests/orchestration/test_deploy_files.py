@@ -148,8 +148,9 @@ def test_helm_deployment_sets_every_run_setting_and_no_unknown_one(values):
     env = _env(_deployment(values))
     secret_names = {s["name"] for s in _deployment(values)["envSecrets"]}
     assert env[EXECUTOR_VARIABLE] == "k8s"
-    # The S3 keys come from the lydspor-secrets Secret, never from the values file.
-    from_secret = {"LYDSPOR_S3_ACCESS_KEY", "LYDSPOR_S3_SECRET_KEY"}
+    # The S3 keys and the lake's DSN come from the lydspor-secrets Secret, never the values file.
+    from_secret = {"LYDSPOR_S3_ACCESS_KEY", "LYDSPOR_S3_SECRET_KEY", "LYDSPOR_DUCKLAKE_CATALOG"}
+    assert env["LYDSPOR_WAREHOUSE"] == "ducklake"  # many pods write: not the DuckDB file
     assert secret_names == {"lydspor-secrets"}
     assert RUN_VARIABLES - from_secret <= set(env), sorted(RUN_VARIABLES - from_secret - set(env))
     assert not from_secret & set(env)
