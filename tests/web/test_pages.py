@@ -12,6 +12,7 @@ import duckdb
 import pytest
 from starlette.testclient import TestClient
 
+from assets.common.warehouse import first_column
 from assets.retention import audit
 from lydspor.web.app import create_app
 from tests.web.client import sign_in, token
@@ -188,19 +189,18 @@ def test_erasure_is_decided_by_the_retention_engine_in_the_users_name(web_state,
         left = con.execute(
             "select count(*) from raw.stored_objects where call_id = 'out-3' and deleted_at is null"
         ).fetchone()[0]
-        deleted = con.execute(
+        deleted = first_column(
+            con,
             "select object_key from raw.stored_objects where call_id = 'out-3' "
-            "and deletion_reason like 'erasure request %'"
-        ).fetchall()
-        decided = con.execute(
-            "select decided_by, calls_erased from raw.erasure_requests"
-        ).fetchall()
-        actor = con.execute(
-            "select actor from raw.audit_log where action = 'erasure_decision'"
-        ).fetchall()
-    assert left == 0 and deleted and decided == [("dpo", 1)] and actor == [("dpo",)]
+            "and deletion_reason like 'erasure request %'",
+        )
+        decided = con.sql("select decided_by, calls_erased from raw.erasure_requests").fetchall()
+        actor = first_column(
+            con, "select actor from raw.audit_log where action = ?", ["erasure_decision"]
+        )
+    assert left == 0 and deleted and decided == [("dpo", 1)] and actor == ["dpo"]
     assert 'id="decision">erase<' in page.text
-    assert all(key in page.text for (key,) in deleted)
+    assert all(key in page.text for key in deleted)
     bad = dpo.post("/erasures", data={"csrftoken": token(dpo, "/erasures"), **form,
                                       "decision": "maybe", "value": "+47 912 34 567"})  # fmt: skip
     assert bad.status_code == 400 and "nothing was changed" in bad.text
