@@ -12,8 +12,8 @@ from rich.console import Console
 from assets.access.authorise import Action
 from assets.access.identity import Identity, Refused, establish, require
 from assets.access.policy import AccessPolicy, AccessPolicyError
-from assets.common.lake import Warehouse, warehouse_from_environment
 from assets.common.lake import connect as lake_connect
+from assets.common.lake import warehouse_from_environment
 from assets.common.resources import catalogue_path, store_from_environment
 from assets.common.storage import ObjectStore
 from assets.retention import audit
@@ -91,32 +91,19 @@ def policy() -> RetentionPolicy:
 
 
 def catalog(read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """The catalogue; read-only for commands that only look, so they never block a run."""
+    """The warehouse (the DuckDB file, or the DuckLake ``LYDSPOR_WAREHOUSE`` names); read-only
+    for commands that only look, so they never block a run."""
     warehouse = warehouse_from_environment()
-    if warehouse.is_lake:
-        return _lake(warehouse, read_only)
     path = catalogue_path()
-    if not path.exists():
+    if not warehouse.is_lake and not path.exists():
         console.print(f"[red]no catalogue at {path}[/]: run `lydspor demo` or `lydspor run` first")
         raise typer.Exit(2)
-    if read_only:
-        con = duckdb.connect(str(path), read_only=True)
-        if has_compliance_tables(con):
-            return con
-        con.close()
-    # Tables a newer lydspor added are created once, read-write, before anything reads them.
-    with duckdb.connect(str(path)) as writable:
-        ensure_compliance_tables(writable)
-    return duckdb.connect(str(path), read_only=read_only)
-
-
-def _lake(warehouse: Warehouse, read_only: bool) -> duckdb.DuckDBPyConnection:
-    """The DuckLake warehouse (``LYDSPOR_WAREHOUSE=ducklake``), compliance tables ensured."""
     if read_only:
         con = lake_connect(warehouse, read_only=True)
         if has_compliance_tables(con):
             return con
         con.close()
+    # Tables a newer lydspor added are created once, read-write, before anything reads them.
     with lake_connect(warehouse) as writable:
         ensure_compliance_tables(writable)
     return lake_connect(warehouse, read_only=read_only)
