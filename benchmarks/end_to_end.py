@@ -44,6 +44,7 @@ import dagster as dg
 import duckdb
 import numpy as np
 
+from assets.common.lake import warehouse_from_environment
 from assets.common.settings import CALL_TIMEZONE, apply_embedded_defaults, embedded_defaults
 from assets.common.storage import LocalObjectStore
 from assets.recordings.samples import SampleCall, generate_sample_calls
@@ -119,7 +120,7 @@ def _throughput(calls: int, seed: int, work: Path) -> dict:
     pipeline_s = time.perf_counter() - started
     sweep = run_retention_sweep(instance=instance)
     wall_s = time.perf_counter() - started
-    summary = summarise(Path(os.environ["LYDSPOR_DUCKDB_PATH"]), day, day)
+    summary = summarise(warehouse_from_environment(), day, day)
     # This process's own peak: a forked child's peak would count the parent's pages too.
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     modes: dict[str, int] = {}

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from assets.access.identity import ensure_embedded_policy
+from assets.common.lake import Warehouse, connect
 from assets.common.shards import DATE_DIMENSION, SHARD_DIMENSION, shard_count, shard_keys
 
 if TYPE_CHECKING:
@@ -223,9 +224,12 @@ class Summary:
     dialers: tuple[str, ...] = ()
 
 
-def summarise(database: Path, start: date, end: date) -> Summary:
+def summarise(warehouse: Warehouse, start: date, end: date) -> Summary:
+    """What the calls of ``start``..``end`` became, read from the warehouse (file or lake)."""
     stop = end + timedelta(days=1)
-    with duckdb.connect(str(database)) as con:
+    # Read-write, as the pipeline's steps open it: this process may still hold the DuckDB
+    # file (DuckDB refuses a read-only open beside a read-write one in one process).
+    with connect(warehouse) as con:
 
         def one(sql: str) -> float:
             try:

@@ -18,6 +18,7 @@ from assets.access.identity import (
 )
 from assets.access.policy import AccessDenied, AccessPolicy, Principal, Role, load_access_policy
 from assets.access.session import Session, open_session
+from assets.common.lake import warehouse_from_environment
 from assets.common.settings import apply_embedded_defaults
 
 __all__ = [
@@ -41,9 +42,9 @@ def connect(act_as: str | None = None) -> Session:
     """A scoped session for whoever runs this process (its OS account, mapped by the access
     policy), or for ``act_as`` (default: $LYDSPOR_ACT_AS) when that account is an owner's; the
     act-for is audited. Catalogue and policy are the ones the environment names (the embedded
-    defaults when unset)."""
+    defaults when unset), on either warehouse."""
     apply_embedded_defaults()
     policy, identity = establish(act_as or os.environ.get(ACT_AS_VARIABLE) or None, "connect")
     require(identity, Action.READ_MARTS, "connect")
     record_act_for(identity, "connect")
-    return open_session(os.environ["LYDSPOR_DUCKDB_PATH"], identity.principal, policy)
+    return open_session(warehouse_from_environment(), identity.principal, policy)

@@ -25,6 +25,7 @@ import duckdb
 import yaml
 
 from assets.access.authorise import Action, authorise
+from assets.access.catalogue import open_catalogue
 from assets.access.policy import (
     AccessDenied,
     AccessPolicy,
@@ -33,6 +34,7 @@ from assets.access.policy import (
     Role,
     load_access_policy,
 )
+from assets.common.lake import WarehouseError, warehouse_from_environment
 from assets.common.secrets import SecretKeyError
 from assets.common.settings import ACCESS_POLICY_NAME, SHIPPED_ACCESS_POLICY
 from assets.retention import audit
@@ -148,10 +150,7 @@ def configured_policy() -> AccessPolicy:
 
 def record(action: str, actor: str, details: dict, call_id: str | None = None, store=None) -> None:
     """Append one entry to the catalogue's audit log and anchor it (raises when it cannot)."""
-    path = Path(os.environ.get(CATALOGUE_VARIABLE, ""))
-    if not path.is_file():
-        raise FileNotFoundError(f"no catalogue at {path}")
-    with duckdb.connect(str(path)) as con:
+    with open_catalogue(warehouse_from_environment()) as con:
         audit.append(con, action, actor=actor, call_id=call_id, details=details)
         audit.anchor(con, store)
 
@@ -161,7 +160,7 @@ def refuse(exc: AccessDenied, actor: str, details: dict, store=None) -> Refused:
     try:
         record("access_denied", actor, {**details, "refused": str(exc)}, store=store)
         note = "refusal audited"
-    except (OSError, duckdb.Error, SecretKeyError) as failure:
+    except (OSError, duckdb.Error, SecretKeyError, WarehouseError) as failure:
         note = f"refusal not audited: {failure}"
     return Refused(str(exc), note)
 

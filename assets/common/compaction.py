@@ -100,7 +100,8 @@ def compact_database(path: Path, *, wait_s: float = 0.0) -> Compaction:
     mode = path.stat()
 
     # Spilled while copying a catalogue larger than memory: next to it, not in the working
-    # directory, and removed with the connection.
+    # directory, and removed with the connection. Not ``lake.connect``: this rewrites one
+    # DuckDB file (the file itself, or a lake's DuckDB catalogue file), attached by path.
     spill = path.with_name(path.name + COPY_SUFFIX + ".tmp")
     con = duckdb.connect(config={"temp_directory": str(spill)})
     try:

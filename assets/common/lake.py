@@ -147,18 +147,42 @@ def attach_lake(con: duckdb.DuckDBPyConnection, warehouse: Warehouse, read_only:
 def connect(
     warehouse: Warehouse, *, read_only: bool = False, config: Mapping[str, object] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """A connection whose default catalogue is the warehouse: the DuckDB file, or an in-memory
-    DuckDB with the lake attached (``duckdb.IOException`` while another process holds the
-    file's write lock, as ``duckdb.connect`` raises it)."""
-    if not warehouse.is_lake:
-        return duckdb.connect(warehouse.database, read_only=read_only, config=dict(config or {}))
+    """A connection whose default catalogue is the warehouse, the one way lydspor opens it.
+
+    Read-write: the DuckDB file itself, or an in-memory DuckDB with the lake attached.
+    Read-only (every read path: ``lydspor query`` sessions, the CLI's and web app's catalogue
+    reads, the demo's summary): an in-memory DuckDB with the warehouse attached ``READ_ONLY``
+    under its catalogue name (the file's stem, or ``lydspor``) and made the default, on both
+    warehouses alike, so a reader may build private tables in ``memory`` and then detach the
+    warehouse (what a role-scoped session does). ``duckdb.IOException`` while another process
+    holds the file's write lock, as ``duckdb.connect`` raises it."""
+    if not warehouse.is_lake and not read_only:
+        return duckdb.connect(warehouse.database, config=dict(config or {}))
     con = duckdb.connect(":memory:", config=dict(config or {}))
     try:
-        attach_lake(con, warehouse, read_only=read_only)
+        if warehouse.is_lake:
+            attach_lake(con, warehouse, read_only=read_only)
+        else:
+            name = '"' + Path(warehouse.database).stem.replace('"', '""') + '"'
+            con.execute(f"ATTACH {_quote(warehouse.database)} AS {name} (READ_ONLY)")
+            con.execute(f"USE {name}")
+    except duckdb.Error as exc:
+        con.close()
+        raise _without_dsn(exc, warehouse) from None
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _without_dsn(exc: duckdb.Error, warehouse: Warehouse) -> duckdb.Error:
+    """``exc`` with the catalogue's DSN (which can carry a password) named by its setting
+    instead: the message reaches terminals, run logs and the web app's server log."""
+    catalog = warehouse.ducklake_catalog.strip()
+    message = str(exc)
+    if not (warehouse.is_lake and catalog and catalog in message):
+        return exc
+    return type(exc)(message.replace(catalog, "<LYDSPOR_DUCKLAKE_CATALOG>"))
 
 
 #: The catalogue the lake's metadata is attached as, inside a connection to the lake.

@@ -22,11 +22,19 @@ from assets.access.identity import Identity, record_act_for
 from assets.access.policy import AccessDenied, AccessPolicy
 from assets.access.reads import read_audio, read_transcript
 from assets.access.session import open_session
-from assets.common.resources import catalogue_path
 from assets.common.settings import apply_embedded_defaults
 from assets.common.storage import ObjectStore
 from assets.retention import audit
-from lydspor.cli.shared import AS_USER, anchor, catalog, console, fail, identity, store
+from lydspor.cli.shared import (
+    AS_USER,
+    anchor,
+    catalog,
+    console,
+    fail,
+    identity,
+    store,
+    warehouse,
+)
 
 app = typer.Typer()
 
@@ -80,7 +88,7 @@ def query(
     except (OSError, duckdb.Error) as exc:
         fail(f"acting for {principal.user} must be audited, and could not be: {exc}")
     try:
-        session = open_session(str(catalogue_path()), principal, policy)
+        session = open_session(warehouse(), principal, policy)
     except (FileNotFoundError, duckdb.IOException) as exc:
         fail(str(exc))
     with session:

@@ -26,8 +26,9 @@ from lydspor.cli.shared import (
     report_run,
     report_sweep,
     store,
+    warehouse,
 )
-from lydspor.demo import database_path, run_call_pipeline, run_retention_sweep, summarise
+from lydspor.demo import run_call_pipeline, run_retention_sweep, summarise
 from lydspor.web.demo_account import URL, demo_sign_in
 
 app = typer.Typer()
@@ -114,7 +115,7 @@ def demo(
     console.rule(f"call pipeline {first} … {last}")
     outcome = run_call_pipeline(first, last)
     swept = run_retention_sweep()
-    summary = summarise(database_path(), first, last)
+    summary = summarise(warehouse(), first, last)
 
     table = Table(title="lydspor demo", show_header=False)
     table.add_row("calls", str(summary.calls))

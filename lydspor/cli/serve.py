@@ -34,7 +34,7 @@ def serve(
 ) -> None:
     """Start the compliance web app (sign-in, lineage, report, erasures, holds, audit, marts)."""
     settings = WebSettings.from_environment()
-    if not settings.catalogue.exists():
+    if not settings.warehouse.is_lake and not settings.catalogue.exists():
         console.print(f"[yellow]no catalogue at {settings.catalogue} yet[/]: run `lydspor demo`")
     console.print(f"lydspor web app on http://{host}:{port}/ (sign in: `lydspor accounts add`)")
     uvicorn.run(

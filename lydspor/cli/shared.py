@@ -10,16 +10,15 @@ import typer
 from rich.console import Console
 
 from assets.access.authorise import Action
+from assets.access.catalogue import CatalogueMissing, open_catalogue
 from assets.access.identity import Identity, Refused, establish, require
 from assets.access.policy import AccessPolicy, AccessPolicyError
-from assets.common.lake import connect as lake_connect
-from assets.common.lake import warehouse_from_environment
-from assets.common.resources import catalogue_path, store_from_environment
+from assets.common.lake import Warehouse, WarehouseError, warehouse_from_environment
+from assets.common.resources import store_from_environment
 from assets.common.storage import ObjectStore
 from assets.retention import audit
 from assets.retention.policy import PolicyError, RetentionPolicy
 from assets.retention.resources import policy_from_environment
-from assets.retention.tables import ensure_compliance_tables, has_compliance_tables
 from lydspor.demo import RunOutcome, SweepOutcome
 
 console = Console()
@@ -91,22 +90,21 @@ def policy() -> RetentionPolicy:
 
 
 def catalog(read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """The warehouse (the DuckDB file, or the DuckLake ``LYDSPOR_WAREHOUSE`` names); read-only
-    for commands that only look, so they never block a run."""
-    warehouse = warehouse_from_environment()
-    path = catalogue_path()
-    if not warehouse.is_lake and not path.exists():
-        console.print(f"[red]no catalogue at {path}[/]: run `lydspor demo` or `lydspor run` first")
-        raise typer.Exit(2)
-    if read_only:
-        con = lake_connect(warehouse, read_only=True)
-        if has_compliance_tables(con):
-            return con
-        con.close()
-    # Tables a newer lydspor added are created once, read-write, before anything reads them.
-    with lake_connect(warehouse) as writable:
-        ensure_compliance_tables(writable)
-    return lake_connect(warehouse, read_only=read_only)
+    """The warehouse (the DuckDB file, or the DuckLake ``LYDSPOR_WAREHOUSE`` names), opened as
+    every reader opens it (``assets.access.catalogue``); read-only for commands that only
+    look, so they never block a run."""
+    try:
+        return open_catalogue(warehouse(), read_only=read_only)
+    except CatalogueMissing as exc:
+        fail(str(exc))
+
+
+def warehouse() -> Warehouse:
+    """The warehouse the environment names; exit 2 naming what is wrong with its settings."""
+    try:
+        return warehouse_from_environment()
+    except WarehouseError as exc:
+        fail(str(exc))
 
 
 def report_run(outcome: RunOutcome) -> None:

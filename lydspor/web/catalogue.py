@@ -1,14 +1,16 @@
 """The catalogue, per request: opened for one request and closed again, so pipeline runs are
 never kept waiting, and every read written to the audit log with the signed-in user as actor.
 
-Reads go through a read-only connection; the audit entry is then appended (and the head
-anchored in the object store, as the CLI does) through a short read-write one. When the entry
-cannot be written the page is not shown: a read that is not audited does not happen.
+The warehouse (the DuckDB file or the DuckLake ``LYDSPOR_WAREHOUSE`` names) is opened as the
+CLI opens it (``assets.access.catalogue.open_catalogue``). Reads go through a read-only
+connection; the audit entry is then appended (and the head anchored in the object store, as the
+CLI does) through a short read-write one. When the entry cannot be written the page is not
+shown: a read that is not audited does not happen.
 
 DuckDB refuses a read-only and a read-write connection to one file in one process at once, so
 this process opens the catalogue one request at a time (``_lock``); a request that waits longer
 than ``WAIT_S`` seconds, or finds another process (a pipeline run) holding the file, is answered
-503 and may be retried.
+503 and may be retried; so is one that cannot reach the lake's Postgres catalogue.
 """
 
 from __future__ import annotations
@@ -16,15 +18,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import duckdb
 
+from assets.access.catalogue import CatalogueMissing, open_catalogue
 from assets.access.policy import Principal
+from assets.common.lake import Warehouse
 from assets.common.resources import store_from_environment
 from assets.common.storage import ObjectStore
 from assets.retention import audit
-from assets.retention.tables import ensure_compliance_tables, has_compliance_tables
 
 #: How long a request waits for another request's catalogue work, in seconds.
 WAIT_S = 30.0
@@ -51,27 +53,23 @@ def held() -> Iterator[None]:
         _lock.release()
 
 
-def _connect(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
-    if not path.exists():
-        raise CatalogueUnavailable("no catalogue yet: run `lydspor demo` or `lydspor run`")
+def _open(warehouse: Warehouse, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """The catalogue as the CLI opens it (``assets.access.catalogue.open_catalogue``)."""
     try:
-        return duckdb.connect(str(path), read_only=read_only)
-    except duckdb.Error as exc:  # another process (a run) holds the write lock
-        # The page says what to do; DuckDB's message (paths, process ids) stays on the server.
+        return open_catalogue(warehouse, read_only=read_only)
+    except CatalogueMissing as exc:
+        raise CatalogueUnavailable("no catalogue yet: run `lydspor demo` or `lydspor run`") from exc
+    except duckdb.Error as exc:  # another process (a run) holds the write lock, or the lake's
+        # catalogue is out of reach. The page says what to do; DuckDB's message (paths,
+        # process ids, a DSN) stays on the server.
         raise CatalogueUnavailable(BUSY) from exc
 
 
 @contextmanager
-def reading(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection (the compliance tables created first where a newer lydspor added
-    them, as ``lydspor.cli.shared.catalog`` does)."""
+def reading(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the warehouse (the DuckDB file or the DuckLake)."""
     with held():
-        con = _connect(path, read_only=True)
-        if not has_compliance_tables(con):
-            con.close()
-            with _connect(path, read_only=False) as writable:
-                ensure_compliance_tables(writable)
-            con = _connect(path, read_only=True)
+        con = _open(warehouse, read_only=True)
         try:
             yield con
         finally:
@@ -79,12 +77,11 @@ def reading(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 @contextmanager
-def writing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def writing(warehouse: Warehouse) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection; the audit head is anchored when it closes."""
     with held():
-        con = _connect(path, read_only=False)
+        con = _open(warehouse, read_only=False)
         try:
-            ensure_compliance_tables(con)
             yield con
         finally:
             try:
@@ -94,7 +91,7 @@ def writing(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def record(
-    path: Path,
+    warehouse: Warehouse,
     principal: Principal,
     subject: str,
     *,
@@ -103,7 +100,7 @@ def record(
     details: dict | None = None,
 ) -> None:
     """Append one read (or refused read) by ``principal`` to the audit log."""
-    with writing(path) as con:
+    with writing(warehouse) as con:
         audit.append(
             con,
             "read_denied" if refused else "read",

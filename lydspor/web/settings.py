@@ -22,9 +22,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from assets.common.lake import Warehouse, warehouse_from_environment
 from assets.common.settings import apply_embedded_defaults
 
 
@@ -47,6 +48,7 @@ class OidcSettings:
 
 @dataclass(frozen=True)
 class WebSettings:
+    #: The DuckDB file's setting: the state directory the accounts default beside.
     catalogue: Path
     access_policy: Path
     accounts: Path
@@ -58,6 +60,8 @@ class WebSettings:
     erasure_followup: bool = True
     oidc: OidcSettings | None = None
     local_accounts: bool = True
+    #: What every page reads: the DuckDB file, or the DuckLake ``LYDSPOR_WAREHOUSE`` names.
+    warehouse: Warehouse = field(default_factory=Warehouse)
 
     @classmethod
     def from_environment(cls) -> WebSettings:
@@ -89,4 +93,5 @@ class WebSettings:
             erasure_followup=_flag(env.get("LYDSPOR_WEB_ERASURE_FOLLOWUP", "true")),
             oidc=oidc,
             local_accounts=oidc is None or _flag(env.get("LYDSPOR_OIDC_LOCAL_ACCOUNTS", "false")),
+            warehouse=warehouse_from_environment(),
         )

@@ -1,4 +1,8 @@
-"""Role-scoped reads: sessions hold only what a principal may see; reads of calls audited."""
+"""Role-scoped reads: sessions hold only what a principal may see; reads of calls audited.
+
+Every test taking ``access_catalog`` runs on both warehouses (the DuckDB file and a DuckLake
+on the throwaway Postgres): the same roles see the same rows and are refused the same reads.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from typer.testing import CliRunner
 from assets.access.policy import AccessDenied, AccessPolicy, AccessPolicyError, load_access_policy
 from assets.access.reads import read_audio, read_transcript
 from assets.access.session import open_session
+from assets.common.lake import Warehouse, connect
 from assets.retention import audit
 from assets.retention.ledger import StoredObject, register
 from assets.retention.tables import ensure_compliance_tables
@@ -40,9 +45,8 @@ CALLS = [  # call_id, team, agent
 
 
 @pytest.fixture
-def access_catalog(lydspor_state, local_store):
-    path = os.environ["LYDSPOR_DUCKDB_PATH"]
-    con = duckdb.connect(path)
+def access_catalog(warehouse, local_store) -> Warehouse:
+    con = connect(warehouse)
     ensure_compliance_tables(con)
     con.execute(
         "create table raw.recordings as select * from (values "
@@ -83,7 +87,7 @@ def access_catalog(lydspor_state, local_store):
             ),
         )  # fmt: skip
     con.close()
-    return path
+    return warehouse
 
 
 def _rows(session, sql):
@@ -108,11 +112,14 @@ def test_agent_session_holds_only_their_own_calls(access_catalog):
 def test_agent_cannot_reach_another_teams_calls_by_any_sql(access_catalog):
     with open_session(access_catalog, POLICY.principal("sara"), POLICY) as s:
         assert _rows(s, "select call_id from fct_call_coaching") == [("c3",)]
+        target = access_catalog.lake_url if access_catalog.is_lake else access_catalog.database
         for escape in (
-            f"attach '{access_catalog}' as again (read_only)",
-            f"select * from read_parquet('{access_catalog}')",
+            f"attach '{target}' as again (read_only)",
+            f"select * from read_parquet('{access_catalog.database}')",
+            f"select * from read_parquet('{access_catalog.ducklake_data_path}**/*.parquet')",
             "set enable_external_access = true",
-            "select * from lake.main.fct_call_coaching",
+            "select * from lydspor.main.fct_call_coaching",
+            "select * from __ducklake_metadata_lydspor.ducklake_snapshot",
         ):
             with pytest.raises(duckdb.Error):
                 s.sql(escape).fetchall()
@@ -143,7 +150,7 @@ def test_admin_sees_everything_and_compliance(access_catalog):
 
 
 def test_transcript_reads_are_scoped_and_audited(access_catalog):
-    con = duckdb.connect(access_catalog)
+    con = connect(access_catalog)
     words = read_transcript(con, POLICY.principal("lead-s"), POLICY, "c2")
     assert words["word"].to_list() == ["hello"]
     with pytest.raises(AccessDenied):
@@ -166,7 +173,7 @@ def test_transcript_reads_are_scoped_and_audited(access_catalog):
 
 
 def test_audio_reads_return_the_live_object_and_are_audited(access_catalog, local_store):
-    con = duckdb.connect(access_catalog)
+    con = connect(access_catalog)
     got = read_audio(con, local_store, POLICY.principal("sara"), POLICY, "c3")
     assert got.data == b"RIFF-agent-c3"
     entry = audit.entries(con, "c3")[-1]
@@ -231,7 +238,7 @@ def test_cli_query_transcript_and_audio(access_catalog, act_as, tmp_path, monkey
     result = runner.invoke(app, ["whoami"])
     assert result.exit_code == 0 and result.output.startswith("boss: owner"), result.output
     # The audit head was anchored (in the heads file beside the key) after the reads.
-    con = duckdb.connect(access_catalog, read_only=True)
+    con = connect(access_catalog, read_only=True)
     assert audit.anchored_head(con)["seq"] == audit.head(con)["seq"]
     assert audit.verify_anchored(con).ok
     con.close()
@@ -240,7 +247,7 @@ def test_cli_query_transcript_and_audio(access_catalog, act_as, tmp_path, monkey
 def test_csv_and_json_carry_list_columns(access_catalog, act_as):
     from lydspor.cli import app
 
-    with duckdb.connect(access_catalog) as con:
+    with connect(access_catalog) as con:
         con.execute(
             "create table main.fct_team_key_pains as select 'sales' as team, "
             "['price', 'delivery'] as pains"
@@ -262,7 +269,7 @@ def _store_from_env():
 
 
 def test_an_agent_gets_no_team_aggregates_and_sessions_spill_privately(access_catalog):
-    with duckdb.connect(access_catalog) as con:
+    with connect(access_catalog) as con:
         con.execute(
             "create table main.fct_team_key_pains as select * from (values ('sales', 'price'), "
             "('support', 'delivery')) v(team, pain)"
@@ -272,5 +279,65 @@ def test_an_agent_gets_no_team_aggregates_and_sessions_spill_privately(access_ca
         spill = s.sql("select current_setting('temp_directory')").fetchone()[0]
     with open_session(access_catalog, POLICY.principal("lead-s"), POLICY) as s:
         assert _rows(s, "select pain from fct_team_key_pains") == [("price",)]
-    assert Path(spill).parent == Path(access_catalog).parent
+    assert Path(spill).parent == Path(access_catalog.database).parent
     assert Path(spill).stat().st_mode & 0o777 == 0o700
+
+
+def test_a_refusal_on_the_file_is_a_refusal_on_the_lake_and_audited_there(access_catalog, act_as):
+    """The negative half of "the same on both warehouses": an agent's reads outside their
+    scope are refused with the same exit code, and each refusal lands in the audit log of the
+    warehouse in use (the lake's, on a lake), which still verifies."""
+    from lydspor.cli import app
+
+    act_as(POLICY, "ingrid")  # an agent of sales, not an owner
+    runner = CliRunner()
+    refusals = {
+        "act for another user": ["query", "--as", "sara", "select 1"],
+        "another team's transcript": ["transcript", "c3"],
+        "another team's audio": ["audio", "c4", "--out", "/dev/null"],
+        "a call's lineage": ["lineage", "c1"],
+        "the compliance report": [
+            "report",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-03",
+            "--out",
+            "/dev/null",
+        ],
+    }
+    for what, argv in refusals.items():
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 3, (what, result.output)
+        assert "not audited" not in result.output, (what, result.output)
+    # Inside their session another team's rows are absent, and an unscoped mart is no table.
+    mine = runner.invoke(app, ["query", "--format", "json", "select * from fct_call_coaching"])
+    assert [r["call_id"] for r in json.loads(mine.output)] == ["c1"], mine.output
+    other = runner.invoke(app, ["query", "select * from fct_tracker_trends"])
+    assert other.exit_code == 1 and "fct_tracker_trends" in other.output
+    with connect(access_catalog, read_only=True) as con:
+        entries = [(e.action, e.actor, e.call_id) for e in audit.entries(con)]
+        assert audit.verify(con).ok
+    assert entries.count(("access_denied", "ingrid", None)) == 3, entries
+    assert ("read_denied", "ingrid", "c3") in entries and ("read_denied", "ingrid", "c4") in entries
+
+
+def test_a_session_on_a_lake_in_s3_keeps_no_credentials(lydspor_state, postgres, monkeypatch):
+    """The lake's Parquet is read with the object store's S3 keys: they leave with the lake."""
+    from tests.support.warehouses import use_ducklake
+
+    monkeypatch.setenv("LYDSPOR_S3_ENDPOINT", "127.0.0.1:9")  # never reached: no tables
+    monkeypatch.setenv("LYDSPOR_S3_ACCESS_KEY", "AKIA-SESSION-TEST")
+    monkeypatch.setenv("LYDSPOR_S3_SECRET_KEY", "not-for-the-session")
+    lake = use_ducklake(monkeypatch, postgres, "s3://lake-of-its-own/warehouse/")
+    assert lake.data_on_s3
+    with pytest.raises(FileNotFoundError, match="no lake"):  # nothing has run: nothing made
+        open_session(lake, POLICY.principal("boss"), POLICY)
+    connect(lake).close()
+    with open_session(lake, POLICY.principal("boss"), POLICY) as s:
+        assert s.sql("select count(*) from duckdb_secrets()").fetchone() == (0,)
+        assert {d for (d,) in s.sql("select database_name from duckdb_databases()").fetchall()} == {
+            "memory",
+            "system",
+            "temp",
+        }

@@ -110,3 +110,30 @@ def test_an_open_transaction_is_seen_on_a_lake(lake):
         con.begin()
         assert in_transaction(con)
         con.rollback()
+
+
+def test_read_only_opens_attach_the_warehouse_under_its_catalogue_name(tmp_path, lake):
+    """Every reader gets the same shape on both warehouses: an in-memory DuckDB with the
+    warehouse attached read-only and made the default, so writes are refused and private
+    tables go to ``memory``."""
+    file = Warehouse(database=str(tmp_path / "catalogue.duckdb"))
+    for warehouse, name in ((file, "catalogue"), (lake, "lydspor")):
+        with connect(warehouse) as con:
+            con.execute("create schema if not exists raw; create table raw.t as select 1 as n")
+        with connect(warehouse, read_only=True) as con:
+            assert con.execute("select current_database()").fetchone() == (name,)
+            assert con.execute("select n from raw.t").fetchall() == [(1,)]
+            with pytest.raises(duckdb.Error, match=r"read.only"):
+                con.execute("insert into raw.t values (2)")
+            con.execute("create table memory.main.mine as select * from raw.t")
+    with pytest.raises(duckdb.IOException):  # as duckdb.connect(read_only=True) raises it
+        connect(Warehouse(database=str(tmp_path / "missing.duckdb")), read_only=True)
+
+
+def test_a_failed_attach_names_the_catalogue_setting_not_its_password(tmp_path):
+    dsn = "host=/nonexistent port=5432 dbname=lake user=lydspor password=s3cret-pw"
+    lake = Warehouse("ducklake", "", dsn, str(tmp_path / "data") + "/")
+    with pytest.raises(duckdb.IOException) as failure:
+        connect(lake, read_only=True)
+    assert "s3cret" not in str(failure.value) and "<LYDSPOR_DUCKLAKE_CATALOG>" in str(failure.value)
+    assert failure.value.__cause__ is None and failure.value.__suppress_context__

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
+from assets.common.lake import warehouse_from_environment
 from assets.recordings.dialers import SUPPORTED_DIALERS, parse_metadata, split_metadata_name
 from assets.recordings.ingest import ingest_day
 from assets.recordings.metadata import CallMetadata, RecordingMode
@@ -111,5 +111,5 @@ def test_demo_landing_holds_every_format_and_ingests_to_the_same_calls(
     }
     assert dialers == {*SUPPORTED_DIALERS, "generic"}
     days = sorted({call.call_date for call in demo_calls})
-    summary = summarise(Path(os.environ["LYDSPOR_DUCKDB_PATH"]), days[0], days[-1])
+    summary = summarise(warehouse_from_environment(), days[0], days[-1])
     assert summary.dialers == tuple(sorted(dialers)) and summary.calls == 12

@@ -4,7 +4,6 @@ selects them, by ``LYDSPOR_WAREHOUSE`` and its two settings."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -13,16 +12,7 @@ from assets.common.lake import DUCKDB, DUCKLAKE, Warehouse, connect, warehouse_f
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention.ledger import ensure_ledger
-
-
-def use_ducklake(monkeypatch, postgres, data_path: str) -> Warehouse:
-    """Switch this test's lydspor to a DuckLake in a fresh Postgres database of its own."""
-    database = f"lake_{uuid.uuid4().hex[:12]}"
-    postgres.create_database(database)
-    monkeypatch.setenv("LYDSPOR_WAREHOUSE", DUCKLAKE)
-    monkeypatch.setenv("LYDSPOR_DUCKLAKE_CATALOG", postgres.dsn_for(database))
-    monkeypatch.setenv("LYDSPOR_DUCKLAKE_DATA_PATH", data_path)
-    return warehouse_from_environment()
+from tests.support.warehouses import use_ducklake
 
 
 @pytest.fixture(params=[DUCKDB, DUCKLAKE])

@@ -1,9 +1,12 @@
 """A small catalogue built by the pipeline's own steps (ingest, agent audio, consent lineage),
-an access policy with one user per role, and local accounts for them."""
+an access policy with one user per role, and local accounts for them; on the DuckDB file, or
+(``web_state_on``) on a DuckLake."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -12,6 +15,7 @@ import pytest
 
 from assets.access.policy import AccessPolicy
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE, process_recording
+from assets.common.lake import DUCKDB, DUCKLAKE, connect, warehouse_from_environment
 from assets.common.storage import LocalObjectStore
 from assets.common.warehouse import ensure_table, upsert
 from assets.consent.assets import CONSENT_LINEAGE_TABLE
@@ -24,6 +28,7 @@ from lydspor.web.accounts import Accounts
 from lydspor.web.settings import WebSettings
 from tests.conftest import lydspor_env
 from tests.support.calls import CONSENT, DAY, land, metadata, stereo, wav
+from tests.support.warehouses import use_ducklake
 
 PASSWORD = "correct horse battery staple"
 SALES, SUPPORT = "sales-oslo", "support-bergen"
@@ -66,7 +71,7 @@ def _consent_lineage(con: duckdb.DuckDBPyConnection, policy) -> None:
 
 def build_catalogue(state: Path, policy) -> None:
     store = LocalObjectStore(Path(os.environ["LYDSPOR_STORE_ROOT"]), os.environ["LYDSPOR_BUCKET"])
-    con = duckdb.connect(os.environ["LYDSPOR_DUCKDB_PATH"])
+    con = connect(warehouse_from_environment())
     ensure_compliance_tables(con)
     for table, schema in CATALOGUE_TABLES.items():
         ensure_table(con, table, schema)
@@ -93,14 +98,19 @@ def build_catalogue(state: Path, policy) -> None:
     con.close()
 
 
-@pytest.fixture(scope="module")
-def web_state(tmp_path_factory, policy):
-    """An embedded lydspor state with the catalogue, access policy and accounts, for a module."""
+@contextmanager
+def web_state_on(
+    tmp_path_factory, policy, warehouse: str = DUCKDB, postgres=None
+) -> Iterator[WebSettings]:
+    """An embedded lydspor state with the catalogue on ``warehouse`` (a DuckLake: in a
+    Postgres database of its own on ``postgres``), the access policy and accounts."""
     state = tmp_path_factory.mktemp("web") / "state"
     access = state.parent / "access.yaml"
     with pytest.MonkeyPatch.context() as patch:
         for name, value in lydspor_env(state, LYDSPOR_ACCESS_POLICY=str(access)).items():
             patch.setenv(name, value)
+        if warehouse == DUCKLAKE:
+            use_ducklake(patch, postgres, f"{state / 'lake'}/")
         patch.setenv("LYDSPOR_WEB_ERASURE_FOLLOWUP", "false")
         patch.delenv("LYDSPOR_OIDC_ISSUER", raising=False)
         Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
@@ -110,4 +120,11 @@ def web_state(tmp_path_factory, policy):
         accounts = Accounts(settings.accounts)
         for principal in POLICY["principals"]:
             accounts.add(principal["user"], PASSWORD)
+        yield settings
+
+
+@pytest.fixture(scope="module")
+def web_state(tmp_path_factory, policy):
+    """An embedded lydspor state with the catalogue, access policy and accounts, for a module."""
+    with web_state_on(tmp_path_factory, policy) as settings:
         yield settings

@@ -1,6 +1,7 @@
 """The pages, in-process: each role sees what the access policy gives it, every read and every
 refusal is in the audit log under the signed-in user, and compliance actions go through the
-retention engine in that user's name."""
+retention engine in that user's name. Every test runs on both warehouses: the DuckDB file and a
+DuckLake (catalogue in the throwaway Postgres)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,23 @@ import dataclasses
 import subprocess
 import sys
 
-import duckdb
 import pytest
 from starlette.testclient import TestClient
 
+from assets.common.lake import DUCKDB, DUCKLAKE, connect
 from assets.common.warehouse import first_column
 from assets.retention import audit
 from lydspor.web.app import create_app
 from tests.web.client import sign_in, token
+from tests.web.conftest import web_state_on
+
+
+@pytest.fixture(scope="module", params=[DUCKDB, DUCKLAKE])
+def web_state(request, tmp_path_factory, policy):
+    """The conftest's state, on each warehouse in turn."""
+    postgres = request.getfixturevalue("postgres") if request.param == DUCKLAKE else None
+    with web_state_on(tmp_path_factory, policy, request.param, postgres) as settings:
+        yield settings
 
 
 @pytest.fixture
@@ -35,14 +45,14 @@ def as_user(web_state):
 
 
 def _entries(web_state, since: int = 0) -> list[tuple]:
-    with duckdb.connect(str(web_state.catalogue), read_only=True) as con:
+    with connect(web_state.warehouse, read_only=True) as con:
         return [
             (e.actor, e.action, e.call_id, e.subject) for e in audit.entries(con) if e.seq > since
         ]
 
 
 def _last_seq(web_state) -> int:
-    with duckdb.connect(str(web_state.catalogue), read_only=True) as con:
+    with connect(web_state.warehouse, read_only=True) as con:
         return con.execute("select coalesce(max(seq), 0) from raw.audit_log").fetchone()[0]
 
 
@@ -51,7 +61,7 @@ def test_lineage_shows_basis_objects_deadlines_receipts_and_reads(web_state, as_
     since = _last_seq(web_state)
     page = owner.get("/calls/in-2")
     assert page.status_code == 200
-    with duckdb.connect(str(web_state.catalogue), read_only=True) as con:
+    with connect(web_state.warehouse, read_only=True) as con:
         keys = [r[0] for r in con.execute(
             "select object_key from raw.stored_objects where call_id = 'in-2'"
         ).fetchall()]  # fmt: skip
@@ -157,7 +167,7 @@ def test_holds_are_placed_and_released_in_the_users_name(web_state, as_user):
     placed = dpo.post("/holds", data={"csrftoken": token(dpo, "/holds"), "scope": "call",
                                       "subject": "out-1", "reason": "litigation 7"})  # fmt: skip
     assert placed.status_code == 200 and "litigation 7" in placed.text
-    with duckdb.connect(str(web_state.catalogue), read_only=True) as con:
+    with connect(web_state.warehouse, read_only=True) as con:
         hold_id, by = con.execute(
             "select hold_id, placed_by from raw.legal_holds where released_at is null"
         ).fetchone()
@@ -168,7 +178,7 @@ def test_holds_are_placed_and_released_in_the_users_name(web_state, as_user):
     form = {"csrftoken": token(dpo, "/holds"), "hold_id": hold_id, "reason": "settled"}
     released = dpo.post("/holds/release", data=form)
     assert released.status_code == 200
-    with duckdb.connect(str(web_state.catalogue), read_only=True) as con:
+    with connect(web_state.warehouse, read_only=True) as con:
         assert con.execute(
             "select released_by from raw.legal_holds where hold_id = ?", [hold_id]
         ).fetchone() == ("dpo",)
@@ -185,7 +195,7 @@ def test_erasure_is_decided_by_the_retention_engine_in_the_users_name(web_state,
                     follow_redirects=False)  # fmt: skip
     assert done.status_code == 303
     page = dpo.get(done.headers["location"])
-    with duckdb.connect(str(web_state.catalogue), read_only=True) as con:
+    with connect(web_state.warehouse, read_only=True) as con:
         left = con.execute(
             "select count(*) from raw.stored_objects where call_id = 'out-3' and deleted_at is null"
         ).fetchone()[0]
@@ -208,6 +218,8 @@ def test_erasure_is_decided_by_the_retention_engine_in_the_users_name(web_state,
 
 
 def test_while_a_run_holds_the_catalogue_pages_wait_and_show_nothing(web_state, as_user):
+    if web_state.warehouse.is_lake:
+        pytest.skip("a lake has no file lock; see the unreachable catalogue test below")
     owner = as_user("owner")
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
@@ -224,3 +236,18 @@ def test_while_a_run_holds_the_catalogue_pages_wait_and_show_nothing(web_state, 
         holder.terminate()
         holder.wait(timeout=30)
     assert owner.get("/calls/out-1").status_code == 200
+
+
+def test_an_unreachable_lake_catalogue_is_a_503_that_names_nothing(web_state):
+    if not web_state.warehouse.is_lake:
+        pytest.skip("the DuckDB file's busy case is the test above")
+    dsn = "host=/nonexistent port=5432 dbname=lake user=lydspor password=s3cret-pw"
+    away = dataclasses.replace(
+        web_state, warehouse=dataclasses.replace(web_state.warehouse, ducklake_catalog=dsn)
+    )
+    with TestClient(create_app(away), base_url="http://127.0.0.1") as owner:
+        assert sign_in(owner, "owner").status_code == 303
+        for path in ("/calls/out-1", "/api/marts", "/report/view?from=2026-11-02&to=2026-11-02"):
+            answer = owner.get(path)
+            assert answer.status_code == 503, (path, answer.status_code)
+            assert "s3cret" not in answer.text and "nonexistent" not in answer.text

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.routing import Route
 
 from assets.access.authorise import Action
 from assets.access.policy import Principal
+from assets.common.lake import Warehouse
 from assets.retention import audit
 from lydspor.web.catalogue import reading, record, store
 from lydspor.web.routes.guard import page_and_api
@@ -16,7 +15,7 @@ from lydspor.web.routes.guard import page_and_api
 RECENT = 50
 
 
-def verification(catalogue: Path, principal: Principal) -> dict:
+def verification(catalogue: Warehouse, principal: Principal) -> dict:
     with reading(catalogue) as con:
         result = audit.verify_anchored(con, store())
         recent = con.execute(
@@ -38,7 +37,7 @@ def verification(catalogue: Path, principal: Principal) -> dict:
 audit_page, audit_api = page_and_api(
     "verify the audit log",
     Action.AUDIT,
-    lambda _request, principal, settings: verification(settings.catalogue, principal),
+    lambda _request, principal, settings: verification(settings.warehouse, principal),
     "audit.html",
     "status",
     api=lambda status: {k: v for k, v in status.items() if k != "recent"},

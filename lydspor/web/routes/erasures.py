@@ -8,8 +8,6 @@ the decided ones.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,6 +15,7 @@ from starlette.routing import Route
 
 from assets.access.authorise import Action
 from assets.access.policy import Principal
+from assets.common.lake import Warehouse
 from assets.common.warehouse import first_column
 from assets.retention.erasure import DECISIONS, SELECTORS, ErasureError, execute_request
 from assets.retention.resources import policy_from_environment
@@ -40,7 +39,7 @@ COLUMNS = (
 )
 
 
-def requests_of(catalogue: Path, principal: Principal) -> list[dict]:
+def requests_of(catalogue: Warehouse, principal: Principal) -> list[dict]:
     with reading(catalogue) as con:
         rows = con.execute(
             f"select {', '.join(COLUMNS)} from raw.erasure_requests order by decided_at desc"
@@ -49,7 +48,7 @@ def requests_of(catalogue: Path, principal: Principal) -> list[dict]:
     return [dict(zip(COLUMNS, r, strict=True)) for r in rows]
 
 
-def request_of(catalogue: Path, principal: Principal, request_id: str) -> dict:
+def request_of(catalogue: Warehouse, principal: Principal, request_id: str) -> dict:
     with reading(catalogue) as con:
         row = con.execute(
             f"select {', '.join(COLUMNS)} from raw.erasure_requests where request_id = ?",
@@ -77,7 +76,7 @@ def request_of(catalogue: Path, principal: Principal, request_id: str) -> dict:
     }
 
 
-def decide(catalogue: Path, principal: Principal, form: dict):
+def decide(catalogue: Warehouse, principal: Principal, form: dict):
     tenant = policy_from_environment()
     with writing(catalogue) as con:
         return execute_request(
@@ -104,7 +103,7 @@ def _form_context(error: str | None = None, values: dict | None = None) -> dict:
 
 @guard("see erasure requests", Action.REPORT, Action.ERASE)
 async def erasures_page(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    requests = await run_in_threadpool(requests_of, settings.catalogue, principal)
+    requests = await run_in_threadpool(requests_of, settings.warehouse, principal)
     return page(request, "erasures.html", {"requests": requests, **_form_context()})
 
 
@@ -116,7 +115,7 @@ async def file_request(request: Request, principal: Principal, settings: WebSett
         error = "name the call, agent or phone number the request is about"
     else:
         try:
-            outcome = await run_in_threadpool(decide, settings.catalogue, principal, form)
+            outcome = await run_in_threadpool(decide, settings.warehouse, principal, form)
         except ErasureError as exc:
             error = f"{exc} (nothing was changed)"
         else:
@@ -126,7 +125,7 @@ async def file_request(request: Request, principal: Principal, settings: WebSett
                     outcome.request_id, dates, [form["value"], *outcome.calls_erased]
                 )
             return RedirectResponse(f"/erasures/{outcome.request_id}", status_code=303)
-    requests = await run_in_threadpool(requests_of, settings.catalogue, principal)
+    requests = await run_in_threadpool(requests_of, settings.warehouse, principal)
     # The value typed is not echoed back: it may be a phone number.
     values = {k: form[k] for k in ("selector", "decision", "reason")}
     context = {"requests": requests, **_form_context(error, values)}
@@ -136,7 +135,7 @@ async def file_request(request: Request, principal: Principal, settings: WebSett
 @guard("see erasure requests", Action.REPORT, Action.ERASE)
 async def request_page(request: Request, principal: Principal, settings: WebSettings) -> Response:
     request_id = request.path_params["request_id"]
-    data = await run_in_threadpool(request_of, settings.catalogue, principal, request_id)
+    data = await run_in_threadpool(request_of, settings.warehouse, principal, request_id)
     followup = request.app.state.followups.get(request_id)
     return page(request, "erasure.html", {"e": data, "followup": followup})
 

@@ -37,7 +37,7 @@ def guard(subject: str, *actions: Action) -> Callable[[Handler], Callable]:
             try:
                 if actions and not any(may(principal, a) for a in actions):
                     await run_in_threadpool(
-                        record, settings.catalogue, principal, subject, refused=True
+                        record, settings.warehouse, principal, subject, refused=True
                     )
                     return refused(request, f"{principal.role} {principal.user} may not {subject}")
                 return await handler(request, principal, settings)

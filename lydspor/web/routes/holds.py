@@ -3,8 +3,6 @@ CLI's ``lydspor hold``), with the signed-in user as who placed or released it.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -12,6 +10,7 @@ from starlette.routing import Route
 
 from assets.access.authorise import Action
 from assets.access.policy import Principal
+from assets.common.lake import Warehouse
 from assets.retention.holds import SCOPES, HoldError, active_holds, place_hold, release_hold
 from lydspor.web.catalogue import reading, record, store, writing
 from lydspor.web.render import page
@@ -19,7 +18,7 @@ from lydspor.web.routes.guard import guard
 from lydspor.web.settings import WebSettings
 
 
-def holds_of(catalogue: Path, principal: Principal) -> list[dict]:
+def holds_of(catalogue: Warehouse, principal: Principal) -> list[dict]:
     with reading(catalogue) as con:
         holds = active_holds(con)
     record(catalogue, principal, "legal holds", details={"open": len(holds)})
@@ -29,7 +28,7 @@ def holds_of(catalogue: Path, principal: Principal) -> list[dict]:
 async def _listing(
     request: Request, principal: Principal, settings: WebSettings, error: str | None = None
 ) -> Response:
-    holds = await run_in_threadpool(holds_of, settings.catalogue, principal)
+    holds = await run_in_threadpool(holds_of, settings.warehouse, principal)
     context = {"holds": holds, "scopes": sorted(SCOPES), "error": error}
     return page(request, "holds.html", context, status=400 if error else 200)
 
@@ -39,12 +38,14 @@ async def holds_page(request: Request, principal: Principal, settings: WebSettin
     return await _listing(request, principal, settings)
 
 
-def _place(catalogue: Path, principal: Principal, scope: str, subject: str, reason: str) -> None:
+def _place(
+    catalogue: Warehouse, principal: Principal, scope: str, subject: str, reason: str
+) -> None:
     with writing(catalogue) as con:
         place_hold(con, scope, subject, reason, principal.user, store=store())
 
 
-def _release(catalogue: Path, principal: Principal, hold_id: str, reason: str) -> None:
+def _release(catalogue: Warehouse, principal: Principal, hold_id: str, reason: str) -> None:
     with writing(catalogue) as con:
         release_hold(con, hold_id, principal.user, reason, store=store())
 
@@ -55,7 +56,7 @@ async def place(request: Request, principal: Principal, settings: WebSettings) -
     scope, subject = str(form.get("scope", "")), str(form.get("subject", "")).strip()
     try:
         await run_in_threadpool(
-            _place, settings.catalogue, principal, scope, subject, str(form.get("reason", ""))
+            _place, settings.warehouse, principal, scope, subject, str(form.get("reason", ""))
         )
     except HoldError as exc:
         return await _listing(request, principal, settings, f"{exc} (no hold was placed)")
@@ -70,7 +71,7 @@ async def release(request: Request, principal: Principal, settings: WebSettings)
         return await _listing(request, principal, settings, "a release needs a reason")
     try:
         await run_in_threadpool(
-            _release, settings.catalogue, principal, str(form.get("hold_id", "")), reason
+            _release, settings.warehouse, principal, str(form.get("hold_id", "")), reason
         )
     except HoldError as exc:
         return await _listing(request, principal, settings, str(exc))

@@ -5,8 +5,6 @@ the refusal audited."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -15,6 +13,7 @@ from starlette.routing import Route
 
 from assets.access.authorise import Action, may
 from assets.access.policy import AccessDenied, Principal
+from assets.common.lake import Warehouse
 from assets.retention.lineage import call_lineage
 from lydspor.web.catalogue import reading, record
 from lydspor.web.render import page
@@ -30,7 +29,7 @@ def _team(con: duckdb.DuckDBPyConnection, call_id: str) -> str | None:
     return row[0] if row else None
 
 
-def lineage_of(catalogue: Path, principal: Principal, call_id: str) -> dict:
+def lineage_of(catalogue: Warehouse, principal: Principal, call_id: str) -> dict:
     """The call's lineage when ``principal`` may see it; the read, or the refusal, audited."""
     with reading(catalogue) as con:
         team = _team(con, call_id)
@@ -54,7 +53,7 @@ def lineage_of(catalogue: Path, principal: Principal, call_id: str) -> dict:
     return data
 
 
-def calls_of(catalogue: Path, principal: Principal) -> list[dict]:
+def calls_of(catalogue: Warehouse, principal: Principal) -> list[dict]:
     every_team = may(principal, Action.LINEAGE, "")
     with reading(catalogue) as con:
         rows = con.execute(
@@ -74,12 +73,12 @@ def calls_of(catalogue: Path, principal: Principal) -> list[dict]:
 
 @guard("list calls", Action.LINEAGE)
 async def call_list(request: Request, principal: Principal, settings: WebSettings) -> Response:
-    calls = await run_in_threadpool(calls_of, settings.catalogue, principal)
+    calls = await run_in_threadpool(calls_of, settings.warehouse, principal)
     return page(request, "calls.html", {"calls": calls})
 
 
 def _lineage(request: Request, principal: Principal, settings: WebSettings) -> dict:
-    return lineage_of(settings.catalogue, principal, request.path_params["call_id"])
+    return lineage_of(settings.warehouse, principal, request.path_params["call_id"])
 
 
 lineage_page, lineage_api = page_and_api(

@@ -30,7 +30,7 @@ def scoped(settings: WebSettings, principal: Principal) -> Iterator[Session]:
     policy = load_access_policy(settings.access_policy)
     with held():
         try:
-            session = open_session(settings.catalogue, principal, policy)
+            session = open_session(settings.warehouse, principal, policy)
         except (FileNotFoundError, duckdb.IOException) as exc:
             raise CatalogueUnavailable(BUSY) from exc
         with session:
@@ -40,7 +40,7 @@ def scoped(settings: WebSettings, principal: Principal) -> Iterator[Session]:
 def tables_of(settings: WebSettings, principal: Principal) -> list[dict]:
     with scoped(settings, principal) as session:
         tables = [{"name": t.name, "rows": t.rows, "scope": t.scope} for t in session.tables]
-    record(settings.catalogue, principal, "marts", details={"tables": len(tables)})
+    record(settings.warehouse, principal, "marts", details={"tables": len(tables)})
     return tables
 
 
@@ -58,7 +58,7 @@ def rows_of(settings: WebSettings, principal: Principal, table: str, page_no: in
         rows = [[None if v is None else str(v) for v in row] for row in result.fetchall()]
         total = known[table].rows
     record(
-        settings.catalogue,
+        settings.warehouse,
         principal,
         f"mart {table}",
         details={"page": page_no, "rows": len(rows)},

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -12,6 +11,7 @@ from starlette.routing import Route
 
 from assets.access.authorise import Action
 from assets.access.policy import Principal
+from assets.common.lake import Warehouse
 from assets.retention.lineage import period_report
 from assets.retention.report import render_report
 from lydspor.web.catalogue import reading, record
@@ -25,7 +25,7 @@ REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; fram
 DEFAULT_DAYS = 30
 
 
-def report_html(catalogue: Path, principal: Principal, start: date, end: date) -> str:
+def report_html(catalogue: Warehouse, principal: Principal, start: date, end: date) -> str:
     with reading(catalogue) as con:
         data = period_report(con, start, end)
     record(catalogue, principal, f"report {start}..{end}", details=data["totals"])
@@ -49,7 +49,7 @@ async def report_view(request: Request, principal: Principal, settings: WebSetti
         return refused(request, "give the period as from=YYYY-MM-DD&to=YYYY-MM-DD", status=400)
     if end < start:
         return refused(request, "the period ends before it starts", status=400)
-    body = await run_in_threadpool(report_html, settings.catalogue, principal, start, end)
+    body = await run_in_threadpool(report_html, settings.warehouse, principal, start, end)
     return html(body, csp=REPORT_CSP)
 
 
