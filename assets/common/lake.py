@@ -207,14 +207,16 @@ where (s.table_id, s.column_id) in (
 
 @dataclass(frozen=True)
 class LakePurge:
-    """What :func:`purge_lake` did: files rewritten, snapshots expired, files deleted, and
-    whether the catalogue was rewritten too."""
+    """What :func:`purge_lake` did: files rewritten, snapshots expired, files deleted, whether
+    the catalogue was rewritten too, and whether the Postgres catalogue's WAL was switched and
+    checkpointed (False for a DuckDB catalogue file, or when the DSN's role may not)."""
 
     seconds: float
     files_rewritten: int
     snapshots_expired: int
     files_deleted: int
     catalogue_rewritten: bool
+    wal_checkpointed: bool = False
 
 
 def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
@@ -231,11 +233,19 @@ def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
     5. rewrite the catalogue, whose rows of the expired files (column minima and maxima: the
        values themselves) are deleted but not yet overwritten: ``VACUUM FULL`` of the Postgres
        database (it locks each table for the moment it is rewritten), or the DuckDB catalogue
-       file's rewrite (``compaction``; ``wait_s`` as there).
+       file's rewrite (``compaction``; ``wait_s`` as there);
+    6. on Postgres, switch to a new WAL segment and ``CHECKPOINT``, so the segments that hold
+       the erased rows' inserts are behind the checkpoint and removed (``wal_recycle = off``)
+       or recycled, not kept for crash recovery. Only where the DSN's role may (a superuser,
+       or a member of ``pg_checkpoint`` with ``EXECUTE`` on ``pg_switch_wal``); otherwise
+       Postgres does the same at its next timed checkpoint once the segment fills, and
+       ``wal_checkpointed`` says so. Archives, backups and replicas are the operator's
+       (docs/warehouse.md).
 
     Run it after the transactions that deleted the rows committed."""
     started = time.monotonic()
     lake = _quote(LAKE_ALIAS)
+    checkpointed = False
     con = connect(warehouse)
     try:
         rewritten = con.execute(
@@ -260,13 +270,45 @@ def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
             con.execute(
                 f"CALL postgres_execute('{_CATALOGUE}', 'VACUUM FULL', use_transaction => false)"
             )
+            checkpointed = _checkpoint_wal(con)
     finally:
         con.close()
     if warehouse.postgres_dsn is None:
         compact_database(Path(warehouse.ducklake_catalog), wait_s=wait_s)
     return LakePurge(
-        time.monotonic() - started, len(rewritten), len(expired), len(deleted) + len(orphans), True
+        time.monotonic() - started,
+        len(rewritten),
+        len(expired),
+        len(deleted) + len(orphans),
+        True,
+        checkpointed,
     )
+
+
+#: Whether the catalogue's role may switch the WAL and checkpoint (``pg_checkpoint``: 15+).
+_MAY_CHECKPOINT_SQL = """
+select (select rolsuper from pg_roles where rolname = current_user)
+    or (case when exists (select 1 from pg_roles where rolname = 'pg_checkpoint')
+             then pg_has_role(current_user, 'pg_checkpoint', 'member') else false end
+        and has_function_privilege('pg_catalog.pg_switch_wal()', 'execute'))
+"""
+
+
+def _checkpoint_wal(con: duckdb.DuckDBPyConnection) -> bool:
+    """Step 6 of :func:`purge_lake` on the attached Postgres catalogue; False when the role
+    may not."""
+    may = con.execute(
+        f"SELECT * FROM postgres_query('{_CATALOGUE}', {_quote(_MAY_CHECKPOINT_SQL)})"
+    ).fetchone()[0]
+    if not may:
+        return False
+    # The segment being written holds the erased rows' inserts: close it first, or the
+    # checkpoint's own redo point keeps it.
+    for statement in ("SELECT pg_switch_wal()", "CHECKPOINT"):
+        con.execute(
+            f"CALL postgres_execute('{_CATALOGUE}', {_quote(statement)}, use_transaction => false)"
+        )
+    return True
 
 
 def warehouse_from_settings(

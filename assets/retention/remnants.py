@@ -195,6 +195,7 @@ class RemnantReport:
                 "lake_snapshots_expired": self.lake.snapshots_expired,
                 "lake_files_deleted": self.lake.files_deleted,
                 "lake_purge_seconds": round(self.lake.seconds, 3),
+                "lake_wal_checkpointed": self.lake.wal_checkpointed,
             }
         if self.dbt:
             meta |= {

@@ -1,0 +1,70 @@
+"""The lake purge's last step on Postgres: the WAL segments that hold erased rows are switched
+out and checkpointed, so Postgres removes them (``wal_recycle = off``), where the catalogue's
+role may; a role that may not still gets the rest of the purge. On the tests' throwaway
+Postgres (a server of the session: its setting is put back after)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from assets.common.lake import DUCKLAKE, Warehouse, connect, purge_lake
+from tests.support.remanence import scan_bytes
+
+PHONE = "+4791234567"
+KEPT = "+4799999999"
+
+
+@pytest.fixture
+def no_wal_recycling(postgres):
+    postgres.psql("ALTER SYSTEM SET wal_recycle = off")
+    postgres.psql("SELECT pg_reload_conf()")
+    yield
+    postgres.psql("ALTER SYSTEM RESET wal_recycle")
+    postgres.psql("SELECT pg_reload_conf()")
+
+
+def _lake(tmp_path, dsn: str) -> Warehouse:
+    return Warehouse(DUCKLAKE, str(tmp_path / "lydspor.duckdb"), dsn, f"{tmp_path / 'lake'}/")
+
+
+def _erase(lake: Warehouse) -> None:
+    with connect(lake) as con:
+        con.execute("create schema if not exists raw")
+        con.execute("create table raw.calls (call_id varchar, customer_number varchar)")
+        con.execute(f"insert into raw.calls values ('erased-1', '{PHONE}'), ('kept-1', '{KEPT}')")
+        con.execute("delete from raw.calls where call_id = 'erased-1'")
+
+
+def test_the_purge_checkpoints_the_catalogue_so_its_wal_lets_go_of_erased_rows(
+    tmp_path, postgres, no_wal_recycling
+):
+    database = f"lake_{uuid.uuid4().hex[:12]}"
+    lake = _lake(tmp_path, postgres.create_database(database))
+    _erase(lake)
+    wal = postgres.data_dir / "pg_wal"
+    assert scan_bytes(wal, [PHONE])  # the catalogue's inserts (column bounds) are in the WAL
+
+    purged = purge_lake(lake)
+
+    assert purged.wal_checkpointed
+    assert scan_bytes(wal, [PHONE]) == []
+    assert scan_bytes(postgres.data_dir / "base", [PHONE]) == []
+    with connect(lake, read_only=True) as con:
+        assert con.execute("select * from raw.calls").fetchall() == [("kept-1", KEPT)]
+
+
+def test_a_role_that_may_not_checkpoint_still_gets_the_rest_of_the_purge(tmp_path, postgres):
+    role = f"lake_{uuid.uuid4().hex[:12]}"
+    postgres.psql(f'CREATE ROLE "{role}" LOGIN')
+    postgres.psql(f'CREATE DATABASE "{role}" OWNER "{role}"')
+    lake = _lake(tmp_path, postgres.dsn_for(role).replace(f"user={postgres.user}", f"user={role}"))
+    _erase(lake)
+
+    purged = purge_lake(lake)
+
+    assert not purged.wal_checkpointed and purged.files_deleted > 0
+    assert scan_bytes(postgres.data_dir / "base", [PHONE]) == []
+    with connect(lake, read_only=True) as con:
+        assert con.execute("select * from raw.calls").fetchall() == [("kept-1", KEPT)]
