@@ -231,8 +231,9 @@ def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
     4. recompute the tables' text minima and maxima from the files left (DuckLake only ever
        widens them, so an erased value can be one);
     5. rewrite the catalogue, whose rows of the expired files (column minima and maxima: the
-       values themselves) are deleted but not yet overwritten: ``VACUUM FULL`` of the Postgres
-       database (it locks each table for the moment it is rewritten), or the DuckDB catalogue
+       values themselves) are deleted but not yet overwritten: ``ANALYZE`` (planner statistics
+       hold values) then ``VACUUM FULL`` of the Postgres database (it locks each table for the
+       moment it is rewritten), or the DuckDB catalogue
        file's rewrite (``compaction``; ``wait_s`` as there);
     6. on Postgres, switch to a new WAL segment and ``CHECKPOINT``, so the segments that hold
        the erased rows' inserts are behind the checkpoint and removed (``wal_recycle = off``)
@@ -266,10 +267,15 @@ def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
         con.execute(f"USE memory; DETACH {LAKE_ALIAS}")
         if warehouse.postgres_dsn is not None:
             con.execute(f"ATTACH {_quote(warehouse.postgres_dsn)} AS {_CATALOGUE} (TYPE postgres)")
-            # VACUUM cannot run inside a transaction block.
-            con.execute(
-                f"CALL postgres_execute('{_CATALOGUE}', 'VACUUM FULL', use_transaction => false)"
-            )
+            # ANALYZE first: the planner statistics (pg_statistic: most common values,
+            # histogram bounds) an earlier (auto)analyze took hold catalogue values, the erased
+            # ones too, and VACUUM FULL keeps them; re-taken from the rows left, the old ones are
+            # dead tuples the rewrite drops. VACUUM cannot run inside a transaction block.
+            for statement in ("ANALYZE", "VACUUM FULL"):
+                con.execute(
+                    f"CALL postgres_execute('{_CATALOGUE}', {_quote(statement)}, "
+                    "use_transaction => false)"
+                )
             checkpointed = _checkpoint_wal(con)
     finally:
         con.close()

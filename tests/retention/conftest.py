@@ -12,7 +12,7 @@ from assets.common.lake import DUCKDB, DUCKLAKE, Warehouse, connect, warehouse_f
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention.ledger import ensure_ledger
-from tests.support.warehouses import use_ducklake
+from tests.support.warehouses import catalogue_database_dir, use_ducklake
 
 
 @pytest.fixture(params=[DUCKDB, DUCKLAKE])
@@ -37,11 +37,11 @@ def warehouse_catalog(warehouse):
 
 def warehouse_bytes(warehouse: Warehouse, postgres=None) -> list[Path]:
     """The folders where the warehouse keeps rows on disk: the DuckDB file's (its WAL too);
-    the lake's data folder and its Postgres catalogue's table files (``base/``: the WAL is
+    the lake's data folder and its Postgres catalogue's table files (``base/<oid>``: the WAL is
     Postgres's to recycle, see docs/warehouse.md)."""
     if not warehouse.is_lake:
         return [Path(warehouse.database).parent]
     roots = [Path(warehouse.ducklake_data_path)]
     if postgres is not None:
-        roots.append(postgres.data_dir / "base")
+        roots.append(catalogue_database_dir(postgres, warehouse))
     return roots

@@ -23,6 +23,7 @@ from tests.retention.test_retention import consented, erase_by_phone, ingest, pl
 from tests.support.calls import stereo, wav
 from tests.support.remanence import encodings, scan_bytes
 from tests.support.scan import scan_tables
+from tests.support.warehouses import catalogue_database_dir
 
 pytestmark = pytest.mark.compliance
 
@@ -127,7 +128,7 @@ def test_erasure_leaves_no_bytes_in_a_lake_on_s3(
 
     assert report.lake is not None and report.lake.files_deleted > 0
     assert s3_hits(client, lake_bucket, PHONE) == []
-    assert scan_bytes(postgres.data_dir / "base", [PHONE]) == []
+    assert scan_bytes(catalogue_database_dir(postgres, warehouse), [PHONE]) == []
     with connect(warehouse, read_only=True) as after:
         assert after.execute("select call_id, customer_number from raw.recordings").fetchall() == [
             ("kept-1", KEPT_PHONE)

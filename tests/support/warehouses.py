@@ -8,6 +8,7 @@ by ``LYDSPOR_WAREHOUSE`` and its two settings.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,11 @@ def warehouse(request, lydspor_state, monkeypatch) -> Warehouse:
         postgres = request.getfixturevalue("postgres")
         return use_ducklake(monkeypatch, postgres, f"{lydspor_state / 'lake'}/")
     return warehouse_from_environment()
+
+
+def catalogue_database_dir(postgres, warehouse: Warehouse) -> Path:
+    """The folder of the lake's own Postgres database (``base/<oid>``): the server is the test
+    session's, and other tests' databases hold the same sample values."""
+    dsn = dict(part.split("=", 1) for part in (warehouse.postgres_dsn or "").split())
+    oid = postgres.psql(f"select oid from pg_database where datname = '{dsn['dbname']}'")
+    return postgres.data_dir / "base" / oid
