@@ -4,6 +4,8 @@ server is needed; the Postgres catalogue is tested in tests/retention/test_wareh
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -137,3 +139,27 @@ def test_a_failed_attach_names_the_catalogue_setting_not_its_password(tmp_path):
         connect(lake, read_only=True)
     assert "s3cret" not in str(failure.value) and "<LYDSPOR_DUCKLAKE_CATALOG>" in str(failure.value)
     assert failure.value.__cause__ is None and failure.value.__suppress_context__
+
+
+def test_the_demo_summary_reads_the_warehouse_it_is_given(tmp_path, lake):
+    """``lydspor.demo.summarise`` opens the lake, not the DuckDB file the settings also name
+    (here: a file holding other calls)."""
+    from lydspor.demo import summarise
+
+    recordings = (
+        "create schema if not exists raw; create table raw.recordings as select * from (values "
+        "('c1', date '2026-11-02', 60.0, 'stereo', 'genesys'), "
+        "('c2', date '2026-11-02', 120.0, 'mono', 'adversus')) "
+        "v(call_id, call_date, duration_s, recording_mode, dialer)"
+    )
+    file = Warehouse(database=str(tmp_path / "lydspor.duckdb"))
+    with connect(file) as con:
+        con.execute(recordings + " where call_id = 'c1'")
+    with connect(lake) as con:
+        con.execute(recordings)
+        con.execute("create table main.fct_calls as select call_id from raw.recordings")
+    day = date(2026, 11, 2)
+    summary = summarise(replace(lake, database=file.database), day, day)
+    assert (summary.calls, summary.audio_minutes, summary.mono_calls) == (2, 3.0, 1)
+    assert summary.dialers == ("adversus", "genesys") and summary.mart_rows["fct_calls"] == 2
+    assert summarise(file, day, day).calls == 1
