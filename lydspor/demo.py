@@ -18,6 +18,9 @@ from assets.common.shards import DATE_DIMENSION, SHARD_DIMENSION, shard_count, s
 if TYPE_CHECKING:
     import dagster as dg
 
+    # Dagster (seconds to import) only for the annotation: every CLI command imports this.
+    from assets.retention.remnants import RemnantReport
+
 MARTS = [
     "fct_calls",
     "fct_call_coaching",
@@ -302,6 +305,22 @@ def _dialers(con: duckdb.DuckDBPyConnection, window: str, params: list) -> tuple
     except duckdb.CatalogException:
         return ()
     return tuple(row[0] for row in rows)
+
+
+def purged_warehouse(report: RemnantReport) -> str:
+    """What the purge did to the warehouse, in words for the CLI and the web app (a lake whose
+    WAL was not checkpointed says so: docs/warehouse.md)."""
+    if report.lake is None:
+        return "DuckDB file rewritten"
+    wal = (
+        "WAL checkpointed"
+        if report.lake.wal_checkpointed
+        else "WAL not checkpointed (the catalogue's role may not)"
+    )
+    return (
+        f"lake: {report.lake.files_rewritten} file(s) rewritten, {report.lake.files_deleted} "
+        f"deleted, snapshots expired, catalogue vacuumed, {wal}"
+    )
 
 
 def database_path() -> Path:

@@ -38,7 +38,7 @@ from lydspor.cli.shared import (
     report_sweep,
     store,
 )
-from lydspor.demo import refresh_marts, run_retention_sweep
+from lydspor.demo import purged_warehouse, refresh_marts, run_retention_sweep
 
 app = typer.Typer()
 hold_app = typer.Typer(help="Legal holds: keep a call or an agent's calls past their deadlines.")
@@ -119,8 +119,9 @@ def erase(
 
 
 def purge_erased_bytes(tenant_policy, mentioning: list[str]) -> None:
-    """Rewrite the DuckDB file and delete the Dagster runs and dbt artefacts that name the
-    erased subject or calls (see "How long erased bytes survive" in docs/compliance.md)."""
+    """Purge the warehouse (the DuckDB file's rewrite, or the lake's) and delete the Dagster
+    runs and dbt artefacts that name the erased subject or calls (see "How long erased bytes
+    survive" in docs/compliance.md)."""
     cutoff = datetime.now(UTC) - tenant_policy.window("run_logs", REQUIRED_WINDOWS["run_logs"])
     with dg.DagsterInstance.get() as instance:
         try:
@@ -132,7 +133,7 @@ def purge_erased_bytes(tenant_policy, mentioning: list[str]) -> None:
             raise typer.Exit(1) from exc
     meta = report.metadata()
     console.print(
-        f"bytes purged in {meta['purge_seconds']:.1f} s: DuckDB file rewritten, "
+        f"bytes purged in {meta['purge_seconds']:.1f} s: {purged_warehouse(report)}, "
         f"{meta.get('runs_deleted', 0)} Dagster run(s) and "
         f"{meta.get('dbt_artefacts_removed', 0)} dbt artefact(s) naming them deleted"
     )

@@ -1,9 +1,10 @@
 """What ``lydspor erase`` does after the retention engine has carried out an erasure, done here
 in the background so the page can show the decision at once: rebuild the affected days' marts
 (the aggregates are recounted without the erased calls) and purge the erased bytes from the
-DuckDB file, dbt's artefacts and Dagster's runs. One job at a time, holding the catalogue
-(other requests wait, then get 503). ``LYDSPOR_WEB_ERASURE_FOLLOWUP=false`` leaves both to the
-next pipeline run and sweep (the sweep compacts too); the rows themselves are gone already.
+warehouse (the DuckDB file or the lake), dbt's artefacts and Dagster's runs. One job at a time,
+holding the catalogue (other requests wait, then get 503). ``LYDSPOR_WEB_ERASURE_FOLLOWUP=false``
+leaves both to the next pipeline run and sweep (the sweep purges too); the rows themselves are
+gone already.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import dagster as dg
 from assets.retention.policy import REQUIRED_WINDOWS
 from assets.retention.remnants import RemnantTargets, purge_remnants
 from assets.retention.resources import policy_from_environment
-from lydspor.demo import refresh_marts
+from lydspor.demo import purged_warehouse, refresh_marts
 from lydspor.web.catalogue import held
 
 
@@ -61,13 +62,13 @@ class FollowUps:
                 tenant = policy_from_environment()
                 cutoff = datetime.now(UTC) - tenant.window("run_logs", REQUIRED_WINDOWS["run_logs"])
                 with dg.DagsterInstance.get() as instance:
-                    purge_remnants(
+                    report = purge_remnants(
                         RemnantTargets.from_environment(),
                         cutoff,
                         mentioning=mentioning,
                         instance=instance,
                     )
-                notes.append("erased bytes purged (DuckDB file rewritten)")
+                notes.append(f"erased bytes purged ({purged_warehouse(report)})")
         except Exception as exc:  # a job in the background must report whatever stopped it
             notes.append(f"failed: {exc}")
             job.state, job.detail = "failed", "; ".join(notes)

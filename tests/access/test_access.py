@@ -22,6 +22,7 @@ from assets.common.lake import Warehouse, connect
 from assets.retention import audit
 from assets.retention.ledger import StoredObject, register
 from assets.retention.tables import ensure_compliance_tables
+from tests.support.warehouses import use_ducklake
 
 POLICY = AccessPolicy.model_validate(
     {
@@ -324,8 +325,6 @@ def test_a_refusal_on_the_file_is_a_refusal_on_the_lake_and_audited_there(access
 
 def test_a_session_on_a_lake_in_s3_keeps_no_credentials(lydspor_state, postgres, monkeypatch):
     """The lake's Parquet is read with the object store's S3 keys: they leave with the lake."""
-    from tests.support.warehouses import use_ducklake
-
     monkeypatch.setenv("LYDSPOR_S3_ENDPOINT", "127.0.0.1:9")  # never reached: no tables
     monkeypatch.setenv("LYDSPOR_S3_ACCESS_KEY", "AKIA-SESSION-TEST")
     monkeypatch.setenv("LYDSPOR_S3_SECRET_KEY", "not-for-the-session")

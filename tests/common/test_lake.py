@@ -14,8 +14,16 @@ import pytest
 import yaml
 
 from assets.common.dbt_project import DBT_PROJECT_DIR
-from assets.common.lake import Warehouse, WarehouseError, connect, warehouse_from_environment
+from assets.common.lake import (
+    LakePurge,
+    Warehouse,
+    WarehouseError,
+    connect,
+    warehouse_from_environment,
+)
 from assets.common.warehouse import execute_ddl, in_transaction, is_lake
+from assets.retention.remnants import RemnantReport
+from lydspor.demo import purged_warehouse, summarise
 
 DSN = "host=/tmp/sock port=5432 dbname=lake user=lydspor"
 
@@ -144,8 +152,6 @@ def test_a_failed_attach_names_the_catalogue_setting_not_its_password(tmp_path):
 def test_the_demo_summary_reads_the_warehouse_it_is_given(tmp_path, lake):
     """``lydspor.demo.summarise`` opens the lake, not the DuckDB file the settings also name
     (here: a file holding other calls)."""
-    from lydspor.demo import summarise
-
     recordings = (
         "create schema if not exists raw; create table raw.recordings as select * from (values "
         "('c1', date '2026-11-02', 60.0, 'stereo', 'genesys'), "
@@ -163,3 +169,11 @@ def test_the_demo_summary_reads_the_warehouse_it_is_given(tmp_path, lake):
     assert (summary.calls, summary.audio_minutes, summary.mono_calls) == (2, 3.0, 1)
     assert summary.dialers == ("adversus", "genesys") and summary.mart_rows["fct_calls"] == 2
     assert summarise(file, day, day).calls == 1
+
+
+def test_the_erasure_follow_up_says_what_the_purge_did_to_either_warehouse():
+    assert purged_warehouse(RemnantReport()) == "DuckDB file rewritten"
+    refused = purged_warehouse(RemnantReport(lake=LakePurge(0.1, 2, 3, 4, True, False)))
+    assert "2 file(s) rewritten, 4 deleted" in refused and "WAL not checkpointed" in refused
+    done = purged_warehouse(RemnantReport(lake=LakePurge(0.1, 2, 3, 4, True, True)))
+    assert done.endswith("WAL checkpointed")
