@@ -41,6 +41,9 @@ from assets.transcripts.engines import WHISPER_LANGUAGE, SpeechEngine, Transcrip
 from assets.transcripts.language import LanguageChoice, choose_language
 from assets.transcripts.model_store import BUNDLED_MODELS, assemble_bundled_model
 
+#: ``WhisperResource``'s fields (and ``WHISPER_VARIABLES``' settings) that choose where the
+#: engine runs, not how: never engine settings.
+WORKER_FIELDS = ("worker", "worker_image")
 BUNDLED_PREFIX = "bundled:"
 DEFAULT_KEY = "default"
 #: What a CTranslate2 Whisper directory must hold. faster-whisper fetches a tokenizer from the
@@ -174,7 +177,9 @@ class ModelPool:
     ) -> None:
         if max_loaded < 1:
             raise ValueError("max_loaded_models must be at least 1")
-        self.settings = {k: v for k, v in settings.items() if k != "model"}
+        self.settings = {
+            k: v for k, v in settings.items() if k != "model" and k not in WORKER_FIELDS
+        }
         #: Tracks that may be transcribed at once (the engines' CTranslate2 workers).
         self.workers = int(self.settings.get("num_workers", 1))
         self.max_loaded, self._cache = max_loaded, cache

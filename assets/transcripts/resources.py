@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.transcripts.models import ModelPool
+from assets.transcripts.models import WORKER_FIELDS, ModelPool
 
 
 class WhisperResource(dg.ConfigurableResource):
@@ -40,6 +40,16 @@ class WhisperResource(dg.ConfigurableResource):
     alignment: str = "auto"
     #: whisperx only: a pyannote diarization pipeline (hub name or local directory); empty = off.
     diarize_model: str = ""
+    #: Where the engine runs (``assets.transcripts.pipes``): "inprocess" (in the step's own
+    #: process, the default), "subprocess" (a Dagster Pipes worker process beside the step) or
+    #: "k8s" (a Pipes worker pod with ``LYDSPOR_GPU_K8S_CONFIG``'s GPU request).
+    worker: str = "inprocess"
+    #: k8s worker only: the pod's image; empty = the image of the run's code location.
+    worker_image: str = ""
+
+    def engine_fields(self) -> dict:
+        """The fields that say how a track is heard (not where): what a worker is sent."""
+        return self.model_dump(exclude=set(WORKER_FIELDS))
 
     def get_pool(
         self, models: Mapping[str, str], max_loaded: int, base_dir: Path | str
