@@ -230,3 +230,36 @@ def transcribe_track(
     )
     transcript = pool.engine_for(choice.language).transcribe(samples, choice.language)
     return TrackResult(transcript, choice, pool.model_for(choice.language))
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_plan(
+    engine: str, workers: int, cpu_threads: int, cores: int | None = None
+) -> tuple[int, int]:
+    """(tracks at once, threads each) from ``WhisperResource``'s ``workers`` and
+    ``cpu_threads``, where 0 means "from the cores": one worker per core, and the cores shared
+    among the workers. whisperx always runs one track at a time."""
+    cores = cores or usable_cores()
+    workers = 1 if engine == "whisperx" else (workers or cores)
+    return workers, cpu_threads or max(1, cores // workers)
+
+
+def engine_pool(
+    fields: Mapping, models: Mapping[str, str], max_loaded: int, base_dir: Path | str, cores: int
+) -> ModelPool:
+    """The pool ``WhisperResource``'s fields describe, with the thread plan for ``cores``: what
+    the step builds in process and the Pipes worker builds on its own machine."""
+    workers, threads = thread_plan(
+        fields["engine"], fields.get("workers", 0), fields.get("cpu_threads", 0), cores
+    )
+    settings = {k: v for k, v in fields.items() if k != "workers"} | {"cpu_threads": threads}
+    if workers > 1:
+        settings["num_workers"] = workers
+    return ModelPool(settings, models, max_loaded=max_loaded, base_dir=Path(base_dir))

@@ -149,6 +149,8 @@ def discard_work(
 ) -> list[DeletionReceipt]:
     """Delete the work files through the retention engine, each with a receipt (one never
     written gets a receipt for nothing, as ``reconcile_pending`` gives it)."""
+    if not keys:
+        return []
     alive = {
         row[0]
         for row in con.execute(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 
-from assets.transcripts.models import WORKER_FIELDS, ModelPool
+from assets.transcripts.models import (
+    WORKER_FIELDS,
+    ModelPool,
+    engine_pool,
+    thread_plan,
+    usable_cores,
+)
+
+__all__ = ["WhisperResource", "thread_plan", "usable_cores"]
 
 
 class WhisperResource(dg.ConfigurableResource):
@@ -57,27 +64,4 @@ class WhisperResource(dg.ConfigurableResource):
         """The tenant's per-language models over this engine and default model, every one
         located now (``ModelSpecError`` naming the language and model); each engine loads on
         first use, once per process (never at import)."""
-        workers, threads = thread_plan(self.engine, self.workers, self.cpu_threads)
-        settings = {**self.model_dump(exclude={"workers"}), "cpu_threads": threads}
-        if workers > 1:
-            settings["num_workers"] = workers
-        return ModelPool(settings, models, max_loaded=max_loaded, base_dir=Path(base_dir))
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may run on (its affinity, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def thread_plan(
-    engine: str, workers: int, cpu_threads: int, cores: int | None = None
-) -> tuple[int, int]:
-    """(tracks at once, threads each) from ``WhisperResource``'s ``workers`` and
-    ``cpu_threads``, where 0 means "from the cores": one worker per core, and the cores shared
-    among the workers. whisperx always runs one track at a time."""
-    cores = cores or usable_cores()
-    workers = 1 if engine == "whisperx" else (workers or cores)
-    return workers, cpu_threads or max(1, cores // workers)
+        return engine_pool(self.model_dump(), models, max_loaded, base_dir, usable_cores())

@@ -7,7 +7,8 @@ with the same loop the asset runs in process (``hearing.hear_tracks``) and write
 file per track (``work.py``) under its deterministic key. It never opens the catalogue: the
 pooled step registers, loads and deletes the work files. Log lines carry counts, never words.
 
-Extras: ``whisper`` (``WhisperResource``'s fields), ``models`` and ``max_loaded_models`` (the
+Dagster itself is not imported (seconds a worker need not pay): only ``dagster_pipes``.
+Extras: ``whisper`` (``WhisperResource``'s engine fields), ``models`` and ``max_loaded_models`` (the
 tenant's per-language models), ``base_dir`` (the policy file's folder, for relative model
 paths), ``languages`` (the tenant's), ``tracks`` (``WorkItem``s as JSON).
 """
@@ -18,18 +19,22 @@ import time
 
 from dagster_pipes import PipesContext, open_dagster_pipes
 
-from assets.common.resources import store_from_environment
+from assets.common.settings import OBJECT_STORE_VARIABLES, from_environment
+from assets.common.storage import open_store
 from assets.transcripts.hearing import TrackAudio, hear_tracks
-from assets.transcripts.resources import WhisperResource
+from assets.transcripts.models import engine_pool, usable_cores
 from assets.transcripts.work import WorkItem, result_bytes
 
 
 def transcribe_work(pipes: PipesContext) -> dict:
     """Hear every track the extras list and write its work file; the run's figures."""
-    store = store_from_environment()
-    whisper = WhisperResource(**pipes.get_extra("whisper"))
-    pool = whisper.get_pool(
-        pipes.get_extra("models"), pipes.get_extra("max_loaded_models"), pipes.get_extra("base_dir")
+    store = open_store(**from_environment(OBJECT_STORE_VARIABLES))
+    pool = engine_pool(
+        pipes.get_extra("whisper"),
+        pipes.get_extra("models"),
+        pipes.get_extra("max_loaded_models"),
+        pipes.get_extra("base_dir"),
+        usable_cores(),
     )
     items = [WorkItem(**item) for item in pipes.get_extra("tracks")]
     audio = [TrackAudio(item.source, item.channel, item.language) for item in items]
@@ -46,12 +51,14 @@ def transcribe_work(pipes: PipesContext) -> dict:
             f"{result.transcript.duration_s:.0f} s audio"
         )
     elapsed_s = time.perf_counter() - began
-    return {
+    figures = {
         "worker_tracks": len(items),
         "worker_audio_seconds": round(audio_s, 1),
         "worker_elapsed_s": round(elapsed_s, 2),
-        "worker_real_time_factor": round(elapsed_s / audio_s, 3) if audio_s else None,
     }
+    if audio_s:
+        figures["worker_real_time_factor"] = round(elapsed_s / audio_s, 3)
+    return figures
 
 
 def main() -> None:

@@ -5,6 +5,8 @@ file format."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -127,3 +129,23 @@ def test_a_work_file_gives_back_exactly_what_was_heard():
     assert result_from_bytes(result_bytes(silent)) == silent
     key = work_key(date(2026, 11, 2), "20261102-001", "agent")
     assert key == "work/transcripts/2026-11-02/20261102-001/agent.parquet"
+
+
+def test_the_worker_loads_neither_dagster_nor_the_catalogue_driver():
+    """The worker cannot open the catalogue (it never imports DuckDB) and starts without
+    Dagster's import (seconds per worker): only dagster_pipes."""
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, assets.transcripts.worker; "
+            "print(' '.join(m for m in sys.modules if m.split('.')[0] in "
+            "('dagster', 'duckdb', 'dagster_duckdb', 'dagster_pipes')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    ).stdout.split()
+    assert "dagster_pipes" in loaded
+    assert not [m for m in loaded if m.split(".")[0] in ("dagster", "duckdb", "dagster_duckdb")]

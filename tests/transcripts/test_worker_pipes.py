@@ -137,7 +137,8 @@ def test_the_subprocess_worker_gives_the_rows_the_step_gives_in_process(
     )
     assert work_files(sub) == []
     print(
-        f"\n{tracks} tracks: in process {inprocess_s:.1f} s, subprocess worker {subprocess_s:.1f} s"
+        f"\n{tracks} tracks: in process {inprocess_s:.1f} s, subprocess worker "
+        f"{subprocess_s:.1f} s (inside the worker {meta['worker_elapsed_s'].value} s)"
     )
     # Run again: nothing left to do, nothing duplicated.
     assert transcribe(sub, "subprocess").success
