@@ -64,7 +64,9 @@ class WorkItem:
 def result_bytes(heard: TrackResult) -> bytes:
     """The work file of one track."""
     words = heard.transcript.words
-    table = pa.Table.from_pylist([asdict(w) for w in words], schema=_WORDS_SCHEMA)
+    # Column by column: a dict per word (``asdict`` copies deeply) cost ~10x the write.
+    columns = {name: [getattr(w, name) for w in words] for name in _WORDS_SCHEMA.names}
+    table = pa.Table.from_pydict(columns, schema=_WORDS_SCHEMA)
     about = {
         "language": heard.transcript.language,
         "duration_s": heard.transcript.duration_s,
@@ -84,7 +86,10 @@ def result_from_bytes(data: bytes) -> TrackResult:
     so the words' times and probabilities come back exactly)."""
     table = pq.read_table(io.BytesIO(data))
     about = json.loads(table.schema.metadata[_METADATA_KEY])
-    words = [Word(**row) for row in table.to_pylist()]
+    columns = table.to_pydict()
+    words = [
+        Word(*values) for values in zip(*(columns[n] for n in _WORDS_SCHEMA.names), strict=True)
+    ]
     transcript = Transcript(
         about["language"], about["duration_s"], words, about["engine"], about["timestamps"]
     )
