@@ -1,4 +1,6 @@
-"""What the transcription worker hands back: one Parquet file per track under a work prefix.
+"""What the transcription worker hands back: one Parquet file per track under a work prefix
+(per track, not per call: the ledger gives an object one basis, and a call's two tracks can
+have different ones, the customer's being consent).
 
 A work file holds one track's ``TrackResult`` as the engine gave it (the words, unredacted,
 one row each; the transcript's and the language choice's fields in the file's key-value
