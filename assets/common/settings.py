@@ -61,6 +61,10 @@ def embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
         "LYDSPOR_WHISPER_ENGINE": "faster-whisper",
         "LYDSPOR_WHISPERX_ALIGN_MODEL": "",
         "LYDSPOR_WHISPERX_DIARIZE_MODEL": "",
+        # Where the engine runs: in the step's process, or a Dagster Pipes worker
+        # (subprocess, k8s): assets/transcripts/README.md, "Workers".
+        "LYDSPOR_TRANSCRIBE_WORKER": "inprocess",
+        "LYDSPOR_TRANSCRIBE_WORKER_IMAGE": "",
         "LYDSPOR_POLICY": str(default_policy_path()),
         "LYDSPOR_ACCESS_POLICY": str(state / ACCESS_POLICY_NAME),
         "DAGSTER_HOME": str(state / "dagster"),
@@ -167,6 +171,8 @@ WHISPER_VARIABLES = {
     "engine": "LYDSPOR_WHISPER_ENGINE",
     "align_model": "LYDSPOR_WHISPERX_ALIGN_MODEL",
     "diarize_model": "LYDSPOR_WHISPERX_DIARIZE_MODEL",
+    "worker": "LYDSPOR_TRANSCRIBE_WORKER",
+    "worker_image": "LYDSPOR_TRANSCRIBE_WORKER_IMAGE",
 }
 
 

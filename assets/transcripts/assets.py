@@ -10,7 +10,7 @@ and inbound calls are searched for spoken consent to recording (evidence for rev
 
 import io
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,7 +20,6 @@ from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
-from assets.common.concurrency import gpu_op_tags
 from assets.common.partitions import (
     HEAVY_STEP,
     in_run_shards,
@@ -33,9 +32,20 @@ from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.retention.resources import PolicyResource
 from assets.transcripts.engines import Transcript, decode_track
+from assets.transcripts.hearing import hear_tracks, track_audio
 from assets.transcripts.language import LanguageChoice
-from assets.transcripts.models import TrackResult, transcribe_track
+from assets.transcripts.models import TrackResult
 from assets.transcripts.pii import find_pii
+from assets.transcripts.pipes import (
+    collect_work,
+    discard_work,
+    register_work,
+    run_worker,
+    step_op_tags,
+    work_items,
+    worker_extras,
+    worker_mode,
+)
 from assets.transcripts.post_processing import mute_pending_agent_audio, record_verbal_consent
 from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
 from assets.transcripts.resources import WhisperResource
@@ -141,7 +151,7 @@ def _tracks_to_transcribe(con, start, end) -> list[dict]:
 
 @dg.asset(
     **HEAVY_STEP,
-    op_tags=gpu_op_tags(),
+    op_tags=step_op_tags(),
     deps=[agent_audio, consent_lineage],
     group_name="transcripts",
     kinds={"s3", "parquet", "duckdb"},
@@ -167,6 +177,8 @@ def transcripts(
         settings.models, settings.max_loaded_models, Path(policy.path).resolve().parent
     )
     models_used: dict[str, str] = {}
+    mode = worker_mode(whisper)
+    worker_metadata: dict = {}
     with duckdb.get_connection() as con:
         object_store.attach_to(con)
         ensure_transcript_tables(con)
@@ -180,23 +192,23 @@ def transcripts(
             if alive_object(con, source) is None:
                 context.log.warning(f"{track['call_id']}/{track['track']}: audio gone, skipped")
                 continue
-            live.append((track, source))
-
-        def hear(job: tuple[dict, str]) -> TrackResult:
-            """One track decoded once, its samples serving language detection and
-            transcription; runs in a worker thread (no catalogue access here)."""
-            track, source = job
-            channel = None if track["track"] == "agent" else 1 - int(track["agent_channel"])
-            samples = decode_track(store.get_bytes(source), channel)
-            return transcribe_track(pool, samples, track["language"], settings.languages)
-
+            live.append((track, track_audio(track, source)))
+        # Work files (a Pipes worker's results) are registered before the worker may write.
+        intents = register_work(con, tenant_policy, live) if mode != "inprocess" and live else []
         began = time.perf_counter()
-        # The pool's workers decode tracks side by side; results come back in track order and
-        # are redacted and written here, one after another.
-        workers = ThreadPoolExecutor(pool.workers, thread_name_prefix="whisper")
+        heard_tracks: Iterable[TrackResult] = []
         try:
-            heard_tracks = zip(live, workers.map(hear, live), strict=True)
-            for i, ((track, _), heard) in enumerate(heard_tracks, 1):
+            if intents:
+                base_dir = str(Path(policy.path).resolve().parent)
+                extras = worker_extras(whisper, settings, base_dir, work_items(live))
+                worker_metadata = run_worker(context, whisper, object_store, extras)
+                heard_tracks = collect_work(store, con, intents)
+            else:
+                heard_tracks = hear_tracks(
+                    store, pool, settings.languages, [a for _, a in live], decode=decode_track
+                )
+            # Results come back in track order and are redacted and written here, in turn.
+            for i, ((track, _), heard) in enumerate(zip(live, heard_tracks, strict=True), 1):
                 result, choice = heard.transcript, heard.choice
                 models_used[choice.language] = heard.model
                 audio_s += result.duration_s
@@ -209,13 +221,21 @@ def transcripts(
                     f"{result.duration_s:.0f} s audio"
                 )
                 _write_track(store, con, tenant_policy, track, heard, spans, written)
-        finally:
-            # A failure here stops the tracks not yet started instead of decoding them all.
-            workers.shutdown(cancel_futures=True)
-        elapsed_s = time.perf_counter() - began
-        for part, (_, table) in OBJECTS.items():
-            if table and written[part]:
-                _load(con, table, [object_store.url_for(k) for k in written[part]])
+            elapsed_s = time.perf_counter() - began
+            for part, (_, table) in OBJECTS.items():
+                if table and written[part]:
+                    _load(con, table, [object_store.url_for(k) for k in written[part]])
+        except BaseException:
+            if isinstance(heard_tracks, Generator):
+                heard_tracks.close()  # the tracks not yet started are not decoded
+            _discard_after_failure(store, con, intents, context)
+            raise
+        work_deleted = discard_work(
+            store,
+            con,
+            [i.object_key for i in intents],
+            "transcribed words loaded into the catalogue",
+        )
         muted = mute_pending_agent_audio(
             store, con, start, end, settings.mute_padding_s, log=context.log
         )
@@ -240,8 +260,22 @@ def transcripts(
             "engine": whisper.engine,
             "model": pool.model_for(None),
             "models_by_language": dg.MetadataValue.json(models_used),
+            "worker": mode,
+            "work_files_deleted_now": len(work_deleted),
+            **worker_metadata,
         }
     )
+
+
+def _discard_after_failure(store, con, intents, context) -> None:
+    """The work files of a failed step, deleted with receipts; where even that fails they stay
+    registered, so the sweep deletes them at their deadline."""
+    if not intents:
+        return
+    try:
+        discard_work(store, con, [i.object_key for i in intents], "transcription step failed")
+    except Exception as exc:  # the step's own failure is the one to report
+        context.log.warning(f"work files left to the retention sweep: {type(exc).__name__}")
 
 
 def _load(con, table: str, urls: list[str]) -> None:

@@ -41,6 +41,9 @@ from assets.transcripts.engines import WHISPER_LANGUAGE, SpeechEngine, Transcrip
 from assets.transcripts.language import LanguageChoice, choose_language
 from assets.transcripts.model_store import BUNDLED_MODELS, assemble_bundled_model
 
+#: ``WhisperResource``'s fields (and ``WHISPER_VARIABLES``' settings) that choose where the
+#: engine runs, not how: never engine settings.
+WORKER_FIELDS = ("worker", "worker_image")
 BUNDLED_PREFIX = "bundled:"
 DEFAULT_KEY = "default"
 #: What a CTranslate2 Whisper directory must hold. faster-whisper fetches a tokenizer from the
@@ -174,7 +177,9 @@ class ModelPool:
     ) -> None:
         if max_loaded < 1:
             raise ValueError("max_loaded_models must be at least 1")
-        self.settings = {k: v for k, v in settings.items() if k != "model"}
+        self.settings = {
+            k: v for k, v in settings.items() if k != "model" and k not in WORKER_FIELDS
+        }
         #: Tracks that may be transcribed at once (the engines' CTranslate2 workers).
         self.workers = int(self.settings.get("num_workers", 1))
         self.max_loaded, self._cache = max_loaded, cache
@@ -225,3 +230,36 @@ def transcribe_track(
     )
     transcript = pool.engine_for(choice.language).transcribe(samples, choice.language)
     return TrackResult(transcript, choice, pool.model_for(choice.language))
+
+
+def usable_cores() -> int:
+    """The CPU cores this process may run on (its affinity, not the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def thread_plan(
+    engine: str, workers: int, cpu_threads: int, cores: int | None = None
+) -> tuple[int, int]:
+    """(tracks at once, threads each) from ``WhisperResource``'s ``workers`` and
+    ``cpu_threads``, where 0 means "from the cores": one worker per core, and the cores shared
+    among the workers. whisperx always runs one track at a time."""
+    cores = cores or usable_cores()
+    workers = 1 if engine == "whisperx" else (workers or cores)
+    return workers, cpu_threads or max(1, cores // workers)
+
+
+def engine_pool(
+    fields: Mapping, models: Mapping[str, str], max_loaded: int, base_dir: Path | str, cores: int
+) -> ModelPool:
+    """The pool ``WhisperResource``'s fields describe, with the thread plan for ``cores``: what
+    the step builds in process and the Pipes worker builds on its own machine."""
+    workers, threads = thread_plan(
+        fields["engine"], fields.get("workers", 0), fields.get("cpu_threads", 0), cores
+    )
+    settings = {k: v for k, v in fields.items() if k != "workers"} | {"cpu_threads": threads}
+    if workers > 1:
+        settings["num_workers"] = workers
+    return ModelPool(settings, models, max_loaded=max_loaded, base_dir=Path(base_dir))

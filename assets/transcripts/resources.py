@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 
-from assets.transcripts.models import ModelPool
+from assets.transcripts.models import (
+    WORKER_FIELDS,
+    ModelPool,
+    engine_pool,
+    thread_plan,
+    usable_cores,
+)
+
+__all__ = ["WhisperResource", "thread_plan", "usable_cores"]
 
 
 class WhisperResource(dg.ConfigurableResource):
@@ -40,6 +47,16 @@ class WhisperResource(dg.ConfigurableResource):
     alignment: str = "auto"
     #: whisperx only: a pyannote diarization pipeline (hub name or local directory); empty = off.
     diarize_model: str = ""
+    #: Where the engine runs (``assets.transcripts.pipes``): "inprocess" (in the step's own
+    #: process, the default), "subprocess" (a Dagster Pipes worker process beside the step) or
+    #: "k8s" (a Pipes worker pod with ``LYDSPOR_GPU_K8S_CONFIG``'s GPU request).
+    worker: str = "inprocess"
+    #: k8s worker only: the pod's image; empty = the image of the run's code location.
+    worker_image: str = ""
+
+    def engine_fields(self) -> dict:
+        """The fields that say how a track is heard (not where): what a worker is sent."""
+        return self.model_dump(exclude=set(WORKER_FIELDS))
 
     def get_pool(
         self, models: Mapping[str, str], max_loaded: int, base_dir: Path | str
@@ -47,27 +64,4 @@ class WhisperResource(dg.ConfigurableResource):
         """The tenant's per-language models over this engine and default model, every one
         located now (``ModelSpecError`` naming the language and model); each engine loads on
         first use, once per process (never at import)."""
-        workers, threads = thread_plan(self.engine, self.workers, self.cpu_threads)
-        settings = {**self.model_dump(exclude={"workers"}), "cpu_threads": threads}
-        if workers > 1:
-            settings["num_workers"] = workers
-        return ModelPool(settings, models, max_loaded=max_loaded, base_dir=Path(base_dir))
-
-
-def usable_cores() -> int:
-    """The CPU cores this process may run on (its affinity, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-def thread_plan(
-    engine: str, workers: int, cpu_threads: int, cores: int | None = None
-) -> tuple[int, int]:
-    """(tracks at once, threads each) from ``WhisperResource``'s ``workers`` and
-    ``cpu_threads``, where 0 means "from the cores": one worker per core, and the cores shared
-    among the workers. whisperx always runs one track at a time."""
-    cores = cores or usable_cores()
-    workers = 1 if engine == "whisperx" else (workers or cores)
-    return workers, cpu_threads or max(1, cores // workers)
+        return engine_pool(self.model_dump(), models, max_loaded, base_dir, usable_cores())

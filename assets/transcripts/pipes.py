@@ -1,0 +1,256 @@
+"""The transcripts asset's worker path: the engine in a Dagster Pipes worker, the catalogue in
+the pooled step.
+
+``WhisperResource.worker`` (``LYDSPOR_TRANSCRIBE_WORKER``) chooses:
+
+- ``inprocess`` (default): the step hears the tracks itself (``hearing.hear_tracks``).
+- ``subprocess``: ``dg.PipesSubprocessClient`` runs ``python -m assets.transcripts.worker``
+  beside the step, with the store's settings in its environment.
+- ``k8s``: ``dagster_k8s.PipesK8sClient`` runs it in a pod of its own: the run's image (or
+  ``LYDSPOR_TRANSCRIBE_WORKER_IMAGE``), ``LYDSPOR_GPU_K8S_CONFIG``'s container and pod settings
+  (the GPU request, node selector, tolerations; the default: ``DEFAULT_GPU_K8S_CONFIG``), the
+  store's settings as env (its keys only through the config's ``env_from``, never as values).
+
+Before the worker starts, the step registers every work file's key in the retention ledger
+(an intent: class ``transcript``, the track's basis, purposes and deadline), so whatever the
+worker writes is known to the ledger even if the step dies: ``reconcile_pending`` then confirms
+it and the sweep deletes it at its deadline. After the worker, the step reads the files back,
+confirms them, and once their rows are loaded deletes them through the retention engine
+(``delete_objects``: removed, verified gone, receipt); it does so too when anything fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from assets.common.concurrency import (
+    DEFAULT_GPU_K8S_CONFIG,
+    GPU_K8S_CONFIG_VARIABLE,
+    K8S_CONFIG_TAG,
+    gpu_op_tags,
+)
+from assets.common.resources import ObjectStoreResource
+from assets.common.settings import OBJECT_STORE_VARIABLES
+from assets.common.storage import ObjectStore
+from assets.retention.deletion import DeletionReceipt, delete_objects
+from assets.retention.ledger import StoredObject, register_many
+from assets.retention.policy import RetentionPolicy
+from assets.transcripts.hearing import TrackAudio
+from assets.transcripts.models import TrackResult
+from assets.transcripts.resources import WhisperResource
+from assets.transcripts.settings import TranscriptionSettings
+from assets.transcripts.work import WORK_CLASS, WORK_KIND, WorkItem, result_from_bytes, work_key
+
+WORKERS = ("inprocess", "subprocess", "k8s")
+WORKER_VARIABLE = "LYDSPOR_TRANSCRIBE_WORKER"
+WORKER_MODULE = "assets.transcripts.worker"
+#: The store settings a k8s worker must get from a Secret (``env_from``), never as plain values.
+SECRET_STORE_SETTINGS = ("access_key", "secret_key")
+
+
+class WorkerError(RuntimeError):
+    """The worker ended without leaving what it was asked to write."""
+
+
+def checked_worker(name: str) -> str:
+    mode = name.strip() or "inprocess"
+    if mode not in WORKERS:
+        raise ValueError(f"{WORKER_VARIABLE}={mode!r}: expected one of {', '.join(WORKERS)}")
+    return mode
+
+
+def worker_mode(whisper: WhisperResource) -> str:
+    return checked_worker(whisper.worker)
+
+
+def step_op_tags(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """The transcription step's op tags (``gpu_op_tags``). With the k8s worker the GPU goes to
+    the worker's pod, so the step's own Job asks for none (read when the code location loads,
+    as ``LYDSPOR_EXECUTOR`` is)."""
+    tags = gpu_op_tags(environ)
+    if checked_worker(environ.get(WORKER_VARIABLE, "")) == "k8s":
+        tags.pop(K8S_CONFIG_TAG, None)
+    return tags
+
+
+def work_items(live: Sequence[tuple[dict, TrackAudio]]) -> list[WorkItem]:
+    return [
+        WorkItem(
+            track["call_id"],
+            track["call_date"].isoformat(),
+            track["track"],
+            audio.source,
+            audio.channel,
+            audio.language,
+            work_key(track["call_date"], track["call_id"], track["track"]),
+        )
+        for track, audio in live
+    ]
+
+
+def register_work(
+    con: duckdb.DuckDBPyConnection,
+    tenant_policy: RetentionPolicy,
+    live: Sequence[tuple[dict, TrackAudio]],
+    now: datetime | None = None,
+) -> list[StoredObject]:
+    """Every work file's intent, committed before the worker may write it."""
+    now = now or datetime.now(UTC)
+    intents = [
+        StoredObject(
+            object_key=work_key(track["call_date"], track["call_id"], track["track"]),
+            call_id=track["call_id"],
+            call_date=track["call_date"],
+            kind=WORK_KIND,
+            object_class=WORK_CLASS,
+            legal_basis=track["legal_basis"],
+            purposes=list(track["purposes"]),
+            sha256=None,
+            size_bytes=None,
+            created_at=now,
+            deadline=tenant_policy.deadline(WORK_CLASS, track["legal_basis"], now),
+        )
+        for track, _ in live
+    ]
+    register_many(con, intents)
+    return intents
+
+
+def collect_work(
+    store: ObjectStore, con: duckdb.DuckDBPyConnection, intents: Sequence[StoredObject]
+) -> list[TrackResult]:
+    """The worker's results, in track order, each file confirmed in the ledger (registered
+    again as written: a file a concurrent reconcile closed as never written starts a new life
+    with its deadline instead of being an object the ledger thinks deleted)."""
+    results, written, now = [], [], datetime.now(UTC)
+    for intent in intents:
+        if store.stat(intent.object_key) is None:
+            raise WorkerError(f"the worker wrote no {intent.object_key}")
+        data = store.get_bytes(intent.object_key)
+        digest = hashlib.sha256(data).hexdigest()
+        written.append(replace(intent, sha256=digest, size_bytes=len(data), confirmed_at=now))
+        results.append(result_from_bytes(data))
+    register_many(con, written)
+    return results
+
+
+def discard_work(
+    store: ObjectStore, con: duckdb.DuckDBPyConnection, keys: Sequence[str], reason: str
+) -> list[DeletionReceipt]:
+    """Delete the work files through the retention engine, each with a receipt (one never
+    written gets a receipt for nothing, as ``reconcile_pending`` gives it)."""
+    if not keys:
+        return []
+    alive = {
+        row[0]
+        for row in con.execute(
+            "select object_key from raw.stored_objects "
+            "where deleted_at is null and list_contains(?, object_key)",
+            [list(keys)],
+        ).fetchall()
+    }
+    doomed = [(key, reason) for key in keys if key in alive]
+    return delete_objects(store, con, doomed, actor="transcripts")
+
+
+def worker_extras(
+    whisper: WhisperResource,
+    settings: TranscriptionSettings,
+    base_dir: str,
+    items: Sequence[WorkItem],
+) -> dict[str, Any]:
+    return {
+        "whisper": whisper.engine_fields(),
+        "models": dict(settings.models),
+        "max_loaded_models": settings.max_loaded_models,
+        "base_dir": base_dir,
+        "languages": list(settings.languages),
+        "tracks": [item.to_json() for item in items],
+    }
+
+
+def store_env(object_store: ObjectStoreResource, *, secrets: bool) -> dict[str, str]:
+    """The store's settings as the worker reads them (``LYDSPOR_*``); without the keys unless
+    ``secrets`` (a pod spec is readable by whoever may list pods)."""
+    return {
+        variable: str(getattr(object_store, setting))
+        for setting, variable in OBJECT_STORE_VARIABLES.items()
+        if secrets or setting not in SECRET_STORE_SETTINGS
+    }
+
+
+def worker_command() -> list[str]:
+    return ["python", "-m", WORKER_MODULE]
+
+
+def gpu_k8s_config(environ: Mapping[str, str] = os.environ) -> dict:
+    """``LYDSPOR_GPU_K8S_CONFIG`` (the dagster-k8s/config shape), or the default GPU request."""
+    configured = environ.get(GPU_K8S_CONFIG_VARIABLE, "").strip()
+    return json.loads(configured) if configured else DEFAULT_GPU_K8S_CONFIG
+
+
+def worker_pod_spec(config: dict) -> dict:
+    """The worker pod's ``base_pod_spec`` from a dagster-k8s/config: ``container_config`` is
+    the worker container's (resources, env_from, volume_mounts, ...), ``pod_spec_config`` the
+    pod's (node selector, tolerations, volumes, ...)."""
+    unknown = set(config) - {"container_config", "pod_spec_config"}
+    if unknown:
+        raise ValueError(
+            f"{GPU_K8S_CONFIG_VARIABLE}: the worker pod does not take {sorted(unknown)}"
+        )
+    container = {"name": "transcribe-worker", **config.get("container_config", {})}
+    return {**config.get("pod_spec_config", {}), "containers": [container]}
+
+
+def worker_image(whisper: WhisperResource, context: dg.AssetExecutionContext) -> str:
+    """``LYDSPOR_TRANSCRIBE_WORKER_IMAGE``, else the image the run's code location runs."""
+    if whisper.worker_image:
+        return whisper.worker_image
+    origin = context.dagster_run.job_code_origin
+    image = origin.repository_origin.container_image if origin else None
+    image = image or os.environ.get("DAGSTER_CURRENT_IMAGE")
+    if not image:
+        raise WorkerError(
+            "LYDSPOR_TRANSCRIBE_WORKER=k8s needs an image: set LYDSPOR_TRANSCRIBE_WORKER_IMAGE "
+            "or run the code location from one"
+        )
+    return image
+
+
+def run_worker(
+    context: dg.AssetExecutionContext,
+    whisper: WhisperResource,
+    object_store: ObjectStoreResource,
+    extras: dict[str, Any],
+) -> dict[str, Any]:
+    """Run the worker (subprocess or k8s) to its end; the figures it reported. A worker that
+    fails raises here (``DagsterPipesExecutionError``), failing the step."""
+    mode = worker_mode(whisper)
+    if mode == "subprocess":
+        client = dg.PipesSubprocessClient(env=store_env(object_store, secrets=True))
+        command = [sys.executable, "-m", WORKER_MODULE]
+        invocation = client.run(context=context, command=command, extras=extras)
+    elif mode == "k8s":
+        from dagster_k8s import PipesK8sClient  # the kubernetes client, only where it runs
+
+        invocation = PipesK8sClient().run(
+            context=context,
+            extras=extras,
+            image=worker_image(whisper, context),
+            command=worker_command(),
+            env=store_env(object_store, secrets=False),
+            base_pod_spec=worker_pod_spec(gpu_k8s_config()),
+        )
+    else:
+        raise ValueError(f"no worker to run for {mode!r}")
+    return dict(invocation.get_materialize_result().metadata or {})
