@@ -12,19 +12,24 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
+import uuid
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+import yaml
 
 from assets.common.concurrency import WAREHOUSE_POOL
-from assets.common.lake import connect
+from assets.common.lake import DUCKLAKE, Warehouse, connect
 from assets.common.shards import shard_of
 from assets.common.storage import LocalObjectStore
 from assets.recordings.samples import generate_sample_calls
+from assets.retention.ledger import StoredObject, ensure_ledger, register_many
 from lydspor.demo import MARTS
 from tests.conftest import lydspor_env
 from tests.support.scaleout import (
@@ -32,6 +37,7 @@ from tests.support.scaleout import (
     backfill,
     deployment,
     idle,
+    instance_config,
     land,
     marts_built,
     reexecute_from_failure,
@@ -202,3 +208,87 @@ def test_the_killed_run_is_reexecuted_from_failure(scaled):
     assert retry.parent_run_id == failed.run_id
     assert "transcripts" in retry.step_keys_to_execute
     assert not succeeded & set(retry.step_keys_to_execute)
+
+
+TOGETHER_S = 5.0
+
+
+def _object(name: str, confirmed: bool) -> StoredObject:
+    created = datetime(2026, 11, 2, 12, tzinfo=UTC)
+    return StoredObject(
+        f"control/{name}.parquet",
+        name,
+        date(2026, 11, 2),
+        "transcript",
+        "transcript_text",
+        "legitimate_interest",
+        ["coaching"],
+        "0" * 64,
+        1,
+        created,
+        created + timedelta(days=30),
+        confirmed_at=created if confirmed else None,
+    )
+
+
+def _two_writers(home: Path, warehouse: Warehouse) -> list[str]:
+    """Two steps, each holding a ``warehouse`` pool slot (claimed as Dagster's executor claims
+    it, waiting while none is free) while it confirms its object in the ledger in one
+    transaction, kept open until the other has written or ``TOGETHER_S`` has passed."""
+    arrived = {name: threading.Event() for name in ("a", "b")}
+    errors: list[str] = []
+
+    def step(me: str, other: str) -> None:
+        run_id = f"control-{me}-{uuid.uuid4().hex[:6]}"
+        # An instance each, as two step processes have.
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            write_in_the_pool(instance.event_log_storage, me, other, run_id)
+
+    def write_in_the_pool(storage, me: str, other: str, run_id: str) -> None:
+        while not storage.claim_concurrency_slot(WAREHOUSE_POOL, run_id, me).is_claimed:
+            time.sleep(0.2)
+        try:
+            with connect(warehouse) as con:
+                con.execute("begin")
+                register_many(con, [_object(me, confirmed=True)])
+                arrived[me].set()
+                arrived[other].wait(TOGETHER_S)
+                con.execute("commit")
+        except duckdb.Error as error:
+            errors.append(str(error))
+        finally:
+            storage.free_concurrency_slot_for_step(run_id, me)
+
+    threads = [threading.Thread(target=step, args=pair) for pair in (("a", "b"), ("b", "a"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
+def test_without_the_pool_two_catalogue_writers_conflict(postgres, tmp_path, monkeypatch):
+    """Negative control: what the pool prevents. At 1 (as shipped) the two steps take turns and
+    both commit; raised to 2 they write at once and DuckLake aborts one commit."""
+    tag = uuid.uuid4().hex[:10]
+    postgres.create_database(f"dagster_{tag}")
+    postgres.create_database(f"lake_{tag}")
+    monkeypatch.setenv("DAGSTER_POSTGRES_URL", postgres.url_for(f"dagster_{tag}", "psycopg2"))
+    (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(instance_config(WORKERS)))
+    warehouse = Warehouse(
+        kind=DUCKLAKE,
+        ducklake_catalog=postgres.dsn_for(f"lake_{tag}"),
+        ducklake_data_path=f"{tmp_path / 'lake'}/",
+    )
+    with connect(warehouse) as con:
+        ensure_ledger(con)
+        register_many(con, [_object("a", False), _object("b", False)])
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        storage = instance.event_log_storage
+        storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
+        assert storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
+        assert _two_writers(tmp_path, warehouse) == []
+        storage.set_concurrency_slots(WAREHOUSE_POOL, 2)
+        errors = _two_writers(tmp_path, warehouse)
+    assert len(errors) == 1, errors
+    assert "Transaction conflict" in errors[0]
