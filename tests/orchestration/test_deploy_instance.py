@@ -60,7 +60,9 @@ def test_deploy_dagster_yaml_passes_dagsters_own_validation(deployment):
     assert config["run_coordinator"]["class"] == "QueuedRunCoordinator"
     runs, pools = config["concurrency"]["runs"], config["concurrency"]["pools"]
     assert {"key": GPU_TAG, "limit": 1} in runs["tag_concurrency_limits"]
-    assert pools == {"default_limit": 1, "granularity": "op"}
+    assert pools == {"default_limit": 1, "granularity": "op", "op_granularity_run_buffer": 7}
+    # Below max_concurrent_runs - 1 the queue starts fewer shard runs than it may.
+    assert pools["op_granularity_run_buffer"] == runs["max_concurrent_runs"] - 1
     assert config["run_monitoring"]["enabled"] is True
     assert config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
 
