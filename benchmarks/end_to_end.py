@@ -37,7 +37,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -107,12 +107,12 @@ def throughput(calls: int, seed: int, work: Path, log: Path) -> dict:
 
 def _throughput(calls: int, seed: int, work: Path) -> dict:
     source = work / "throughput-calls"
-    made = generate_sample_calls(source, seed=seed, calls=calls, start_date=today(), days=1)
+    made = generate_sample_calls(source, seed=seed, calls=calls, start_date=call_day(), days=1)
     use_state(work / "throughput")
     target = store()
     for path in sorted(p for p in source.rglob("*") if p.is_file()):
         target.put_bytes(f"landing/{path.relative_to(source).as_posix()}", path.read_bytes())
-    day = today()
+    day = call_day()
     # The state's own instance: the sweep purges Dagster's run logs of what it deleted.
     instance = dg.DagsterInstance.from_config(os.environ["DAGSTER_HOME"])
     started = time.perf_counter()
@@ -157,8 +157,11 @@ def step_times(instance: dg.DagsterInstance, run_id: str) -> dict[str, float]:
     return took
 
 
-def today() -> date:
-    return datetime.now(CALL_TIMEZONE).date()
+def call_day() -> date:
+    """Yesterday in the calls' time zone: the sample calls start during working hours, and a
+    call that starts later than it landed is quarantined (the dialer's clock), so today's would
+    not all be processed before the afternoon."""
+    return datetime.now(CALL_TIMEZONE).date() - timedelta(days=1)
 
 
 # -- 2. streaming -------------------------------------------------------------------------
@@ -298,7 +301,7 @@ def _streaming(args, work: Path, console) -> dict:
         work / "stream-calls",
         seed=args.seed + 1,
         calls=per_trial * len(rates),
-        start_date=today(),
+        start_date=call_day(),
         days=1,
     )
     use_state(work / "streaming")

@@ -8,11 +8,14 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio import isolation as iso
+from assets.agent_audio.ahead import Ahead
 from assets.agent_audio.extract import (
     AGENT_AUDIO_SCHEMA,
     AGENT_AUDIO_TABLE,
+    FINAL_STATUSES,
     process_recording,
 )
+from assets.agent_audio.voiceprint_store import enrolments_wanted, load_voiceprint
 from assets.common.partitions import (
     HEAVY_STEP,
     in_run_shards,
@@ -56,20 +59,40 @@ def agent_audio(
         ).pl()
         recordings = in_run_shards(context, recordings)
         rows, hold_conflicts = [], {}
-        for i, recording in enumerate(recordings.iter_rows(named=True), 1):
-            result = process_recording(store, con, tenant_policy, recording, settings=settings)
-            context.log.info(
-                f"[{i}/{recordings.height}] {result.call_id}: {result.status}"
-                + (", customer audio deleted" if result.customer_audio_deleted else "")
-                + (f" ({result.note})" if result.note else "")
-            )
-            row = result.as_row(recording["call_date"], datetime.now(UTC), recording["object_key"])
-            upsert(
-                con, AGENT_AUDIO_TABLE, pl.DataFrame([row], schema=AGENT_AUDIO_SCHEMA), ["call_id"]
-            )
-            rows.append(row)
-            if result.hold_conflict:
-                hold_conflicts[result.call_id] = list(result.hold_conflict)
+        todo = list(recordings.iter_rows(named=True))
+        done = _finished(con, [r["call_id"] for r in todo])
+        with Ahead(store) as ahead:
+            _plan_enrolments(ahead, store, con, [r for r in todo if r["call_id"] not in done])
+            mono_planned = False
+            for i, recording in enumerate(todo, 1):
+                if recording["recording_mode"] == "mono" and not mono_planned:
+                    # Every agent track is written by now: the voiceprints are final.
+                    for r in todo[i - 1 :]:
+                        if r["call_id"] not in done:
+                            voiceprint = load_voiceprint(store, con, r.get("agent_id"))
+                            ahead.plan_isolation(r, voiceprint, settings)
+                    mono_planned = True
+                ahead.turn(recording["object_key"])
+                result = process_recording(
+                    store, con, tenant_policy, recording, settings=settings, work=ahead
+                )
+                context.log.info(
+                    f"[{i}/{recordings.height}] {result.call_id}: {result.status}"
+                    + (", customer audio deleted" if result.customer_audio_deleted else "")
+                    + (f" ({result.note})" if result.note else "")
+                )
+                row = result.as_row(
+                    recording["call_date"], datetime.now(UTC), recording["object_key"]
+                )
+                upsert(
+                    con,
+                    AGENT_AUDIO_TABLE,
+                    pl.DataFrame([row], schema=AGENT_AUDIO_SCHEMA),
+                    ["call_id"],
+                )
+                rows.append(row)
+                if result.hold_conflict:
+                    hold_conflicts[result.call_id] = list(result.hold_conflict)
     frame = pl.DataFrame(rows, schema=AGENT_AUDIO_SCHEMA)
     return dg.MaterializeResult(
         metadata={
@@ -83,3 +106,31 @@ def agent_audio(
             "hold_conflicts": dg.MetadataValue.json(hold_conflicts),
         }
     )
+
+
+def _finished(con, call_ids: list[str]) -> set[str]:
+    """Calls whose outcome stands (a rerun leaves them as they are): nothing to compute."""
+    if not call_ids:
+        return set()
+    found = con.execute(
+        f"select call_id from {AGENT_AUDIO_TABLE} "
+        f"where call_id in (select unnest(?)) and status in (select unnest(?))",
+        [call_ids, list(FINAL_STATUSES)],
+    ).fetchall()
+    return {call_id for (call_id,) in found}
+
+
+def _plan_enrolments(ahead: Ahead, store, con, recordings: list[dict]) -> None:
+    """Decode the agent tracks ahead, and enrol ahead as many of each agent's tracks as their
+    voiceprint still takes (``process_recording`` decides again at each track's turn)."""
+    wanted: dict[str, int] = {}
+    for recording in recordings:
+        if recording["recording_mode"] == "mono":
+            continue
+        agent_id = recording.get("agent_id")
+        if agent_id and agent_id not in wanted:
+            wanted[agent_id] = enrolments_wanted(store, con, agent_id)
+        enrols = bool(agent_id) and wanted.get(agent_id, 0) > 0
+        if enrols:
+            wanted[agent_id] -= 1
+        ahead.plan_enrolment(recording, enrols)

@@ -11,8 +11,8 @@ import duckdb
 import polars as pl
 
 from assets.agent_audio import isolation as iso
-from assets.agent_audio.embeddings import LazyEncoder
-from assets.agent_audio.enrolment import NotEnoughSpeech, enrol
+from assets.agent_audio.ahead import Inline, agent_track
+from assets.agent_audio.enrolment import NotEnoughSpeech
 from assets.agent_audio.segments import record_isolation
 from assets.agent_audio.voiceprint_store import (
     Source,
@@ -89,11 +89,15 @@ def process_recording(
     recording: dict,
     now: datetime | None = None,
     settings: iso.IsolationSettings | None = None,
+    work: Inline | None = None,
 ) -> AgentAudioResult:
     """Write the agent's audio for one catalogued recording, then delete the customer's voice
     unless valid consent allows keeping it. Process a day's agent tracks before its mono calls,
-    so the agents they enrol are known when the mono calls are isolated."""
+    so the agents they enrol are known when the mono calls are isolated. ``work``: where the
+    decoding and the models' work come from (``ahead.Ahead``: computed ahead in threads);
+    by default computed here."""
     now = now or datetime.now(UTC)
+    work = work or Inline()
     call_id, mode, raw_key = (
         recording["call_id"],
         recording["recording_mode"],
@@ -117,23 +121,23 @@ def process_recording(
     elif raw is None:
         status, agent_key, duration = RAW_MISSING, None, 0.0
     elif mode == "stereo":
-        samples, rate = read_audio(store.get_bytes(raw_key))
-        agent = samples[:, int(recording["agent_channel"])]
+        samples, rate = work.audio(store, raw_key)
+        agent = agent_track(samples, recording)
         agent_key = agent_key_for(recording["call_date"], call_id)
         data = encode_wav(agent, rate)
         _store_agent_audio(
             store, con, policy, agent_key, call_id, recording["call_date"], data, now
         )
         status, duration = EXTRACTED, len(agent) / rate
-        note = _enrol_agent(store, con, policy, recording, agent, rate, agent_key, now)
+        note = _enrol_agent(store, con, policy, recording, agent, rate, agent_key, now, work)
     elif mode == "agent_only":
         status, agent_key, duration = PASSTHROUGH, raw_key, float(recording["duration_s"])
-        samples, rate = read_audio(store.get_bytes(raw_key))
-        note = _enrol_agent(store, con, policy, recording, samples, rate, raw_key, now)
+        samples, rate = work.audio(store, raw_key)
+        note = _enrol_agent(store, con, policy, recording, samples, rate, raw_key, now, work)
     else:
         try:
             status, agent_key, duration, note = _isolate_mono(
-                store, con, policy, recording, now, settings
+                store, con, policy, recording, now, settings, work
             )
         except Exception as exc:  # the customer's voice must still go, whatever failed
             status, agent_key, duration = iso.FAILED, None, float(recording["duration_s"])
@@ -169,13 +173,15 @@ def _store_agent_audio(store, con, policy, key, call_id, call_date, data: bytes,
     )
 
 
-def _enrol_agent(store, con, policy, recording, samples, rate, source_key, now) -> str | None:
+def _enrol_agent(
+    store, con, policy, recording, samples, rate, source_key, now, work: Inline
+) -> str | None:
     """Add this call's agent track to the agent's voiceprint, while it has too few calls."""
     agent_id = recording.get("agent_id")
     if not agent_id or not needs_enrolment(store, con, agent_id):
         return None
     try:
-        enrolment = enrol(samples, rate, LazyEncoder())
+        enrolment = work.enrolment(recording["object_key"], samples, rate)
     except NotEnoughSpeech as exc:
         return f"not enrolled: {exc}"
     source = Source(recording["call_id"], source_key, recording["call_date"])
@@ -183,12 +189,12 @@ def _enrol_agent(store, con, policy, recording, samples, rate, source_key, now) 
     return f"voiceprint of {agent_id} enrolled from {enrolment.speech_s:.0f} s of speech"
 
 
-def _isolate_mono(store, con, policy, recording, now, settings):
+def _isolate_mono(store, con, policy, recording, now, settings, work: Inline):
     """Isolate the agent in a mono mix; write their audio (others silent) and the segments."""
-    call_id, call_date = recording["call_id"], recording["call_date"]
-    samples, rate = read_audio(store.get_bytes(recording["object_key"]))
+    call_id, call_date, key = recording["call_id"], recording["call_date"], recording["object_key"]
+    samples, rate = work.audio(store, key)
     voiceprint = load_voiceprint(store, con, recording.get("agent_id"))
-    result = iso.isolate(samples, rate, voiceprint, settings=settings)
+    result = work.isolation(key, samples, rate, voiceprint, settings)
     agent_key = None
     if result.agent_audio is not None:
         agent_key = agent_key_for(call_date, call_id)

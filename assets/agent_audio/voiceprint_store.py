@@ -73,7 +73,13 @@ def load_voiceprint(
 
 
 def needs_enrolment(store: ObjectStore, con: duckdb.DuckDBPyConnection, agent_id: str) -> bool:
-    return len(_document(store, con, agent_id)["sources"]) < MAX_SOURCES
+    return enrolments_wanted(store, con, agent_id) > 0
+
+
+def enrolments_wanted(store: ObjectStore, con: duckdb.DuckDBPyConnection, agent_id: str) -> int:
+    """How many more calls the agent's voiceprint is enrolled from (none once it has
+    ``MAX_SOURCES``)."""
+    return max(0, MAX_SOURCES - len(_document(store, con, agent_id)["sources"]))
 
 
 def add_enrolment(
