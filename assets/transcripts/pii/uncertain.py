@@ -3,7 +3,7 @@
 Whisper turns some dictated numbers into words that are not numbers ("fyrer sex nøl",
 "otter", "Nihynre og femtivere") or into loops ("nålfier, nålfier, ..."); the number rules
 cannot read them, yet the audio holds the number. The safe error is to redact and mute such
-stretches, under their own kind ``uncertain`` so the output says why. Three signals, all from
+stretches, under their own kind ``uncertain`` so the output says why. Four signals, all from
 the engine's own output:
 
 * **Loops**: a Whisper segment with at least ``LOOP_MIN_WORDS`` words other than written
@@ -13,24 +13,28 @@ the engine's own output:
   over and over ("null null null") are a number, not a loop.
 * **Garbled numbers**: a stretch of at least ``MIN_NUMBERISH`` number-like words (articles
   like "en" aside; ``MIN_NUMBERISH_CUED`` after a cue word or a sound-alike of one in the
-  ``CUE_REACH`` words before), at most ``MAX_GAP`` other words apart, where number-like words
-  are at least ``MIN_SHARE`` of the stretch and Whisper was unsure (mean word probability
-  below ``MAX_MEAN_PROB``) or wrote a sound-alike. A sentence end closes a stretch unless a
-  number-like word follows it at once; a stretch followed by a unit or currency word ("...
-  seks i tre kroner") is an amount and stays. The stretch widens by up to ``EDGE_WORDS``
-  words of probability below ``EDGE_PROB`` either side within its sentence: Whisper garbles
-  a number's edges worst. Number-like: digits, a number word, or a word Whisper was unsure
-  of (probability below ``FUZZY_PROB``) that sounds like one after phonetic folding
-  (``fold``: vowels to one class; ``sj``, ``tj``, ``kj``, ``sh`` to ``s``; voiced stops to
-  voiceless; doubled letters and ``h`` dropped), within edit distance 0 of a folded number
-  word (or tens+unit, unit+hundred compound) for folded words of up to two letters, 1 up to
-  six, 2 beyond, with the same first sound. Only Nordic transcripts (nb, nn, da, sv) are
-  read this way: English number words fold onto too many common words, and the English
-  rules already hear the digits.
+  ``CUE_REACH`` words before), at most ``MAX_GAP`` other words apart (word pieces like "U"
+  or "-O" aside), where number-like words are at least ``MIN_SHARE`` of the stretch and
+  Whisper was unsure (mean word probability below ``MAX_MEAN_PROB``) or wrote a sound-alike.
+  A sentence end closes a stretch unless a number-like word follows it at once; a stretch
+  followed by a unit or currency word ("... seks i tre kroner") is an amount and stays. The
+  stretch widens by up to ``EDGE_WORDS`` words of probability below ``EDGE_PROB`` either side
+  within its sentence: Whisper garbles a number's edges worst. Number-like: digits, a number
+  word, or a word Whisper was unsure of (probability below ``FUZZY_PROB``; inside a stretch
+  any) that sounds like one after phonetic folding (``fold``: vowels and ``j`` to one class;
+  ``sj``, ``tj``, ``kj``, ``sh`` to ``s``; voiced stops to voiceless; doubled letters and
+  ``h`` dropped): within edit distance 0 of a folded number word (or tens+unit, unit+hundred
+  compound) for folded words of up to two letters, 1 up to six, 2 beyond, with the same
+  first sound, or two parts run together, each one edit closer ("nolfem"). Only Nordic
+  transcripts (nb, nn, da, sv) are read this way: English number words fold onto too many
+  common words, and the English rules already hear the digits.
 * **Garbled addresses**: a word that holds something sounding like a spoken address separator
   ("prinktym", "kralralfa", "snabbelæg", "Fugetadpunkt"; same folding and distances, on any
   part of the word) is redacted with up to ``ADDRESS_REACH`` words either side in its sentence
   (Nordic transcripts only).
+* **Shattered speech**: a run of at least ``FRAGMENT_MIN`` word pieces (a leading apostrophe
+  or dash, "'fir 'a 'n", "-m -nul -sjuh", or two letters at most) with mean probability below
+  ``MAX_MEAN_PROB``, widened as above (Nordic transcripts only).
 
 Tuned on the spoken benchmark's seed 1; the figures are in ``benchmarks/README.md``.
 """
@@ -57,6 +61,7 @@ MIN_NUMBERISH_CUED = 3
 CUE_REACH = 6
 ADDRESS_REACH = 4
 EDGE_WORDS = 3
+FRAGMENT_MIN = 5
 EDGE_PROB = 0.6
 MAX_GAP = 2
 MIN_SHARE = 0.5
@@ -87,7 +92,7 @@ def fold(word: str) -> str:
     text = re.sub(r"[^a-zæøåäöüéèêáàóòôíìúù]", "", word.lower())
     for a, b in _FOLDS:
         text = text.replace(a, b)
-    text = _VOWELS.sub("a", text)
+    text = _VOWELS.sub("a", text.replace("j", "a"))  # "fjr", "fjørre": j is a glide
     return re.sub(r"(.)\1+", r"\1", text)
 
 
@@ -148,9 +153,19 @@ def sounds_like_number(word: str, language: str) -> bool:
     key = fold(core)
     if len(key) < 2:
         return False
-    limit = _allowed(len(key))
-    # A misheard number keeps its first sound ("fyrer", "nøl", "shoe"): only keys that start
-    # alike are compared.
+    # Two numbers run together ("nolfem") count too.
+    return _near_number(key, language) or any(
+        _near_number(key[:cut], language, 1) and _near_number(key[cut:], language, 1)
+        for cut in range(3, len(key) - 2)
+    )
+
+
+@cache
+def _near_number(key: str, language: str, stricter: int = 0) -> bool:
+    """A folded word within the allowed distance (less ``stricter``: the parts of a run-together
+    word) of a folded number word. A misheard number keeps its first sound ("fyrer", "nøl",
+    "shoe"): only keys that start alike are compared."""
+    limit = max(0, _allowed(len(key)) - stricter)
     return any(k[0] == key[0] and _distance(key, k, limit) <= limit for k in _number_keys(language))
 
 
@@ -205,7 +220,7 @@ def garbled_numbers(words: Sequence, language: str, taken: set[int]) -> list[tup
             continue
         members = [i]
         j = i + 1
-        while j < len(texts) and j - members[-1] - 1 <= MAX_GAP:
+        while j < len(texts) and _gap(texts, members[-1], j) <= MAX_GAP:
             if _ends(texts[j - 1]) and not near[j]:
                 break  # a sentence end, unless the numbers go on right after it
             if near[j]:
@@ -213,11 +228,13 @@ def garbled_numbers(words: Sequence, language: str, taken: set[int]) -> list[tup
             j += 1
         first, last = members[0], members[-1]
         span = range(first, last + 1)
-        # Sound-alikes Whisper was unsure of (a confident one only joins a stretch).
+        # Sound-alikes Whisper was unsure of (a confident one at an edge only joins a stretch;
+        # inside a stretch, between two members, a confident one too ("sju fyrer sju").
+        inner = set(members[1:-1])
         numbers = [
             k
             for k in members
-            if like[k] and not _plain_number(texts[k], language) and k not in taken
+            if (like[k] or k in inner) and not _plain_number(texts[k], language) and k not in taken
         ]
         mean = sum(_probability(words[k]) for k in span) / len(span)
         after = texts[last + 1] if last + 1 < len(texts) else ""
@@ -238,6 +255,11 @@ def garbled_numbers(words: Sequence, language: str, taken: set[int]) -> list[tup
             out.append(_widened(words, texts, first, last))
         i = last + 1
     return out
+
+
+def _gap(texts: Sequence[str], member: int, j: int) -> int:
+    """Other words between a member and ``j``; word pieces ("U", "-O") do not count."""
+    return sum(not _fragment(texts[k]) for k in range(member + 1, j))
 
 
 def _widened(words: Sequence, texts: Sequence[str], first: int, last: int) -> tuple[int, int]:
@@ -336,12 +358,40 @@ def garbled_addresses(words: Sequence, language: str, taken: set[int]) -> list[t
     return out
 
 
+def _fragment(text: str) -> bool:
+    """A piece of a word: a leading apostrophe or dash ("'fir", "-sjuh"), or at most two
+    letters."""
+    raw = text.strip().rstrip(".,!?")
+    core = re.sub(r"[^\w]", "", raw)
+    return bool(raw) and (raw[0] in "'-\u2019" or len(core) <= 2)
+
+
+def fragments(words: Sequence, language: str) -> list[tuple[int, int]]:
+    """(first, last) of every run of at least ``FRAGMENT_MIN`` word pieces Whisper was unsure
+    of (mean probability below ``MAX_MEAN_PROB``): spelled or shattered speech."""
+    if language not in FUZZY_LANGUAGES:
+        return []
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(words):
+        j = i
+        while j < len(words) and _fragment(words[j].word):
+            j += 1
+        if j - i >= FRAGMENT_MIN:
+            mean = sum(_probability(w) for w in words[i:j]) / (j - i)
+            if mean < MAX_MEAN_PROB:
+                out.append(_widened(words, [w.word for w in words], i, j - 1))
+        i = max(j, i + 1)
+    return out
+
+
 def uncertain_stretches(words: Sequence, taken: set[int], language: str) -> list[tuple[int, int]]:
     """(first, last) of every stretch to redact as ``uncertain``, outside ``taken`` words."""
     found = (
         loop_segments(words, language)
         + garbled_numbers(words, language, taken)
         + garbled_addresses(words, language, taken)
+        + fragments(words, language)
     )
     marked = sorted({k for a, b in found for k in range(a, b + 1)} - taken)
     out: list[tuple[int, int]] = []
