@@ -6,11 +6,17 @@ seed 1), with the probabilities Whisper gave; the ordinary sentences are confide
 
 from __future__ import annotations
 
+from datetime import date
+
+import polars as pl
 import pytest
 
-from assets.transcripts.engines import Word
+from assets.transcripts.engines import Transcript, Word
+from assets.transcripts.muting import mute_intervals
 from assets.transcripts.pii import KINDS, find_pii, redact_text
 from assets.transcripts.pii.uncertain import fold, sounds_like_address_word, sounds_like_number
+from assets.transcripts.post_processing import pii_spans_of
+from assets.transcripts.redaction import TrackInfo, words_frame
 
 
 def heard(pairs: str, segment_of=lambda i: 0) -> list[Word]:
@@ -98,3 +104,27 @@ def test_no_uncertain_redaction_of_confident_or_plain_speech(language: str, text
 def test_what_other_rules_found_is_not_redacted_twice() -> None:
     words = heard("Nummeret/0.9 mitt/0.9 er/0.9 91/0.9 23/0.9 45/0.9 67./0.9")
     assert [s.kind for s in find_pii(words, "nb")] == ["phone"]
+
+
+def test_a_repeated_sentence_is_no_loop() -> None:
+    words = heard(" ".join(["We/0.9", "open/0.9", "at/0.9", "nine/0.9", "and/0.9", "close/0.9",
+                            "at/0.9", "five./0.9"] * 2))  # fmt: skip
+    assert uncertain(words, "en") == []
+
+
+def test_uncertain_words_are_masked_and_muted_like_any_personal_data() -> None:
+    words = heard(
+        "Ja,/0.9 det/0.9 er/0.9 fyrer/0.54 sex/0.36 ni/0.34 sex./0.75 Fyrer/0.93 enni/0.21 "
+        "ni,/0.45 takk./0.95"
+    )
+    spans = find_pii(words, "nb")
+    transcript = Transcript(language="nb", duration_s=10.0, words=words)
+    track = TrackInfo("c1", date(2026, 1, 2), "agent", "contract", ["quality"])
+    frame = words_frame(transcript, spans, track, redacted=True)
+    masked = frame.filter(pl.col("pii_kind").is_not_null())
+    assert "[uncertain]" in set(masked["word"])
+    assert not {"fyrer", "sex", "enni", "ni,"} & set(frame["word"])
+    intervals = mute_intervals(pii_spans_of(frame), 0.2, 10.0)
+    for row in masked.iter_rows(named=True):
+        assert any(m.start_s <= row["start_s"] and row["end_s"] <= m.end_s for m in intervals)
+    assert any("uncertain" in m.pii_kind for m in intervals)

@@ -7,27 +7,28 @@ stretches, under their own kind ``uncertain`` so the output says why. Four signa
 the engine's own output:
 
 * **Loops**: a Whisper segment with at least ``LOOP_MIN_WORDS`` words other than written
-  numbers, in which the most frequent of them (punctuation and case aside) makes up
-  ``LOOP_SHARE`` or more, or whose text compresses by a ratio of ``LOOP_COMPRESSION`` or more
-  (Whisper's own hallucination test, zlib over the text), is redacted whole. Digits said
-  over and over ("null null null") are a number, not a loop.
+  numbers, in which the most frequent of them with at least ``LOOP_WORD_MIN_LETTERS`` letters
+  (punctuation and case aside) makes up ``LOOP_SHARE`` or more, or (from
+  ``LOOP_COMPRESSION_MIN_WORDS`` such words) whose text compresses by a ratio of
+  ``LOOP_COMPRESSION`` or more (Whisper's own hallucination test, zlib over the text), is
+  redacted whole. Digits said over and over ("null null null") are a number, not a loop.
 * **Garbled numbers**: a stretch of at least ``MIN_NUMBERISH`` number-like words (articles
   like "en" aside; ``MIN_NUMBERISH_CUED`` after a cue word or a sound-alike of one in the
   ``CUE_REACH`` words before), at most ``MAX_GAP`` other words apart (word pieces like "U"
   or "-O" aside), where number-like words are at least ``MIN_SHARE`` of the stretch and
   Whisper was unsure (mean word probability below ``MAX_MEAN_PROB``) or wrote a sound-alike.
-  A sentence end closes a stretch unless a number-like word follows it at once; a stretch
+  A sentence end closes a stretch unless number-like words follow it at once; a stretch
   followed by a unit or currency word ("... seks i tre kroner") is an amount and stays. The
   stretch widens by up to ``EDGE_WORDS`` words of probability below ``EDGE_PROB`` either side
   within its sentence: Whisper garbles a number's edges worst. Number-like: digits, a number
-  word, or a word Whisper was unsure of (probability below ``FUZZY_PROB``; inside a stretch
-  any) that sounds like one after phonetic folding (``fold``: vowels and ``j`` to one class;
-  ``sj``, ``tj``, ``kj``, ``sh`` to ``s``; voiced stops to voiceless; doubled letters and
-  ``h`` dropped): within edit distance 0 of a folded number word (or tens+unit, unit+hundred
-  compound) for folded words of up to two letters, 1 up to six, 2 beyond, with the same
-  first sound, or two parts run together, each one edit closer ("nolfem"). Only Nordic
-  transcripts (nb, nn, da, sv) are read this way: English number words fold onto too many
-  common words, and the English rules already hear the digits.
+  word, or a word Whisper was unsure of (probability below ``FUZZY_PROB``; right between two
+  number-like words any) that sounds like one after phonetic folding (``fold``: vowels and
+  ``j`` to one class; ``sj``, ``tj``, ``kj``, ``sh`` to ``s``; voiced stops to voiceless;
+  doubled letters and ``h`` dropped): within edit distance 0 of a folded number word (or
+  tens+unit, unit+hundred compound) for folded words of up to two letters, 1 up to six, 2
+  beyond, with the same first sound, or two parts run together, each one edit closer
+  ("nolfem"). Only Nordic transcripts (nb, nn, da, sv) are read this way: English number
+  words fold onto too many common words, and the English rules already hear the digits.
 * **Garbled addresses**: a word that holds something sounding like a spoken address separator
   ("prinktym", "kralralfa", "snabbelæg", "Fugetadpunkt"; same folding and distances, on any
   part of the word) is redacted with up to ``ADDRESS_REACH`` words either side in its sentence
@@ -55,6 +56,8 @@ UNCERTAIN = "uncertain"
 LOOP_MIN_WORDS = 8
 LOOP_SHARE = 0.4
 LOOP_COMPRESSION = 2.4
+LOOP_COMPRESSION_MIN_WORDS = 20
+LOOP_WORD_MIN_LETTERS = 3
 MIN_NUMBERISH = 4
 #: With a positive cue word (or one that sounds like one) in the ``CUE_REACH`` words before.
 MIN_NUMBERISH_CUED = 3
@@ -183,10 +186,13 @@ def _looping(texts: Sequence[str], language: str) -> bool:
     ]
     if len(cores) < LOOP_MIN_WORDS:
         return False
-    top = Counter(cores).most_common(1)[0][1]
+    # Short function words repeat in any speech ("at", "og"); a loop repeats a content word.
+    counts = Counter(c for c in cores if len(c) >= LOOP_WORD_MIN_LETTERS)
+    top = counts.most_common(1)[0][1] if counts else 0
     text = " ".join(cores).encode()
     ratio = len(text) / max(1, len(zlib.compress(text)))
-    return top / len(cores) >= LOOP_SHARE or ratio >= LOOP_COMPRESSION
+    long_enough = len(cores) >= LOOP_COMPRESSION_MIN_WORDS  # zlib's overhead hides short loops
+    return top / len(cores) >= LOOP_SHARE or (long_enough and ratio >= LOOP_COMPRESSION)
 
 
 def loop_segments(words: Sequence, language: str) -> list[tuple[int, int]]:
@@ -221,7 +227,8 @@ def garbled_numbers(words: Sequence, language: str, taken: set[int]) -> list[tup
         members = [i]
         j = i + 1
         while j < len(texts) and _gap(texts, members[-1], j) <= MAX_GAP:
-            if _ends(texts[j - 1]) and not near[j]:
+            going_on = like[j] or (near[j] and j + 1 < len(texts) and like[j + 1])
+            if _ends(texts[j - 1]) and not going_on:
                 break  # a sentence end, unless the numbers go on right after it
             if near[j]:
                 members.append(j)
@@ -229,8 +236,8 @@ def garbled_numbers(words: Sequence, language: str, taken: set[int]) -> list[tup
         first, last = members[0], members[-1]
         span = range(first, last + 1)
         # Sound-alikes Whisper was unsure of (a confident one at an edge only joins a stretch;
-        # inside a stretch, between two members, a confident one too ("sju fyrer sju").
-        inner = set(members[1:-1])
+        # right between two number-like words, a confident one too ("sju fyrer sju").
+        inner = {k for k in members[1:-1] if like[k - 1] and like[k + 1]}
         numbers = [
             k
             for k in members
