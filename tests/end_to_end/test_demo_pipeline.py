@@ -97,9 +97,19 @@ def test_customer_voice_is_deleted_unless_consent_keeps_it(demo):
     receipts = rows(
         con,
         "select count(*) from raw.deletion_receipts r join raw.recordings c "
-        "on c.object_key = r.object_key where r.verified_absent",
+        "on c.object_key = r.object_key where r.verified_absent "
+        "and c.recording_mode in ('stereo', 'mono')",
     )[0][0]
     assert receipts == sum(status.values())
+    # An agent-only recording is deleted only when redaction replaced it by a muted copy.
+    replaced = rows(
+        con,
+        "select r.reason, c.call_id from raw.deletion_receipts r join raw.recordings c "
+        "on c.object_key = r.object_key where c.recording_mode = 'agent_only'",
+    )
+    for reason, call_id in replaced:
+        assert reason.startswith("personal data muted: replaced by agent/"), call_id
+        assert call_id in reason
 
 
 def test_retention_state_finds_every_alive_object_in_the_store(demo):
