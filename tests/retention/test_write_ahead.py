@@ -252,6 +252,8 @@ DIRECT_PUTS = {
     "assets/retention/audit_checkpoints.py": "write-once audit checkpoints (put_retained), "
     "system keys under audit/checkpoints/ that no call owns",
     "lydspor/cli/pipeline.py": "uploads into landing/, as a dialer does (in transit)",
+    "assets/transcripts/worker.py": "transcription work files: the pooled step registers "
+    "their intents (pipes.register_work) before the worker starts, confirms them when read",
 }
 
 
