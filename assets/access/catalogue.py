@@ -48,8 +48,8 @@ def open_catalogue(warehouse: Warehouse, *, read_only: bool = False) -> duckdb.D
     """The warehouse with its compliance tables; read-only for commands and pages that only
     look, so they never block a run. Tables a newer lydspor added are created once, read-write,
     before anything reads them (``duckdb.IOException`` while a run holds the DuckDB file)."""
-    require_catalogue(warehouse)
     if not read_only:
+        require_catalogue(warehouse)
         con = connect(warehouse)
         try:
             ensure_compliance_tables(con)

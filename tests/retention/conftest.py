@@ -8,20 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from assets.common.lake import DUCKDB, DUCKLAKE, Warehouse, connect, warehouse_from_environment
+from assets.common.lake import Warehouse, connect
 from assets.common.warehouse import ensure_table
 from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention.ledger import ensure_ledger
-from tests.support.warehouses import catalogue_database_dir, use_ducklake
+from tests.support import warehouses
+from tests.support.warehouses import catalogue_database_dir
 
-
-@pytest.fixture(params=[DUCKDB, DUCKLAKE])
-def warehouse(request, lydspor_state, monkeypatch) -> Warehouse:
-    """Each test using it runs on both warehouses."""
-    if request.param == DUCKLAKE:
-        postgres = request.getfixturevalue("postgres")
-        return use_ducklake(monkeypatch, postgres, f"{lydspor_state / 'lake'}/")
-    return warehouse_from_environment()
+#: The fixture that runs each test using it on both warehouses (tests/support/warehouses.py).
+warehouse = warehouses.warehouse
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ from assets.recordings.ingest import CATALOGUE_TABLES
 from assets.retention.remnants import RemnantTargets, purge_remnants
 from assets.retention.tables import ensure_compliance_tables
 from lydspor.demo import run_retention_sweep
-from tests.retention.conftest import use_ducklake, warehouse_bytes
+from tests.retention.conftest import warehouse_bytes
 from tests.retention.test_retention import consented, erase_by_phone, ingest, plant
 from tests.support.calls import stereo, wav
 from tests.support.remanence import encodings, scan_bytes
 from tests.support.scan import scan_tables
-from tests.support.warehouses import catalogue_database_dir
+from tests.support.warehouses import catalogue_database_dir, use_ducklake
 
 pytestmark = pytest.mark.compliance
 
