@@ -14,7 +14,8 @@ import pytest
 from assets.transcripts.engines import Transcript, Word
 from assets.transcripts.muting import mute_intervals
 from assets.transcripts.pii import KINDS, find_pii, redact_text
-from assets.transcripts.pii.uncertain import fold, sounds_like_address_word, sounds_like_number
+from assets.transcripts.pii.soundalike import fold, sounds_like_number
+from assets.transcripts.pii.uncertain import sounds_like_address_word
 from assets.transcripts.post_processing import pii_spans_of
 from assets.transcripts.redaction import TrackInfo, words_frame
 
@@ -128,3 +129,64 @@ def test_uncertain_words_are_masked_and_muted_like_any_personal_data() -> None:
     for row in masked.iter_rows(named=True):
         assert any(m.start_s <= row["start_s"] and row["end_s"] <= m.end_s for m in intervals)
     assert any("uncertain" in m.pii_kind for m in intervals)
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [("helfjærs", "da"), ("hælfjejers", "da"), ("målfærds", "da"), ("Uiseks", "nb"),
+     ("Förtioet", "sv")],
+)  # fmt: skip
+def test_tens_as_they_are_said_sound_like_numbers(word: str, language: str) -> None:
+    """Danish "halvfjerds" is said "halfjers"; Whisper also loses or adds a first consonant."""
+    assert sounds_like_number(word, language)
+
+
+@pytest.mark.parametrize(
+    ("word", "language"),
+    [("hjælper", "da"), ("kaffe", "da"), ("halvdelen", "da"), ("morgen", "nb"), ("kollega", "sv")],
+)  # fmt: skip
+def test_ordinary_nordic_words_are_not_tens(word: str, language: str) -> None:
+    assert not sounds_like_number(word, language)
+
+
+def test_confident_sound_alikes_after_a_cue_are_redacted_with_their_joiners() -> None:
+    words = heard(
+        "Cpn/0.27 nomer/0.73 er/0.92 der/0.19 en,/0.10 nolds,/0.41 u,/0.13 træ/0.78 og/0.13 "
+        "færds,/0.62 træ/0.99 og/0.25 træ/0.97 og/0.58 træ/0.89 og/0.55 træ,/0.95 og/0.80 "
+        "det/0.83 er/0.64"
+    )
+    covered = {k for a, b in uncertain(words, "da") for k in range(a, b + 1)}
+    assert set(range(4, 17)) <= covered  # "en," .. the last "og"
+    assert 0 not in covered and 18 not in covered
+
+
+def test_a_dense_run_of_sound_alikes_needs_no_cue() -> None:
+    words = heard("Ja,/0.33 fjr,/0.72 fjr,/0.98 2,/0.29 træ/0.93 2,/0.34 en/0.32 træn/0.62 "
+                  "mån./0.14 Du/0.97 kan/0.99")  # fmt: skip
+    covered = {k for a, b in uncertain(words, "da") for k in range(a, b + 1)}
+    assert set(range(1, 8)) <= covered
+    assert not covered & {9, 10}
+
+
+def test_a_short_unsure_sentence_next_to_a_number_joins_it() -> None:
+    words = heard(
+        "Kontonumret./0.90 Öfm/0.23 nu/0.10 och/0.16 ta./0.49 Ö0,/0.62 ö30/0.33 "
+        "och/0.40 ö./0.83 Nån/0.42 nu./0.97 Mitt/0.64 namn/0.99 är/0.98 Lars./0.97"
+    )
+
+    covered = {k for a, b in uncertain(words, "sv") for k in range(a, b + 1)}
+    assert set(range(1, 11)) <= covered
+    assert not covered & {0, 12, 13, 14}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Vi/0.97 har/0.98 to/0.96 børn/0.95 og/0.97 tre/0.95 katte,/0.93 og/0.96 det/0.98 "
+         "er/0.99 helt/0.94 fint./0.97", "da"),
+        ("Det/0.95 er/0.97 sikkert/0.93 fortsatt/0.92 ferdig/0.94 i/0.96 morgen./0.97", "nb"),
+        ("Min/0.96 kollega/0.93 ringer/0.95 tillbaka/0.94 i/0.97 morgon./0.96", "sv"),
+    ],
+)  # fmt: skip
+def test_confident_ordinary_speech_stays_readable(text: str, language: str) -> None:
+    assert uncertain(heard(text), language) == []
