@@ -190,3 +190,40 @@ def test_a_short_unsure_sentence_next_to_a_number_joins_it() -> None:
 )  # fmt: skip
 def test_confident_ordinary_speech_stays_readable(text: str, language: str) -> None:
     assert uncertain(heard(text), language) == []
+
+
+def test_segments_repeated_word_for_word_are_a_loop() -> None:
+    said = "vis/0.92 noe/0.96 er/0.93 shave./0.99 Viseks,/0.96 "
+    words = heard("Kortet/0.9 slutter/0.9 på/0.9 " + said * 4 + "Takk/0.95 for/0.97 det./0.98",
+                  segment_of=lambda i: 0 if i < 3 else 1 + (i - 3) // 5)  # fmt: skip
+    covered = {k for a, b in uncertain(words, "nb") for k in range(a, b + 1)}
+    assert set(range(3, 23)) <= covered
+    assert not covered & {0, 1, 2, 23, 24, 25}
+
+
+def test_two_alike_segments_are_not_a_loop() -> None:
+    words = heard("Ja/0.9 takk./0.9 Ja/0.9 takk./0.9", segment_of=lambda i: i // 2)
+    assert uncertain(words, "nb") == []
+
+
+def test_a_confident_sound_alike_of_snabel_a_is_redacted() -> None:
+    words = heard("Min/0.9 mail/0.9 er/0.9 kæg,/0.38 pike,/0.72 emæg,/0.52 snabbelæg,/0.99 "
+                  "fjern,/0.67 pike,/0.79 kam./0.98 Tak./0.98")  # fmt: skip
+    covered = {k for a, b in uncertain(words, "da") for k in range(a, b + 1)}
+    assert {3, 4, 5, 6, 7, 8, 9} <= covered
+
+
+@pytest.mark.parametrize("word", ["utgangspunkt", "punktet", "stabel"])
+def test_confident_ordinary_words_holding_a_separator_stay(word: str) -> None:
+    words = heard(f"Det/0.95 er/0.97 et/0.96 godt/0.95 {word}/0.97 for/0.95 oss./0.96")
+    assert uncertain(words, "nb") == []
+
+
+def test_word_pieces_do_not_end_a_dictation() -> None:
+    words = heard(
+        "Fødselsnummeret/0.9 er/0.9 Nyl/0.94 tre./0.82 Nyl/0.99 tre./0.98 5./0.03 Fyre/0.30 "
+        "2./0.45 N./0.61 N./0.23 S./0.23 Fyre/0.95 4./0.04 Takk./0.97"
+    )
+    covered = {k for s in find_pii(words, "nb") for k in range(s.first_word, s.last_word + 1)}
+    assert set(range(2, 14)) <= covered
+    assert 14 not in covered

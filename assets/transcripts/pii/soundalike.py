@@ -25,7 +25,7 @@ FIRST_SOUND_MIN = 5
 
 #: Common short words that fold onto a number word ("de", "du" -> "to"; "nå", "noe" -> "ni";
 #: "se", "så" -> "sju"); only the exact number word counts for these.
-_NOT_NUMBERS = frozenset((
+NOT_NUMBERS = frozenset((
     "de", "da", "du", "dem", "den", "det", "der", "dei", "ta", "te", "til", "ti", "nå", "no",
     "noe", "nei", "ny", "nu", "ned", "se", "sa", "så", "si", "seg", "sig", "sin", "sen", "ser",
     "set", "var", "vi", "er", "ar", "at", "att", "i", "a", "å", "og", "och", "på", "pa", "om",
@@ -108,7 +108,7 @@ def sounds_like_number(word: str, language: str) -> bool:
     tok = tokenize(word, 0, language)
     if tok.kind == NUM and any(a.kind != AND for a in tok.atoms):
         return True
-    if core in _NOT_NUMBERS or cues.positive_kind(word) is not None:
+    if core in NOT_NUMBERS or cues.positive_kind(word) is not None:
         return False  # "nummeret" folds close to "nitten": a cue is never a number
     key = fold(core)
     if len(key) < 2:

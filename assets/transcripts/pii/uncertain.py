@@ -12,6 +12,8 @@ the engine's own output:
   ``LOOP_COMPRESSION_MIN_WORDS`` such words) whose text compresses by a ratio of
   ``LOOP_COMPRESSION`` or more (Whisper's own hallucination test, zlib over the text), is
   redacted whole. Digits said over and over ("null null null") are a number, not a loop.
+  So are ``LOOP_REPEATS`` or more consecutive segments of more than one word with the same
+  text (Whisper repeating itself a segment at a time).
 * **Garbled numbers**: a stretch of at least ``MIN_NUMBERISH`` number-like words (articles
   like "en" aside; ``MIN_NUMBERISH_CUED`` after a cue word, a sound-alike of one or a word
   holding one ("rockkonto", "mobilnommet") in the ``CUE_REACH`` words before, and then a
@@ -22,20 +24,23 @@ the engine's own output:
   after a cue; joiners aside) and Whisper was unsure (mean word probability below
   ``MAX_MEAN_PROB``) or wrote a sound-alike. Confident sound-alikes right before the first
   number-like word join the stretch. A sentence end closes a stretch unless number-like
-  words follow it at once; a stretch followed by a unit or currency word ("... seks i tre
-  kroner") is an amount and stays. The stretch widens by up to ``EDGE_WORDS`` words either
-  side within its sentence that are unsure (probability below ``EDGE_PROB``), word pieces or
-  joiners: Whisper garbles a number's edges worst; and by a whole neighbouring sentence of
-  at most ``SHORT_SENTENCE`` words with mean probability below ``EDGE_PROB`` ("Öfm nu och
-  ta."). Number-like: digits, a number word, or a word Whisper was unsure of (probability
-  below ``FUZZY_PROB``; right between two number-like words any) that sounds like one
-  (``soundalike.sounds_like_number``). Only Nordic transcripts (nb, nn, da, sv) are read
+  words follow it at once (word pieces aside: "2. N. N. S. Fyre 4."); a stretch followed by
+  a unit or currency word ("... seks i tre kroner") is an amount and stays. The stretch
+  widens by up to ``EDGE_WORDS`` words either side within its sentence that are unsure
+  (probability below ``EDGE_PROB``), word pieces, joiners or a country code's plus
+  ("plusfurtyskjøn"): Whisper garbles a number's edges worst; and by a whole neighbouring
+  sentence of at most ``SHORT_SENTENCE`` words with mean probability below ``EDGE_PROB``
+  ("Öfm nu och ta."). Number-like: digits, a number word, or a word Whisper was unsure of
+  (probability below ``FUZZY_PROB``; right between two number-like words any) that sounds
+  like one (``soundalike.sounds_like_number``). Only Nordic transcripts (nb, nn, da, sv) are read
   this way: English number words fold onto too many common words, and the English rules
   already hear the digits.
 * **Garbled addresses**: a word that holds something sounding like a spoken address separator
   ("prinktym", "kralralfa", "snabbelæg", "Fugetadpunkt"; same folding and distances, on any
-  part of the word) is redacted with up to ``ADDRESS_REACH`` words either side in its sentence
-  (Nordic transcripts only).
+  part of the word) and that Whisper was unsure of (below ``FUZZY_PROB``; any, when the whole
+  word is one edit from "krøllalfa", "alfakrøll" or "snabela", which are no ordinary
+  words) is redacted with up to ``ADDRESS_REACH`` words either side in its sentence (Nordic
+  transcripts only).
 * **Shattered speech**: a run of at least ``FRAGMENT_MIN`` word pieces (a leading apostrophe
   or dash, "'fir 'a 'n", "-m -nul -sjuh", or two letters at most) with mean probability below
   ``MAX_MEAN_PROB``, widened as above (Nordic transcripts only).
@@ -53,7 +58,12 @@ from functools import cache
 
 from assets.transcripts.pii import cues
 from assets.transcripts.pii.lexicon import AND, lexicon_for
-from assets.transcripts.pii.soundalike import allowed_edits, distance, fold, sounds_like_number
+from assets.transcripts.pii.soundalike import (
+    allowed_edits,
+    distance,
+    fold,
+    sounds_like_number,
+)
 from assets.transcripts.pii.tokens import NUM, strip, tokenize
 
 UNCERTAIN = "uncertain"
@@ -62,6 +72,7 @@ LOOP_SHARE = 0.4
 LOOP_COMPRESSION = 2.4
 LOOP_COMPRESSION_MIN_WORDS = 20
 LOOP_WORD_MIN_LETTERS = 3
+LOOP_REPEATS = 3
 MIN_NUMBERISH = 4
 #: With a positive cue word (or one that sounds like one) in the ``CUE_REACH`` words before.
 MIN_NUMBERISH_CUED = 3
@@ -115,16 +126,27 @@ def _looping(texts: Sequence[str], language: str) -> bool:
 
 
 def loop_segments(words: Sequence, language: str) -> list[tuple[int, int]]:
-    """(first, last) word of every looping segment."""
-    out: list[tuple[int, int]] = []
+    """(first, last) word of every looping segment, and of every run of at least
+    ``LOOP_REPEATS`` consecutive segments with the same text (Whisper repeating itself one
+    segment at a time: "vis noe er shave. Viseks," six times)."""
+    segments: list[tuple[int, int]] = []
     first = 0
     for i in range(1, len(words) + 1):
         if i == len(words) or getattr(words[i], "segment_index", 0) != getattr(
             words[first], "segment_index", 0
         ):
-            if _looping([w.word for w in words[first:i]], language):
-                out.append((first, i - 1))
+            segments.append((first, i - 1))
             first = i
+    out = [(a, b) for a, b in segments if _looping([w.word for w in words[a : b + 1]], language)]
+    keys = [" ".join(strip(w.word)[0].lower() for w in words[a : b + 1]) for a, b in segments]
+    run = 0
+    for k in range(len(segments) + 1):
+        if k < len(segments) and k and keys[k] == keys[k - 1] and len(keys[k].split()) > 1:
+            run += 1
+            continue
+        if run + 1 >= LOOP_REPEATS:
+            out.append((segments[k - 1 - run][0], segments[k - 1][1]))
+        run = 0
     return out
 
 
@@ -152,7 +174,11 @@ def garbled_numbers(words: Sequence, language: str, taken: set[int]) -> list[tup
             k -= 1
         j = i + 1
         while j < len(texts) and _gap(texts, members[-1], j, language) <= MAX_GAP:
-            going_on = like[j] or (near[j] and j + 1 < len(texts) and like[j + 1])
+            # Word pieces ("N. N. S.") do not end a dictation: look past them.
+            ahead = j
+            while ahead + 1 < len(texts) and _fragment(texts[ahead]) and not like[ahead]:
+                ahead += 1
+            going_on = like[ahead] or (near[ahead] and ahead + 1 < len(texts) and like[ahead + 1])
             if _ends(texts[j - 1]) and not going_on:
                 break  # a sentence end, unless the numbers go on right after it
             if near[j]:
@@ -214,8 +240,14 @@ def _joiner(text: str, language: str) -> bool:
 
 
 def _edge(words: Sequence, texts: Sequence[str], k: int, language: str) -> bool:
-    """Whether a word next to a stretch belongs to it: unsure, a word piece or a joiner."""
-    return _probability(words[k]) < EDGE_PROB or _fragment(texts[k]) or _joiner(texts[k], language)
+    """Whether a word next to a stretch belongs to it: unsure, a word piece, a joiner or a
+    country code's plus ("plusfurtyskjøn")."""
+    return (
+        _probability(words[k]) < EDGE_PROB
+        or _fragment(texts[k])
+        or _joiner(texts[k], language)
+        or strip(texts[k])[0].lower().startswith("plus")
+    )
 
 
 def _sentence(texts: Sequence[str], k: int, step: int) -> tuple[int, int]:
@@ -271,7 +303,7 @@ def _weak(text: str, language: str) -> bool:
 
 _CUE_KEYS = tuple(
     fold(w) for w in ("nummer", "nummeret", "telefon", "mobil", "konto", "kort", "personnummer",
-                      "fødselsnummer", "cpr")
+                      "fødselsnummer", "cpr", "ringe")
 )  # fmt: skip
 
 
@@ -316,6 +348,10 @@ _EMAIL_KEYS = tuple(
 )  # fmt: skip
 
 
+#: Separators that are no ordinary word: a confident sound-alike of one counts too.
+_SURE_KEYS = tuple(fold(w) for w in ("krøllalfa", "alfakrøll", "snabela"))
+
+
 @cache
 def sounds_like_address_word(word: str) -> bool:
     """Whether a word holds something that sounds like a spoken address separator
@@ -334,6 +370,13 @@ def sounds_like_address_word(word: str) -> bool:
     return False
 
 
+def _whole_separator(word: str) -> bool:
+    """Whether the whole word is one edit from a long separator that is no ordinary word
+    ("snabbelæg"): Whisper can be sure of a word that is no word at all."""
+    key = fold(strip(word)[0])
+    return any(distance(key, k, 1) == 1 for k in _SURE_KEYS)  # the word itself is the e-mail rule's
+
+
 def garbled_addresses(words: Sequence, language: str, taken: set[int]) -> list[tuple[int, int]]:
     """Around each word that sounds like an address separator: up to ``ADDRESS_REACH`` words
     either side, within the sentence."""
@@ -342,8 +385,10 @@ def garbled_addresses(words: Sequence, language: str, taken: set[int]) -> list[t
     texts = [w.word for w in words]
     out: list[tuple[int, int]] = []
     for i, text in enumerate(texts):
-        if i in taken or _probability(words[i]) >= FUZZY_PROB or not sounds_like_address_word(text):
+        if i in taken or not sounds_like_address_word(text):
             continue  # an address the e-mail rule read is not garbled
+        if _probability(words[i]) >= FUZZY_PROB and not _whole_separator(text):
+            continue  # a confident "punkt" or "utgangspunkt" is what was said
         first = i
         while first > 0 and i - first < ADDRESS_REACH and not _ends(texts[first - 1]):
             first -= 1
