@@ -15,7 +15,11 @@ from assets.transcripts.engines import Transcript, Word
 from assets.transcripts.muting import mute_intervals
 from assets.transcripts.pii import KINDS, find_pii, redact_text
 from assets.transcripts.pii.soundalike import fold, sounds_like_number
-from assets.transcripts.pii.uncertain import sounds_like_address_word
+from assets.transcripts.pii.uncertain import (
+    garbled_numbers,
+    sounds_like_address_word,
+    uncertain_stretches,
+)
 from assets.transcripts.post_processing import pii_spans_of
 from assets.transcripts.redaction import TrackInfo, words_frame
 
@@ -227,3 +231,30 @@ def test_word_pieces_do_not_end_a_dictation() -> None:
     covered = {k for s in find_pii(words, "nb") for k in range(s.first_word, s.last_word + 1)}
     assert set(range(2, 14)) <= covered
     assert 14 not in covered
+
+
+def test_a_plus_before_a_misheard_number_is_a_country_code() -> None:
+    words = heard(
+        "Ja,/0.28 det/0.47 er/0.94 plusfemmer/0.37 for/0.22 at/0.37 være/0.08 til/0.33 "
+        "den/0.32 fjørre/0.26 du/0.10 fjørrer/0.50 den./0.50 Ja,/0.96 tak./0.97"
+    )
+    covered = {k for a, b in uncertain(words, "da") for k in range(a, b + 1)}
+    assert set(range(3, 13)) <= covered
+    assert not covered & {0, 1, 2, 13, 14}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Prisen/0.95 er/0.97 pluss/0.94 fem/0.95 prosent./0.96",
+     "Det/0.95 koster/0.97 hundre/0.95 kroner/0.96 pluss/0.94 frakt./0.96"],
+)  # fmt: skip
+def test_a_plus_in_an_amount_stays(text: str) -> None:
+    assert uncertain(heard(text), "nb") == []
+
+
+def test_the_small_words_left_around_a_number_are_not_redacted_alone() -> None:
+    words = heard("Du/0.06 kan/0.96 ringa/0.90 på/0.14 nyl/0.31 tre/0.31 fyre/0.35 fem./0.34 "
+                  "Tack/0.97 så/0.98 mycket./0.99")  # fmt: skip
+    assert garbled_numbers(words, "sv", set())[0][0] == 3  # the stretch takes "på"
+    assert uncertain_stretches(words, {4, 5, 6}, "sv") == [(7, 7)]  # but not "på" alone
+    assert uncertain_stretches(words, {5, 6}, "sv") == [(3, 4), (7, 7)]

@@ -3,7 +3,7 @@
 Whisper turns some dictated numbers into words that are not numbers ("fyrer sex nøl",
 "otter", "Nihynre og femtivere") or into loops ("nålfier, nålfier, ..."); the number rules
 cannot read them, yet the audio holds the number. The safe error is to redact and mute such
-stretches, under their own kind ``uncertain`` so the output says why. Four signals, all from
+stretches, under their own kind ``uncertain`` so the output says why. Five signals, all from
 the engine's own output:
 
 * **Loops**: a Whisper segment with at least ``LOOP_MIN_WORDS`` words other than written
@@ -41,6 +41,8 @@ the engine's own output:
   word is one edit from "krøllalfa", "alfakrøll" or "snabela", which are no ordinary
   words) is redacted with up to ``ADDRESS_REACH`` words either side in its sentence (Nordic
   transcripts only).
+* **Country codes**: a spoken "plus" followed by a sound-alike of a number
+  (``country_codes``; Nordic transcripts only).
 * **Shattered speech**: a run of at least ``FRAGMENT_MIN`` word pieces (a leading apostrophe
   or dash, "'fir 'a 'n", "-m -nul -sjuh", or two letters at most) with mean probability below
   ``MAX_MEAN_PROB``, widened as above (Nordic transcripts only).
@@ -59,6 +61,7 @@ from functools import cache
 from assets.transcripts.pii import cues
 from assets.transcripts.pii.lexicon import AND, lexicon_for
 from assets.transcripts.pii.soundalike import (
+    NOT_NUMBERS,
     allowed_edits,
     distance,
     fold,
@@ -84,6 +87,9 @@ ADDRESS_REACH = 4
 EDGE_WORDS = 3
 SHORT_SENTENCE = 4
 FRAGMENT_MIN = 5
+PLUS_REACH = 12
+#: A remnant of at most this many small common words is not redacted on its own.
+FRAME_MAX = 2
 EDGE_PROB = 0.6
 MAX_GAP = 2
 MIN_SHARE = 0.5
@@ -426,6 +432,34 @@ def fragments(words: Sequence, language: str) -> list[tuple[int, int]]:
     return out
 
 
+def country_codes(words: Sequence, language: str, taken: set[int]) -> list[tuple[int, int]]:
+    """From a spoken "plus" followed by a sound-alike of a number ("plus fem år før",
+    "plusfemmer for at"), up to ``PLUS_REACH`` words within its sentence: a number with a
+    country code Whisper could not spell. Not where a unit or currency word follows (an
+    amount: "pluss fem prosent")."""
+    if language not in FUZZY_LANGUAGES:
+        return []
+    texts = [w.word for w in words]
+    out: list[tuple[int, int]] = []
+    for i, text in enumerate(texts):
+        core = strip(text)[0].lower()
+        if i in taken or not core.startswith("plus"):
+            continue
+        rest = core.removeprefix("pluss").removeprefix("plus")
+        following = texts[i + 1] if i + 1 < len(texts) and not _ends(text) else ""
+        heads = [rest[:n] for n in range(3, len(rest) + 1)]  # "femmer": "fem" + "mer"
+        if not any(sounds_like_number(h, language) for h in heads) and not (
+            following and sounds_like_number(following, language)
+        ):
+            continue
+        last = _sentence(texts, i, 1)[1]
+        last = min(last, i + PLUS_REACH - 1)
+        if any(cues.is_unit(texts[k]) or cues.is_currency(texts[k]) for k in range(i, last + 1)):
+            continue
+        out.append((i, last))
+    return out
+
+
 def uncertain_stretches(words: Sequence, taken: set[int], language: str) -> list[tuple[int, int]]:
     """(first, last) of every stretch to redact as ``uncertain``, outside ``taken`` words."""
     found = (
@@ -433,6 +467,7 @@ def uncertain_stretches(words: Sequence, taken: set[int], language: str) -> list
         + garbled_numbers(words, language, taken)
         + garbled_addresses(words, language, taken)
         + fragments(words, language)
+        + country_codes(words, language, taken)
     )
     marked = sorted({k for a, b in found for k in range(a, b + 1)} - taken)
     out: list[tuple[int, int]] = []
@@ -441,4 +476,16 @@ def uncertain_stretches(words: Sequence, taken: set[int], language: str) -> list
             out[-1] = (out[-1][0], k)
         else:
             out.append((k, k))
-    return out
+    # What is left of a stretch once other rules took its number may be only the sentence
+    # around it ("på", "i på"): that is no garbled speech.
+    return [
+        (a, b)
+        for a, b in out
+        if b - a + 1 > FRAME_MAX
+        or not all(_frame_word(words[k].word, language) for k in range(a, b + 1))
+    ]
+
+
+def _frame_word(text: str, language: str) -> bool:
+    """A small common word ("på", "det"), not the number joiner."""
+    return strip(text)[0].lower() in NOT_NUMBERS and not _joiner(text, language)
