@@ -258,3 +258,10 @@ def test_the_small_words_left_around_a_number_are_not_redacted_alone() -> None:
     assert garbled_numbers(words, "sv", set())[0][0] == 3  # the stretch takes "på"
     assert uncertain_stretches(words, {4, 5, 6}, "sv") == [(7, 7)]  # but not "på" alone
     assert uncertain_stretches(words, {5, 6}, "sv") == [(3, 4), (7, 7)]
+
+
+def test_holes_between_two_garbled_stretches_are_closed() -> None:
+    words = heard("Tal/0.93 N./0.05 L./0.11 2./0.50 N./0.99 R./0.49 Talat/0.85 N./0.05 S./0.63 "
+                  "Fyre/0.94 N./0.01 L./0.61 2./0.61 N./0.99 R./0.27 Talat/0.72")  # fmt: skip
+    covered = {k for a, b in uncertain_stretches(words, set(), "nb") for k in range(a, b + 1)}
+    assert set(range(1, 15)) <= covered  # "S. Fyre" between two runs of pieces

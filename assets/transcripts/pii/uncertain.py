@@ -47,11 +47,16 @@ the engine's own output:
   or dash, "'fir 'a 'n", "-m -nul -sjuh", or two letters at most) with mean probability below
   ``MAX_MEAN_PROB``, widened as above (Nordic transcripts only).
 
+Gaps of at most ``HOLE_MAX`` words between two marked stretches are marked too (a number
+Whisper could not spell has no holes); what is left of a stretch once other rules took its
+number is not redacted alone when it is at most ``FRAME_MAX`` small common words ("på").
+
 Tuned on the spoken benchmark's seed 1; the figures are in ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 import zlib
 from collections import Counter
@@ -90,6 +95,7 @@ FRAGMENT_MIN = 5
 PLUS_REACH = 12
 #: A remnant of at most this many small common words is not redacted on its own.
 FRAME_MAX = 2
+HOLE_MAX = 2
 EDGE_PROB = 0.6
 MAX_GAP = 2
 MIN_SHARE = 0.5
@@ -469,7 +475,13 @@ def uncertain_stretches(words: Sequence, taken: set[int], language: str) -> list
         + fragments(words, language)
         + country_codes(words, language, taken)
     )
-    marked = sorted({k for a, b in found for k in range(a, b + 1)} - taken)
+    hit = sorted({k for a, b in found for k in range(a, b + 1)})
+    # A number Whisper could not spell has no holes: close gaps of at most ``HOLE_MAX`` words
+    # between two marked stretches ("... Talat N. [S. Fyre] N. L. 2. ...").
+    holes = {
+        k for a, b in itertools.pairwise(hit) if b - a - 1 <= HOLE_MAX for k in range(a + 1, b)
+    }
+    marked = sorted((set(hit) | holes) - taken)
     out: list[tuple[int, int]] = []
     for k in marked:
         if out and out[-1][1] == k - 1:
