@@ -134,9 +134,14 @@ def _near_number(key: str, language: str, stricter: int = 0) -> bool:
     if len(key) < FIRST_SOUND_MIN or stricter:
         return False
     rest = limit - 1
+    near = [k for k in _long_keys(language) if abs(len(k) - len(key)) <= rest + 1]
     return any(
-        len(k) >= FIRST_SOUND_MIN
-        and min(distance(key, k[1:], rest), distance(key[1:], k[1:], rest),
-                distance(key[1:], k, rest)) <= rest
-        for k in keys
+        min(distance(key, k[1:], rest), distance(key[1:], k[1:], rest),
+            distance(key[1:], k, rest)) <= rest
+        for k in near
     )  # fmt: skip
+
+
+@cache
+def _long_keys(language: str) -> tuple[str, ...]:
+    return tuple(k for k in _number_keys(language) if len(k) >= FIRST_SOUND_MIN)
