@@ -25,6 +25,7 @@ from assets.recordings.samples import generate_sample_calls
 from assets.retention.resources import PolicyResource
 from lydspor.demo import run_call_pipeline
 from tests.conftest import lydspor_env
+from tests.support.scaleout import land
 
 pytestmark = pytest.mark.slow
 
@@ -44,26 +45,17 @@ def prepared(tmp_path_factory) -> Path:
     """Six generated calls of one day (stereo, agent-only and mono) landed and ingested, once
     for the module; each test runs agent_audio on a copy of this state."""
     root = tmp_path_factory.mktemp("aworker")
-    state = root / "state"
-    env = lydspor_env(state)
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        Path(env["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in lydspor_env(root / "state").items():
+            env.setenv(name, value)
+        Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
         generate_sample_calls(root / "calls", seed=11, calls=6, start_date=DAY, days=1)
-        store = LocalObjectStore(Path(env["LYDSPOR_STORE_ROOT"]), env["LYDSPOR_BUCKET"])
-        for path in sorted(p for p in (root / "calls").rglob("*") if p.is_file()):
-            key = f"landing/{path.relative_to(root / 'calls').as_posix()}"
-            store.put_bytes(key, path.read_bytes())
-        instance = dg.DagsterInstance.from_config(env["DAGSTER_HOME"])
-        outcome = run_call_pipeline(
-            DAY, DAY, instance=instance, asset_selection=[dg.AssetKey(k) for k in BEFORE]
-        )
+        store = ObjectStoreResource(root=os.environ["LYDSPOR_STORE_ROOT"]).get_store()
+        assert land(store, root / "calls") > 6
+        selection = [dg.AssetKey(k) for k in BEFORE]
+        outcome = run_call_pipeline(DAY, DAY, asset_selection=selection)
         assert outcome.success, outcome.errors
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-    return state
+    return root / "state"
 
 
 def copy_of(prepared: Path, where: Path) -> Path:
@@ -122,8 +114,7 @@ def work_ledger(state: Path) -> list[tuple]:
 
 
 def work_files(state: Path) -> list[str]:
-    files = (state / "objects").rglob("*")
-    return sorted(p.name for p in files if p.is_file() and WORK_PREFIX in p.as_posix())
+    return [o.key for o in LocalObjectStore(state / "objects", "lydspor").list(WORK_PREFIX)]
 
 
 def test_the_subprocess_worker_decides_each_call_as_the_step_does(
