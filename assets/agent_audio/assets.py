@@ -15,6 +15,7 @@ from assets.agent_audio.extract import (
     FINAL_STATUSES,
     process_recording,
 )
+from assets.agent_audio.pipes import PipesWork, worker_mode
 from assets.agent_audio.voiceprint_store import enrolments_wanted, load_voiceprint
 from assets.common.partitions import (
     HEAVY_STEP,
@@ -45,6 +46,8 @@ def agent_audio(
     policy: PolicyResource,
 ) -> dg.MaterializeResult:
     store, tenant_policy = object_store.get_store(), policy.load()
+    mode = worker_mode()
+    figures: dict = {"worker": mode}
     settings = iso.IsolationSettings(min_confidence=tenant_policy.isolation.min_confidence)
     start, end = window_dates(context)
     with duckdb.get_connection() as con:
@@ -61,7 +64,13 @@ def agent_audio(
         rows, hold_conflicts = [], {}
         todo = list(recordings.iter_rows(named=True))
         done = _finished(con, [r["call_id"] for r in todo])
-        with Ahead(store) as ahead:
+        # The models' work: ahead in this process's threads, or in a Pipes worker.
+        work: Ahead | PipesWork = (
+            Ahead(store)
+            if mode == "inprocess"
+            else PipesWork(context, object_store, store, con, mode)
+        )
+        with work as ahead:
             _plan_enrolments(ahead, store, con, [r for r in todo if r["call_id"] not in done])
             mono_planned = False
             for i, recording in enumerate(todo, 1):
@@ -93,6 +102,8 @@ def agent_audio(
                 rows.append(row)
                 if result.hold_conflict:
                     hold_conflicts[result.call_id] = list(result.hold_conflict)
+        if isinstance(work, PipesWork):
+            figures = work.figures
     frame = pl.DataFrame(rows, schema=AGENT_AUDIO_SCHEMA)
     return dg.MaterializeResult(
         metadata={
@@ -104,6 +115,7 @@ def agent_audio(
             "isolation_review": frame.filter(pl.col("status") == "isolation_review").height,
             # Customer audio a legal hold kept from deletion (call -> hold ids); audited.
             "hold_conflicts": dg.MetadataValue.json(hold_conflicts),
+            **figures,
         }
     )
 
@@ -120,7 +132,7 @@ def _finished(con, call_ids: list[str]) -> set[str]:
     return {call_id for (call_id,) in found}
 
 
-def _plan_enrolments(ahead: Ahead, store, con, recordings: list[dict]) -> None:
+def _plan_enrolments(ahead: Ahead | PipesWork, store, con, recordings: list[dict]) -> None:
     """Decode the agent tracks ahead, and enrol ahead as many of each agent's tracks as their
     voiceprint still takes (``process_recording`` decides again at each track's turn)."""
     wanted: dict[str, int] = {}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import polars as pl
@@ -210,6 +210,15 @@ def resolve(
     agent = [x for x in table if x.role == AGENT]
     audio_out = _mask(samples, rate, agent) if status == ISOLATED else None
     return Isolation(status, conf, tuple(table), voices.count, audio_out, ev.as_json(), reason)
+
+
+def with_agent_audio(result: Isolation, samples: np.ndarray, rate: int) -> Isolation:
+    """``result`` with its agent audio: ``samples`` masked by the agent segments, as
+    ``resolve`` makes it (for a decision computed elsewhere, without the audio)."""
+    if result.status != ISOLATED:
+        return result
+    agent = [x for x in result.segments if x.role == AGENT]
+    return replace(result, agent_audio=_mask(samples, rate, agent))
 
 
 def _segments(line: Timeline, kept: np.ndarray, s: IsolationSettings) -> list[Segment]:

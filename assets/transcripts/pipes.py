@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -33,14 +32,16 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from assets.common import pipes as workers
 from assets.common.concurrency import (
     DEFAULT_GPU_K8S_CONFIG,
     GPU_K8S_CONFIG_VARIABLE,
     K8S_CONFIG_TAG,
     gpu_op_tags,
 )
+from assets.common.pipes import WorkerError
+from assets.common.pipes import store_env as store_env  # the worker env, also for tests
 from assets.common.resources import ObjectStoreResource
-from assets.common.settings import OBJECT_STORE_VARIABLES
 from assets.common.storage import ObjectStore
 from assets.retention.deletion import DeletionReceipt, delete_objects
 from assets.retention.ledger import StoredObject, register_many
@@ -51,22 +52,13 @@ from assets.transcripts.resources import WhisperResource
 from assets.transcripts.settings import TranscriptionSettings
 from assets.transcripts.work import WORK_CLASS, WORK_KIND, WorkItem, result_from_bytes, work_key
 
-WORKERS = ("inprocess", "subprocess", "k8s")
 WORKER_VARIABLE = "LYDSPOR_TRANSCRIBE_WORKER"
 WORKER_MODULE = "assets.transcripts.worker"
-#: The store settings a k8s worker must get from a Secret (``env_from``), never as plain values.
-SECRET_STORE_SETTINGS = ("access_key", "secret_key")
-
-
-class WorkerError(RuntimeError):
-    """The worker ended without leaving what it was asked to write."""
+IMAGE_VARIABLE = "LYDSPOR_TRANSCRIBE_WORKER_IMAGE"
 
 
 def checked_worker(name: str) -> str:
-    mode = name.strip() or "inprocess"
-    if mode not in WORKERS:
-        raise ValueError(f"{WORKER_VARIABLE}={mode!r}: expected one of {', '.join(WORKERS)}")
-    return mode
+    return workers.checked_worker(name, WORKER_VARIABLE)
 
 
 def worker_mode(whisper: WhisperResource) -> str:
@@ -129,23 +121,34 @@ def register_work(
 def collect_work(
     store: ObjectStore, con: duckdb.DuckDBPyConnection, intents: Sequence[StoredObject]
 ) -> list[TrackResult]:
-    """The worker's results, in track order, each file confirmed in the ledger (registered
+    """The worker's results, in track order, each file confirmed in the ledger."""
+    return [result_from_bytes(data) for data in confirm_work(store, con, intents)]
+
+
+def confirm_work(
+    store: ObjectStore, con: duckdb.DuckDBPyConnection, intents: Sequence[StoredObject]
+) -> list[bytes]:
+    """Each work file's bytes, in the intents' order, confirmed in the ledger (registered
     again as written: a file a concurrent reconcile closed as never written starts a new life
     with its deadline instead of being an object the ledger thinks deleted)."""
-    results, written, now = [], [], datetime.now(UTC)
+    found, written, now = [], [], datetime.now(UTC)
     for intent in intents:
         if store.stat(intent.object_key) is None:
             raise WorkerError(f"the worker wrote no {intent.object_key}")
         data = store.get_bytes(intent.object_key)
         digest = hashlib.sha256(data).hexdigest()
         written.append(replace(intent, sha256=digest, size_bytes=len(data), confirmed_at=now))
-        results.append(result_from_bytes(data))
+        found.append(data)
     register_many(con, written)
-    return results
+    return found
 
 
 def discard_work(
-    store: ObjectStore, con: duckdb.DuckDBPyConnection, keys: Sequence[str], reason: str
+    store: ObjectStore,
+    con: duckdb.DuckDBPyConnection,
+    keys: Sequence[str],
+    reason: str,
+    actor: str = "transcripts",
 ) -> list[DeletionReceipt]:
     """Delete the work files through the retention engine, each with a receipt (one never
     written gets a receipt for nothing, as ``reconcile_pending`` gives it)."""
@@ -160,7 +163,7 @@ def discard_work(
         ).fetchall()
     }
     doomed = [(key, reason) for key in keys if key in alive]
-    return delete_objects(store, con, doomed, actor="transcripts")
+    return delete_objects(store, con, doomed, actor=actor)
 
 
 def worker_extras(
@@ -179,18 +182,8 @@ def worker_extras(
     }
 
 
-def store_env(object_store: ObjectStoreResource, *, secrets: bool) -> dict[str, str]:
-    """The store's settings as the worker reads them (``LYDSPOR_*``); without the keys unless
-    ``secrets`` (a pod spec is readable by whoever may list pods)."""
-    return {
-        variable: str(getattr(object_store, setting))
-        for setting, variable in OBJECT_STORE_VARIABLES.items()
-        if secrets or setting not in SECRET_STORE_SETTINGS
-    }
-
-
 def worker_command() -> list[str]:
-    return ["python", "-m", WORKER_MODULE]
+    return workers.worker_command(WORKER_MODULE)
 
 
 def gpu_k8s_config(environ: Mapping[str, str] = os.environ) -> dict:
@@ -200,31 +193,8 @@ def gpu_k8s_config(environ: Mapping[str, str] = os.environ) -> dict:
 
 
 def worker_pod_spec(config: dict) -> dict:
-    """The worker pod's ``base_pod_spec`` from a dagster-k8s/config: ``container_config`` is
-    the worker container's (resources, env_from, volume_mounts, ...), ``pod_spec_config`` the
-    pod's (node selector, tolerations, volumes, ...)."""
-    unknown = set(config) - {"container_config", "pod_spec_config"}
-    if unknown:
-        raise ValueError(
-            f"{GPU_K8S_CONFIG_VARIABLE}: the worker pod does not take {sorted(unknown)}"
-        )
-    container = {"name": "transcribe-worker", **config.get("container_config", {})}
-    return {**config.get("pod_spec_config", {}), "containers": [container]}
-
-
-def worker_image(whisper: WhisperResource, context: dg.AssetExecutionContext) -> str:
-    """``LYDSPOR_TRANSCRIBE_WORKER_IMAGE``, else the image the run's code location runs."""
-    if whisper.worker_image:
-        return whisper.worker_image
-    origin = context.dagster_run.job_code_origin
-    image = origin.repository_origin.container_image if origin else None
-    image = image or os.environ.get("DAGSTER_CURRENT_IMAGE")
-    if not image:
-        raise WorkerError(
-            "LYDSPOR_TRANSCRIBE_WORKER=k8s needs an image: set LYDSPOR_TRANSCRIBE_WORKER_IMAGE "
-            "or run the code location from one"
-        )
-    return image
+    """The worker pod's ``base_pod_spec`` (``assets.common.pipes.worker_pod_spec``)."""
+    return workers.worker_pod_spec(config, "transcribe-worker", GPU_K8S_CONFIG_VARIABLE)
 
 
 def run_worker(
@@ -236,21 +206,13 @@ def run_worker(
     """Run the worker (subprocess or k8s) to its end; the figures it reported. A worker that
     fails raises here (``DagsterPipesExecutionError``), failing the step."""
     mode = worker_mode(whisper)
-    if mode == "subprocess":
-        client = dg.PipesSubprocessClient(env=store_env(object_store, secrets=True))
-        command = [sys.executable, "-m", WORKER_MODULE]
-        invocation = client.run(context=context, command=command, extras=extras)
-    elif mode == "k8s":
-        from dagster_k8s import PipesK8sClient  # the kubernetes client, only where it runs
-
-        invocation = PipesK8sClient().run(
-            context=context,
-            extras=extras,
-            image=worker_image(whisper, context),
-            command=worker_command(),
-            env=store_env(object_store, secrets=False),
-            base_pod_spec=worker_pod_spec(gpu_k8s_config()),
-        )
-    else:
-        raise ValueError(f"no worker to run for {mode!r}")
-    return dict(invocation.get_materialize_result().metadata or {})
+    k8s = mode == "k8s"
+    return workers.run_pipes_worker(
+        context,
+        mode,
+        WORKER_MODULE,
+        object_store,
+        extras,
+        image=workers.worker_image(whisper.worker_image, IMAGE_VARIABLE, context) if k8s else "",
+        pod_spec=worker_pod_spec(gpu_k8s_config()) if k8s else None,
+    )

@@ -21,7 +21,9 @@ from dagster._core.workspace.config_schema import WORKSPACE_CONFIG_SCHEMA
 from dagster_k8s import DagsterK8sJobConfig, construct_dagster_k8s_job
 from dagster_k8s.container_context import K8sContainerContext
 from dagster_k8s.job import get_user_defined_k8s_config
+from dagster_k8s.pipes import build_pod_body
 
+from assets.agent_audio import pipes as agent_audio_worker
 from assets.common.concurrency import (
     EXECUTOR_VARIABLE,
     GPU_K8S_CONFIG_VARIABLE,
@@ -58,6 +60,9 @@ KNOWN_VARIABLES = {
     AUDIT_HEADS_VARIABLE,
     EXECUTOR_VARIABLE,
     GPU_K8S_CONFIG_VARIABLE,
+    agent_audio_worker.WORKER_VARIABLE,
+    agent_audio_worker.IMAGE_VARIABLE,
+    agent_audio_worker.K8S_CONFIG_VARIABLE,
 }
 
 
@@ -264,6 +269,32 @@ def test_the_transcription_pod_asks_for_a_gpu_and_the_code_servers_pods_parse(va
         get_user_defined_k8s_config({K8S_CONFIG_TAG: json.dumps(broken)})
 
 
+def test_agent_audio_runs_its_models_in_a_cpu_worker_pod_without_the_store_keys(values):
+    env = _env(_deployment(values))
+    assert agent_audio_worker.worker_mode(env) == "k8s"
+    pod = build_pod_body(
+        pod_name="dagster-agent-audio-worker",
+        image="registry.example.com/lydspor:0.1.0",
+        command=["python", "-m", agent_audio_worker.WORKER_MODULE],
+        env_vars={"DAGSTER_PIPES_CONTEXT": "x"},
+        base_pod_meta=None,
+        base_pod_spec=agent_audio_worker.worker_pod_spec(env),
+    )
+    (container,) = pod.spec.containers
+    assert container.command[-1] == "assets.agent_audio.worker"
+    assert "nvidia.com/gpu" not in container.resources.requests and not pod.spec.tolerations
+    assert [e.secret_ref.name for e in container.env_from] == ["lydspor-secrets"]
+    # The default (no config set) is a CPU pod too; a misspelt field is refused.
+    default = agent_audio_worker.worker_pod_spec({})
+    assert "nvidia.com/gpu" not in json.dumps(default)
+    with pytest.raises(ValueError, match=agent_audio_worker.K8S_CONFIG_VARIABLE):
+        agent_audio_worker.worker_pod_spec(
+            {agent_audio_worker.K8S_CONFIG_VARIABLE: '{"pod_spec": {}}'}
+        )
+    with pytest.raises(ValueError, match=agent_audio_worker.WORKER_VARIABLE):
+        agent_audio_worker.worker_mode({agent_audio_worker.WORKER_VARIABLE: "kubernetes"})
+
+
 # -- docker compose ---------------------------------------------------------------------------
 
 
@@ -331,6 +362,7 @@ def test_compose_processes_share_one_instance_and_set_every_run_setting(compose)
         lydspor = {k for k in env if k.startswith("LYDSPOR_")}
         assert lydspor <= KNOWN_VARIABLES, sorted(lydspor - KNOWN_VARIABLES)
         assert env[KEY_FILE_VARIABLE].startswith("/run/secrets/")
+        assert "subprocess" in env[agent_audio_worker.WORKER_VARIABLE]
     # Files the services mount exist (relative to deploy/), unless a variable names them.
     for service in services.values():
         for source in _mounts(service).values():
