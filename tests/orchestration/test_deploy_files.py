@@ -78,8 +78,9 @@ def test_every_step_that_opens_the_catalogue_is_in_the_warehouse_pool():
     from orchestration.definitions import defs
 
     steps = catalogue_steps(defs)
-    # Sanity: the derivation finds the assets, the gate's checks, dbt and the sweep.
-    assert {"raw_recordings", "transcripts", "retention_state", "sweep_expired_objects"} <= set(
+    # Sanity: the derivation finds the assets (transcripts' plan and load ops), the gate's
+    # checks, dbt and the sweep.
+    assert {"raw_recordings", "plan", "load", "retention_state", "sweep_expired_objects"} <= set(
         steps
     )
     assert any("dbt" in op.required_resource_keys for op in steps.values())
@@ -88,11 +89,29 @@ def test_every_step_that_opens_the_catalogue_is_in_the_warehouse_pool():
     assert outside == [], f"catalogue steps outside the {WAREHOUSE_POOL} pool: {outside}"
 
 
-def test_the_gpu_step_and_run_are_tagged_and_the_embedded_default_is_untouched(monkeypatch):
+def transcription_ops() -> dict[str, dg.OpDefinition]:
     from assets.transcripts.assets import transcripts
+
+    return {node.name: node.definition for node in transcripts.node_def.nodes}
+
+
+def test_transcription_holds_the_warehouse_slot_to_plan_and_load_not_to_hear():
+    """The worker's step (``hear``) waits for no catalogue slot and holds none, so shard runs
+    transcribe at once; only its neighbours, which open the catalogue, are pooled."""
+    ops = transcription_ops()
+    assert set(ops) == {"plan", "hear", "load"}
+    assert ops["plan"].pool == ops["load"].pool == WAREHOUSE_POOL
+    assert ops["hear"].pool is None
+    assert not CATALOGUE_RESOURCES & set(ops["hear"].required_resource_keys)
+    assert CATALOGUE_RESOURCES & set(ops["plan"].required_resource_keys)
+    assert ops["hear"].tags[GPU_TAG] == "1"
+    assert not {GPU_TAG, K8S_CONFIG_TAG} & (set(ops["plan"].tags) | set(ops["load"].tags))
+
+
+def test_the_gpu_step_and_run_are_tagged_and_the_embedded_default_is_untouched(monkeypatch):
     from orchestration.definitions import defs
 
-    assert transcripts.op.tags[GPU_TAG] == "1"
+    assert transcription_ops()["hear"].tags[GPU_TAG] == "1"
     assert defs.resolve_job_def("call_pipeline").tags[GPU_TAG] == "1"
     assert GPU_TAG not in defs.resolve_job_def("call_intake").tags
     # The embedded default: one process per run, no Kubernetes tag, no pool limits.
@@ -238,7 +257,7 @@ def test_the_transcription_pod_asks_for_a_gpu_and_the_code_servers_pods_parse(va
             dagster_home=values.get("dagsterHome", "/opt/dagster/dagster_home"),
         ),
         ["dagster", "api", "execute_step"],
-        "dagster-step-transcripts",
+        "dagster-step-transcripts-hear",
         user_defined_k8s_config=k8s_config,
     )
     pod = job.spec.template.spec
