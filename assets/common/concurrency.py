@@ -10,7 +10,8 @@ Settings (read when the code location loads, so every process of one deployment 
 
 - ``LYDSPOR_EXECUTOR``: ``in_process`` (default: every step in the run's own process) or
   ``k8s`` (``dagster_k8s.k8s_job_executor``: each step in its own Kubernetes Job).
-- ``LYDSPOR_GPU_K8S_CONFIG``: the ``dagster-k8s/config`` of the transcription step, as JSON
+- ``LYDSPOR_GPU_K8S_CONFIG``: the ``dagster-k8s/config`` of the step that hears (``transcripts``'
+  unpooled ``hear`` op, or its k8s worker's pod), as JSON
   (``container_config``, ``pod_spec_config``, ...). Unset on ``k8s``: one ``nvidia.com/gpu``,
   a node with the NVIDIA GPU feature discovery label, and the toleration for GPU nodes' taint.
   Ignored unless the executor is ``k8s``.
@@ -64,8 +65,8 @@ def executor_name(environ: Mapping[str, str] = os.environ) -> str:
 
 
 def gpu_op_tags(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The op tags of the transcription step: the GPU tag, and on Kubernetes the pod settings
-    that ask for a GPU (JSON, as dagster-k8s reads tag values)."""
+    """The op tags of the step that hears (``transcripts``' ``hear`` op): the GPU tag, and on
+    Kubernetes the pod settings that ask for a GPU (JSON, as dagster-k8s reads tag values)."""
     tags = {GPU_TAG: "1"}
     if executor_name(environ) == "k8s":
         configured = environ.get(GPU_K8S_CONFIG_VARIABLE, "").strip()

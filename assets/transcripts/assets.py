@@ -6,6 +6,9 @@ words (class ``transcript``, a short policy window, so the sweep deletes them so
 redacted words, segments and language (class ``redacted_transcript``). DuckDB holds only the
 redacted tables. Personal data the agent reads aloud is then muted in the kept agent audio,
 and inbound calls are searched for spoken consent to recording (evidence for review).
+
+The asset is three ops: ``plan`` and ``load`` open the catalogue (``warehouse`` pool); ``hear``
+runs the Pipes worker, if any, and holds no slot while the GPU works (``pipes.py``).
 """
 
 import io
