@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.agent_audio.assets import agent_audio
+from assets.common.concurrency import io_dir
 from assets.common.dbt_project import dbt_resource
 from assets.common.resources import catalogue_resource, object_store_resource
 from assets.common.settings import WHISPER_VARIABLES, from_environment
@@ -36,12 +37,19 @@ from orchestration.sensors import (
 def build_resources() -> dict:
     """Resources read their settings from LYDSPOR_* variables when a run starts (the CLI and
     the web app build the store, catalogue and policy with the same helpers, read at once)."""
+    outputs = io_dir()
     return {
         "object_store": object_store_resource(dg.EnvVar),
         "duckdb": catalogue_resource(dg.EnvVar),
         "whisper": WhisperResource(**from_environment(WHISPER_VARIABLES, dg.EnvVar)),
         "policy": policy_resource(dg.EnvVar),
         "dbt": dbt_resource(),
+        # Unset: Dagster's default, under DAGSTER_HOME (one machine).
+        **(
+            {"io_manager": dg.FilesystemIOManager(base_dir=outputs)}
+            if (outputs := io_dir())
+            else {}
+        ),
     }
 
 

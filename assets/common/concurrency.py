@@ -10,10 +10,15 @@ Settings (read when the code location loads, so every process of one deployment 
 
 - ``LYDSPOR_EXECUTOR``: ``in_process`` (default: every step in the run's own process) or
   ``k8s`` (``dagster_k8s.k8s_job_executor``: each step in its own Kubernetes Job).
-- ``LYDSPOR_GPU_K8S_CONFIG``: the ``dagster-k8s/config`` of the transcription step, as JSON
+- ``LYDSPOR_GPU_K8S_CONFIG``: the ``dagster-k8s/config`` of the step that hears (``transcripts``'
+  unpooled ``hear`` op, or its k8s worker's pod), as JSON
   (``container_config``, ``pod_spec_config``, ...). Unset on ``k8s``: one ``nvidia.com/gpu``,
   a node with the NVIDIA GPU feature discovery label, and the toleration for GPU nodes' taint.
   Ignored unless the executor is ``k8s``.
+- ``LYDSPOR_IO_DIR``: where steps hand each other their outputs (``transcripts``' plan goes
+  from ``plan`` to ``hear`` and ``load``): a directory every step's pod mounts, required on
+  ``k8s`` (each step is its own pod). Unset: Dagster's default, ``storage/`` under
+  ``DAGSTER_HOME``. Either way a run's outputs are deleted with its run logs.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ K8S_CONFIG_TAG = "dagster-k8s/config"
 EXECUTOR_VARIABLE = "LYDSPOR_EXECUTOR"
 GPU_K8S_CONFIG_VARIABLE = "LYDSPOR_GPU_K8S_CONFIG"
 EXECUTORS = ("in_process", "k8s")
+IO_DIR_VARIABLE = "LYDSPOR_IO_DIR"
 
 #: One GPU per transcription step, on a node labelled by NVIDIA's GPU feature discovery, past
 #: the ``nvidia.com/gpu:NoSchedule`` taint GPU node pools usually carry.
@@ -63,9 +69,19 @@ def executor_name(environ: Mapping[str, str] = os.environ) -> str:
     return name
 
 
+def io_dir(environ: Mapping[str, str] = os.environ) -> str | None:
+    """``LYDSPOR_IO_DIR``; on ``k8s`` it must be set: a step pod cannot read another's files."""
+    directory = environ.get(IO_DIR_VARIABLE, "").strip() or None
+    if directory is None and executor_name(environ) == "k8s":
+        raise ValueError(
+            f"{EXECUTOR_VARIABLE}=k8s needs {IO_DIR_VARIABLE}: a volume every step mounts"
+        )
+    return directory
+
+
 def gpu_op_tags(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The op tags of the transcription step: the GPU tag, and on Kubernetes the pod settings
-    that ask for a GPU (JSON, as dagster-k8s reads tag values)."""
+    """The op tags of the step that hears (``transcripts``' ``hear`` op): the GPU tag, and on
+    Kubernetes the pod settings that ask for a GPU (JSON, as dagster-k8s reads tag values)."""
     tags = {GPU_TAG: "1"}
     if executor_name(environ) == "k8s":
         configured = environ.get(GPU_K8S_CONFIG_VARIABLE, "").strip()

@@ -61,14 +61,17 @@ def sharded_backfill_policy(shards: int) -> dg.BackfillPolicy:
 call_shard_partitions = sharded_partitions(SHARDS)
 shard_backfill_policy = sharded_backfill_policy(SHARDS)
 
-#: What every heavy per-call step (ingest, consent, agent audio, transcripts) shares, spread
-#: into its ``@dg.asset``: the call-date (by shard) partitions, their backfill batches, and the
-#: warehouse pool, because each one writes the catalogue.
-HEAVY_STEP: dict[str, Any] = {
-    "pool": WAREHOUSE_POOL,
+#: The partitions of every heavy per-call asset: call date (by shard), with their backfill
+#: batches. A graph-backed one (transcripts) takes these and puts the pool on its ops.
+HEAVY_PARTITIONS: dict[str, Any] = {
     "partitions_def": call_shard_partitions,
     "backfill_policy": shard_backfill_policy,
 }
+
+#: What every heavy single-step asset (ingest, consent, agent audio) spreads into its
+#: ``@dg.asset``: ``HEAVY_PARTITIONS`` and the warehouse pool, because the step writes the
+#: catalogue.
+HEAVY_STEP: dict[str, Any] = {"pool": WAREHOUSE_POOL, **HEAVY_PARTITIONS}
 
 
 def run_shards(context: dg.AssetExecutionContext) -> set[tuple[date, int]] | None:

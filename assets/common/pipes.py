@@ -82,7 +82,7 @@ def worker_image(configured: str, variable: str, context: dg.AssetExecutionConte
 
 
 def run_pipes_worker(
-    context: dg.AssetExecutionContext,
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
     mode: str,
     module: str,
     object_store: ObjectStoreResource,
@@ -92,7 +92,9 @@ def run_pipes_worker(
     pod_spec: dict | None = None,
 ) -> dict[str, Any]:
     """Run ``module`` as a worker (``subprocess`` or ``k8s``) to its end; the figures it
-    reported. A worker that fails raises here (``DagsterPipesExecutionError``)."""
+    reported: its last custom message (a worker serving an op that materialises nothing
+    itself), else its materialization's metadata. A worker that fails raises here
+    (``DagsterPipesExecutionError``)."""
     if mode == "subprocess":
         client = dg.PipesSubprocessClient(env=store_env(object_store, secrets=True))
         command = [sys.executable, "-m", module]
@@ -110,4 +112,7 @@ def run_pipes_worker(
         )
     else:
         raise ValueError(f"no worker to run for {mode!r}")
+    messages = invocation.get_custom_messages()
+    if messages:
+        return dict(messages[-1])
     return dict(invocation.get_materialize_result().metadata or {})

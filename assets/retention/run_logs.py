@@ -32,6 +32,8 @@ from pathlib import Path
 import dagster as dg
 from dagster_shared.serdes import serialize_value
 
+from assets.common.concurrency import io_dir
+
 # Dagster's storage internals (SQLAlchemy tables, the compute log manager) are imported where a
 # purge uses them: at import they would cost every CLI command about a second.
 
@@ -243,9 +245,13 @@ def purge_dagster_runs(
         _forget_cached_events(instance, doomed)
         result.deleted_runs = sorted(doomed)
 
-        if log_dir and log_dir.is_dir():
-            kept = set(instance.get_run_ids()) | skip
-            for entry in log_dir.iterdir():
+        # Step outputs (the IO manager's files, ``<dir>/<run_id>/``) go with their run too.
+        outputs = io_dir()
+        kept = set(instance.get_run_ids()) | skip
+        for base in {d for d in (log_dir, Path(outputs) if outputs else None) if d}:
+            if not base.is_dir():
+                continue
+            for entry in base.iterdir():
                 if entry.is_dir() and _RUN_ID.match(entry.name) and entry.name not in kept:
                     shutil.rmtree(entry)
                     result.compute_log_dirs += 1

@@ -6,6 +6,9 @@ words (class ``transcript``, a short policy window, so the sweep deletes them so
 redacted words, segments and language (class ``redacted_transcript``). DuckDB holds only the
 redacted tables. Personal data the agent reads aloud is then muted in the kept agent audio,
 and inbound calls are searched for spoken consent to recording (evidence for review).
+
+The asset is three ops: ``plan`` and ``load`` open the catalogue (``warehouse`` pool); ``hear``
+runs the Pipes worker, if any, and holds no slot while the GPU works (``pipes.py``).
 """
 
 import io
@@ -20,11 +23,8 @@ from dagster_duckdb import DuckDBResource
 
 from assets.agent_audio.assets import agent_audio
 from assets.agent_audio.extract import AGENT_AUDIO_TABLE
-from assets.common.partitions import (
-    HEAVY_STEP,
-    in_run_shards,
-    window_dates,
-)
+from assets.common.concurrency import WAREHOUSE_POOL
+from assets.common.partitions import HEAVY_PARTITIONS, in_run_shards, window_dates
 from assets.common.resources import ObjectStoreResource
 from assets.common.warehouse import ensure_table
 from assets.consent.assets import CONSENT_LINEAGE_TABLE, consent_lineage
@@ -37,6 +37,7 @@ from assets.transcripts.language import LanguageChoice
 from assets.transcripts.models import TrackResult
 from assets.transcripts.pii import find_pii
 from assets.transcripts.pipes import (
+    TranscriptionPlan,
     collect_work,
     discard_work,
     register_work,
@@ -149,36 +150,27 @@ def _tracks_to_transcribe(con, start, end) -> list[dict]:
     )
 
 
-@dg.asset(
-    **HEAVY_STEP,
-    op_tags=step_op_tags(),
-    deps=[agent_audio, consent_lineage],
-    group_name="transcripts",
-    kinds={"s3", "parquet", "duckdb"},
-    description="Word-level transcripts (faster-whisper or whisperx, word timestamps, language "
-    "from metadata or detected among the tenant's) of agent audio, and of customer audio only "
-    "where consent allows; personal data redacted in the text and muted in the agent audio.",
+@dg.op(
+    pool=WAREHOUSE_POOL,
+    ins={"after": dg.In(dg.Nothing)},
+    description="The tracks to transcribe whose audio is alive; with a worker, every work "
+    "file registered in the retention ledger before the worker may write it.",
 )
-def transcripts(
-    context: dg.AssetExecutionContext,
+def plan(
+    context: dg.OpExecutionContext,
     object_store: ObjectStoreResource,
     duckdb: DuckDBResource,
     whisper: WhisperResource,
     policy: PolicyResource,
-) -> dg.MaterializeResult:
-    store, tenant_policy = object_store.get_store(), policy.load()
+) -> TranscriptionPlan:
+    tenant_policy = policy.load()
     settings = tenant_policy.transcription
-    start, end = window_dates(context)
-    audio_s = elapsed_s = 0.0
-    written: dict[str, list[str]] = {part: [] for part in OBJECTS}
-    pii_spans = 0
     # Every model the policy names is located before any audio is read.
-    pool = whisper.get_pool(
+    whisper.get_pool(
         settings.models, settings.max_loaded_models, Path(policy.path).resolve().parent
     )
-    models_used: dict[str, str] = {}
     mode = worker_mode(whisper)
-    worker_metadata: dict = {}
+    start, end = window_dates(context)
     with duckdb.get_connection() as con:
         object_store.attach_to(con)
         ensure_transcript_tables(con)
@@ -186,22 +178,75 @@ def transcripts(
         context.log.info(
             f"{len(todo)} track(s) to transcribe with {whisper.engine} {whisper.model}"
         )
-        live = []
+        tracks, sources = [], []
         for track in todo:
-            source = track["agent_key"] if track["track"] == "agent" else track["raw_key"]
+            source = _source(track)
             if alive_object(con, source) is None:
                 context.log.warning(f"{track['call_id']}/{track['track']}: audio gone, skipped")
                 continue
-            live.append((track, track_audio(track, source)))
+            tracks.append(track)
+            sources.append(source)
+        live = [(t, track_audio(t, s)) for t, s in zip(tracks, sources, strict=True)]
         # Work files (a Pipes worker's results) are registered before the worker may write.
         intents = register_work(con, tenant_policy, live) if mode != "inprocess" and live else []
+    return TranscriptionPlan(mode, tracks, sources, intents)
+
+
+@dg.op(
+    tags=step_op_tags(),
+    description="The Pipes worker hears the planned tracks and writes one work file each; "
+    "it holds no warehouse slot and opens no catalogue. In process it does nothing.",
+)
+def hear(
+    context: dg.OpExecutionContext,
+    work: TranscriptionPlan,
+    object_store: ObjectStoreResource,
+    whisper: WhisperResource,
+    policy: PolicyResource,
+) -> dg.Output[dict]:
+    # An explicit Output: once a Pipes session opened, Dagster takes no bare return value.
+    if not work.intents:
+        return dg.Output({})
+    settings = policy.load().transcription
+    base_dir = str(Path(policy.path).resolve().parent)
+    extras = worker_extras(whisper, settings, base_dir, work_items(work.live()))
+    return dg.Output(run_worker(context, whisper, object_store, extras))
+
+
+@dg.op(
+    pool=WAREHOUSE_POOL,
+    out=dg.Out(dg.Nothing),
+    description="Redacts, writes and loads the heard tracks (hearing them first in process), "
+    "deletes the work files with receipts, mutes agent audio, records verbal consent.",
+)
+def load(
+    context: dg.OpExecutionContext,
+    work: TranscriptionPlan,
+    worker_metadata: dict,
+    object_store: ObjectStoreResource,
+    duckdb: DuckDBResource,
+    whisper: WhisperResource,
+    policy: PolicyResource,
+) -> None:
+    store, tenant_policy = object_store.get_store(), policy.load()
+    settings = tenant_policy.transcription
+    start, end = window_dates(context)
+    audio_s = elapsed_s = 0.0
+    written: dict[str, list[str]] = {part: [] for part in OBJECTS}
+    pii_spans = 0
+    pool = whisper.get_pool(
+        settings.models, settings.max_loaded_models, Path(policy.path).resolve().parent
+    )
+    models_used: dict[str, str] = {}
+    with duckdb.get_connection() as con:
+        object_store.attach_to(con)
+        ensure_transcript_tables(con)
+        live, intents, dropped = _still_to_load(con, work, start, end, context)
         began = time.perf_counter()
         heard_tracks: Iterable[TrackResult] = []
         try:
-            if intents:
-                base_dir = str(Path(policy.path).resolve().parent)
-                extras = worker_extras(whisper, settings, base_dir, work_items(live))
-                worker_metadata = run_worker(context, whisper, object_store, extras)
+            discard_work(store, con, dropped, "call no longer to transcribe: not loaded")
+            if work.intents:
                 heard_tracks = collect_work(store, con, intents)
             else:
                 heard_tracks = hear_tracks(
@@ -228,7 +273,7 @@ def transcripts(
         except BaseException:
             if isinstance(heard_tracks, Generator):
                 heard_tracks.close()  # the tracks not yet started are not decoded
-            _discard_after_failure(store, con, intents, context)
+            _discard_after_failure(store, con, work.intents, context)
             raise
         work_deleted = discard_work(
             store,
@@ -247,8 +292,8 @@ def transcripts(
             "where call_date >= ? and call_date < ?",
             [start, end],
         ).fetchone()
-    return dg.MaterializeResult(
-        metadata={
+    context.add_output_metadata(
+        {
             "tracks_transcribed_now": len(written["redacted"]),
             "tracks_total": totals[0],
             "words_total": totals[1],
@@ -260,11 +305,51 @@ def transcripts(
             "engine": whisper.engine,
             "model": pool.model_for(None),
             "models_by_language": dg.MetadataValue.json(models_used),
-            "worker": mode,
+            "worker": work.mode,
             "work_files_deleted_now": len(work_deleted),
             **worker_metadata,
         }
     )
+
+
+@dg.graph_asset(
+    **HEAVY_PARTITIONS,
+    ins={
+        "audio_done": dg.AssetIn(key=agent_audio.key, dagster_type=dg.Nothing),
+        "consent_done": dg.AssetIn(key=consent_lineage.key, dagster_type=dg.Nothing),
+    },
+    group_name="transcripts",
+    kinds={"s3", "parquet", "duckdb"},
+    description="Word-level transcripts (faster-whisper or whisperx, word timestamps, language "
+    "from metadata or detected among the tenant's) of agent audio, and of customer audio only "
+    "where consent allows; personal data redacted in the text and muted in the agent audio. "
+    "Three ops: plan and load hold the warehouse slot, hear (the GPU worker) does not.",
+)
+def transcripts(audio_done, consent_done):
+    work = plan(after=[audio_done, consent_done])
+    return load(work, hear(work))
+
+
+def _source(track: dict) -> str:
+    return track["agent_key"] if track["track"] == "agent" else track["raw_key"]
+
+
+def _still_to_load(con, work: TranscriptionPlan, start, end, context):
+    """The planned tracks still to transcribe now, with their intents, and the work-file keys
+    of those that are not: while the worker ran (no slot held) a call may have been erased,
+    its consent withdrawn or its audio deleted, and its words must then not be loaded."""
+    still = {(t["call_id"], t["track"]) for t in _tracks_to_transcribe(con, start, end)}
+    intents = work.intents or [None] * len(work.tracks)
+    live, kept, dropped = [], [], []
+    for (track, audio), intent in zip(work.live(), intents, strict=True):
+        if (track["call_id"], track["track"]) in still and alive_object(con, audio.source):
+            live.append((track, audio))
+            kept.append(intent)
+            continue
+        context.log.warning(f"{track['call_id']}/{track['track']}: no longer to do, skipped")
+        if intent is not None:
+            dropped.append(intent.object_key)
+    return live, [i for i in kept if i is not None], dropped
 
 
 def _discard_after_failure(store, con, intents, context) -> None:

@@ -1,22 +1,25 @@
 """The transcripts asset's worker path: the engine in a Dagster Pipes worker, the catalogue in
-the pooled step.
+the pooled ops.
 
 ``WhisperResource.worker`` (``LYDSPOR_TRANSCRIBE_WORKER``) chooses:
 
-- ``inprocess`` (default): the step hears the tracks itself (``hearing.hear_tracks``).
+- ``inprocess`` (default): the ``load`` op hears the tracks itself (``hearing.hear_tracks``).
 - ``subprocess``: ``dg.PipesSubprocessClient`` runs ``python -m assets.transcripts.worker``
-  beside the step, with the store's settings in its environment.
+  beside the ``hear`` op, with the store's settings in its environment.
 - ``k8s``: ``dagster_k8s.PipesK8sClient`` runs it in a pod of its own: the run's image (or
   ``LYDSPOR_TRANSCRIBE_WORKER_IMAGE``), ``LYDSPOR_GPU_K8S_CONFIG``'s container and pod settings
   (the GPU request, node selector, tolerations; the default: ``DEFAULT_GPU_K8S_CONFIG``), the
   store's settings as env (its keys only through the config's ``env_from``, never as values).
 
-Before the worker starts, the step registers every work file's key in the retention ledger
-(an intent: class ``transcript``, the track's basis, purposes and deadline), so whatever the
-worker writes is known to the ledger even if the step dies: ``reconcile_pending`` then confirms
-it and the sweep deletes it at its deadline. After the worker, the step reads the files back,
-confirms them, and once their rows are loaded deletes them through the retention engine
-(``delete_objects``: removed, verified gone, receipt); it does so too when anything fails.
+The asset is three ops. ``plan`` (``warehouse`` pool) registers every work file's key in the
+retention ledger (an intent: class ``transcript``, the track's basis, purposes and deadline)
+before any worker may write, so whatever the worker writes is known to the ledger even if the
+run dies: ``reconcile_pending`` then confirms it and the sweep deletes it at its deadline.
+``hear`` (no pool: the slot is free while the worker runs) runs the worker and touches no
+catalogue. ``load`` (``warehouse`` pool) reads the files back, confirms them, and once their
+rows are loaded deletes them through the retention engine (``delete_objects``: removed,
+verified gone, receipt); it does so too when anything in it fails. A failed ``hear`` leaves
+its work files registered, for the sweep at their deadline (or a re-execution's ``load``).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,7 +49,7 @@ from assets.common.storage import ObjectStore
 from assets.retention.deletion import DeletionReceipt, delete_objects
 from assets.retention.ledger import StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
-from assets.transcripts.hearing import TrackAudio
+from assets.transcripts.hearing import TrackAudio, track_audio
 from assets.transcripts.models import TrackResult
 from assets.transcripts.resources import WhisperResource
 from assets.transcripts.settings import TranscriptionSettings
@@ -73,6 +76,24 @@ def step_op_tags(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     if checked_worker(environ.get(WORKER_VARIABLE, "")) == "k8s":
         tags.pop(K8S_CONFIG_TAG, None)
     return tags
+
+
+@dataclass(frozen=True)
+class TranscriptionPlan:
+    """What ``plan`` hands ``hear`` and ``load`` (through the run's IO manager): plain data.
+    ``tracks`` are the rows to transcribe whose audio (``sources``, in the same order) was
+    alive; ``intents`` the work files registered for the worker (none in process)."""
+
+    mode: str
+    tracks: list[dict]
+    sources: list[str]
+    intents: list[StoredObject]
+
+    def live(self) -> list[tuple[dict, TrackAudio]]:
+        return [
+            (track, track_audio(track, source))
+            for track, source in zip(self.tracks, self.sources, strict=True)
+        ]
 
 
 def work_items(live: Sequence[tuple[dict, TrackAudio]]) -> list[WorkItem]:
@@ -198,13 +219,14 @@ def worker_pod_spec(config: dict) -> dict:
 
 
 def run_worker(
-    context: dg.AssetExecutionContext,
+    context: dg.OpExecutionContext,
     whisper: WhisperResource,
     object_store: ObjectStoreResource,
     extras: dict[str, Any],
 ) -> dict[str, Any]:
-    """Run the worker (subprocess or k8s) to its end; the figures it reported. A worker that
-    fails raises here (``DagsterPipesExecutionError``), failing the step."""
+    """Run the worker (subprocess or k8s) to its end; the figures it reported (a custom
+    message: the ``hear`` op materialises nothing itself). A worker that fails raises here
+    (``DagsterPipesExecutionError``), failing the step."""
     mode = worker_mode(whisper)
     k8s = mode == "k8s"
     return workers.run_pipes_worker(

@@ -28,9 +28,11 @@ from assets.common.concurrency import (
     EXECUTOR_VARIABLE,
     GPU_K8S_CONFIG_VARIABLE,
     GPU_TAG,
+    IO_DIR_VARIABLE,
     K8S_CONFIG_TAG,
     WAREHOUSE_POOL,
     gpu_op_tags,
+    io_dir,
 )
 from assets.common.secrets import AUDIT_HEADS_VARIABLE, KEY_FILE_VARIABLE, KEY_VARIABLE
 from assets.common.settings import (
@@ -60,6 +62,7 @@ KNOWN_VARIABLES = {
     AUDIT_HEADS_VARIABLE,
     EXECUTOR_VARIABLE,
     GPU_K8S_CONFIG_VARIABLE,
+    IO_DIR_VARIABLE,
     agent_audio_worker.WORKER_VARIABLE,
     agent_audio_worker.IMAGE_VARIABLE,
     agent_audio_worker.K8S_CONFIG_VARIABLE,
@@ -83,8 +86,9 @@ def test_every_step_that_opens_the_catalogue_is_in_the_warehouse_pool():
     from orchestration.definitions import defs
 
     steps = catalogue_steps(defs)
-    # Sanity: the derivation finds the assets, the gate's checks, dbt and the sweep.
-    assert {"raw_recordings", "transcripts", "retention_state", "sweep_expired_objects"} <= set(
+    # Sanity: the derivation finds the assets (transcripts' plan and load ops), the gate's
+    # checks, dbt and the sweep.
+    assert {"raw_recordings", "plan", "load", "retention_state", "sweep_expired_objects"} <= set(
         steps
     )
     assert any("dbt" in op.required_resource_keys for op in steps.values())
@@ -93,11 +97,29 @@ def test_every_step_that_opens_the_catalogue_is_in_the_warehouse_pool():
     assert outside == [], f"catalogue steps outside the {WAREHOUSE_POOL} pool: {outside}"
 
 
-def test_the_gpu_step_and_run_are_tagged_and_the_embedded_default_is_untouched(monkeypatch):
+def transcription_ops() -> dict[str, dg.OpDefinition]:
     from assets.transcripts.assets import transcripts
+
+    return {node.name: node.definition for node in transcripts.node_def.nodes}
+
+
+def test_transcription_holds_the_warehouse_slot_to_plan_and_load_not_to_hear():
+    """The worker's step (``hear``) waits for no catalogue slot and holds none, so shard runs
+    transcribe at once; only its neighbours, which open the catalogue, are pooled."""
+    ops = transcription_ops()
+    assert set(ops) == {"plan", "hear", "load"}
+    assert ops["plan"].pool == ops["load"].pool == WAREHOUSE_POOL
+    assert ops["hear"].pool is None
+    assert not CATALOGUE_RESOURCES & set(ops["hear"].required_resource_keys)
+    assert CATALOGUE_RESOURCES & set(ops["plan"].required_resource_keys)
+    assert ops["hear"].tags[GPU_TAG] == "1"
+    assert not {GPU_TAG, K8S_CONFIG_TAG} & (set(ops["plan"].tags) | set(ops["load"].tags))
+
+
+def test_the_gpu_step_and_run_are_tagged_and_the_embedded_default_is_untouched(monkeypatch):
     from orchestration.definitions import defs
 
-    assert transcripts.op.tags[GPU_TAG] == "1"
+    assert transcription_ops()["hear"].tags[GPU_TAG] == "1"
     assert defs.resolve_job_def("call_pipeline").tags[GPU_TAG] == "1"
     assert GPU_TAG not in defs.resolve_job_def("call_intake").tags
     # The embedded default: one process per run, no Kubernetes tag, no pool limits.
@@ -124,6 +146,14 @@ def _deployment(values: dict) -> dict:
 
 def _env(deployment: dict) -> dict[str, str]:
     return {item["name"]: item["value"] for item in deployment["env"]}
+
+
+def test_a_k8s_executor_without_a_shared_output_directory_is_refused():
+    # Each step is its own pod: outputs under one pod's DAGSTER_HOME never reach the next.
+    with pytest.raises(ValueError, match=IO_DIR_VARIABLE):
+        io_dir({EXECUTOR_VARIABLE: "k8s"})
+    assert io_dir({}) is None  # one machine: Dagster's default, under DAGSTER_HOME
+    assert io_dir({EXECUTOR_VARIABLE: "k8s", IO_DIR_VARIABLE: "/v/out"}) == "/v/out"
 
 
 def test_helm_values_have_what_the_chart_needs(values):
@@ -153,6 +183,11 @@ def test_helm_deployment_sets_every_run_setting_and_no_unknown_one(values):
     env = _env(_deployment(values))
     secret_names = {s["name"] for s in _deployment(values)["envSecrets"]}
     assert env[EXECUTOR_VARIABLE] == "k8s"
+    # Step pods hand each other outputs (transcripts' plan) on the volume every pod mounts.
+    assert env[IO_DIR_VARIABLE].startswith("/var/lib/lydspor/")
+    assert io_dir(env) == env[IO_DIR_VARIABLE]
+    mounts = {m["mountPath"] for m in _deployment(values)["volumeMounts"]}
+    assert any(env[IO_DIR_VARIABLE].startswith(m + "/") for m in mounts), mounts
     # The S3 keys and the lake's DSN come from the lydspor-secrets Secret, never the values file.
     from_secret = {"LYDSPOR_S3_ACCESS_KEY", "LYDSPOR_S3_SECRET_KEY", "LYDSPOR_DUCKLAKE_CATALOG"}
     assert env["LYDSPOR_WAREHOUSE"] == "ducklake"  # many pods write: not the DuckDB file
@@ -243,7 +278,7 @@ def test_the_transcription_pod_asks_for_a_gpu_and_the_code_servers_pods_parse(va
             dagster_home=values.get("dagsterHome", "/opt/dagster/dagster_home"),
         ),
         ["dagster", "api", "execute_step"],
-        "dagster-step-transcripts",
+        "dagster-step-transcripts-hear",
         user_defined_k8s_config=k8s_config,
     )
     pod = job.spec.template.spec

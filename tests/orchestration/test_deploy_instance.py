@@ -144,10 +144,10 @@ def test_warehouse_pool_admits_one_step_at_a_time_across_runs(deployment):
         # claim does (dagster/_core/execution/plan/instance_concurrency_context.py).
         storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
         assert storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
-        first = storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-a", "transcripts")
+        first = storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-a", "transcripts.load")
         second = storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-b", "agent_audio")
         assert first.is_claimed and not second.is_claimed
-        storage.free_concurrency_slot_for_step("run-a", "transcripts")
+        storage.free_concurrency_slot_for_step("run-a", "transcripts.load")
         assert storage.claim_concurrency_slot(WAREHOUSE_POOL, "run-b", "agent_audio").is_claimed
 
 

@@ -170,3 +170,43 @@ def test_vacuum_removes_deleted_rows_from_the_file(tmp_path, journal):
     assert scan_bytes(tmp_path, [MARKER]) == []
     assert con.execute("select body from events").fetchall() == [("kept",)]
     con.close()
+
+
+@dg.op(config_schema={"call": str})
+def handed_on(context) -> str:
+    return f"plan for {context.op_config['call']}"
+
+
+@dg.op
+def received(context, plan: str) -> None:
+    context.log.info(plan)
+
+
+@pytest.mark.parametrize("shared_dir", [False, True], ids=["dagster-home", "LYDSPOR_IO_DIR"])
+def test_outputs_steps_hand_each_other_go_with_their_run(
+    instance, tmp_path, monkeypatch, shared_dir
+):
+    """A step's output is a pickle under ``<dir>/<run_id>/``: under DAGSTER_HOME by default,
+    on the shared volume a k8s deployment names; either way the run's purge removes it."""
+    outputs = tmp_path / "step-outputs"
+    if shared_dir:
+        monkeypatch.setenv("LYDSPOR_IO_DIR", str(outputs))
+    # base_dir None: the instance's storage directory, as a deployed run without the setting.
+    io_manager = dg.FilesystemIOManager(base_dir=str(outputs) if shared_dir else None)
+    job = dg.GraphDefinition(
+        name="handover",
+        node_defs=[handed_on, received],
+        dependencies={"received": {"plan": dg.DependencyDefinition("handed_on")}},
+    ).to_job(resource_defs={"io_manager": io_manager})
+    config = {"ops": {"handed_on": {"config": {"call": MARKER}}}}
+    result = job.execute_in_process(instance=instance, run_config=config)
+    where = outputs if shared_dir else home(instance)
+    assert scan_bytes(where, [MARKER]), "the output should be stored before the purge"
+
+    purge = purge_dagster_runs(
+        instance, datetime.now(UTC) - timedelta(days=30), mentioning=[MARKER]
+    )
+
+    assert purge.deleted_runs == [result.run_id]
+    assert scan_bytes(where, [MARKER]) == []
+    assert not (where / result.run_id).exists()

@@ -1,5 +1,6 @@
-"""The transcription step with its engine in a Dagster Pipes worker: the same rows as in
-process, nothing appended when the worker dies, and no work file outliving its deadline."""
+"""The transcripts asset with its engine in a Dagster Pipes worker (the ``hear`` op, outside
+the warehouse pool): the same rows as in process, nothing appended when the worker dies, no
+work file outliving its deadline, and nothing loaded for a call erased while it was heard."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from assets.common.resources import CatalogResource, ObjectStoreResource
 from assets.common.storage import LocalObjectStore
 from assets.recordings.samples import generate_sample_calls
 from assets.retention.copies import overdue_rows
+from assets.retention.deletion import delete_objects
 from assets.retention.policy import load_policy
 from assets.retention.resources import PolicyResource
 from assets.retention.sweep import sweep
@@ -83,6 +85,15 @@ def transcribe(state: Path, worker: str, **kwargs) -> dg.ExecuteInProcessResult:
     )
 
 
+def materialization(result: dg.ExecuteInProcessResult) -> dg.AssetMaterialization:
+    (event,) = [
+        e.event_specific_data.materialization
+        for e in result.get_asset_materialization_events()
+        if e.asset_key == transcripts.key
+    ]
+    return event
+
+
 def rows(state: Path) -> dict[str, list[str]]:
     """Each transcript table's rows as sorted row hashes."""
     with duckdb.connect(str(state / "lydspor.duckdb"), read_only=True) as con:
@@ -124,7 +135,7 @@ def test_the_subprocess_worker_gives_the_rows_the_step_gives_in_process(
     expected, got = rows(inproc), rows(sub)
     assert expected[WORDS_TABLE] and expected[LANGUAGES_TABLE], "nothing was transcribed"
     assert got == expected
-    meta = result.asset_materializations_for_node("transcripts")[0].metadata
+    meta = materialization(result).metadata
     assert meta["worker"].value == "subprocess"
     tracks = len(expected[LANGUAGES_TABLE])
     assert meta["worker_tracks"].value == tracks and meta["work_files_deleted_now"].value == tracks
@@ -145,7 +156,9 @@ def test_the_subprocess_worker_gives_the_rows_the_step_gives_in_process(
     assert rows(sub) == expected
 
 
-def test_a_worker_crash_fails_the_step_and_appends_nothing(lydspor_state, prepared, tmp_path):
+def test_a_worker_crash_fails_hear_appends_nothing_and_is_swept(lydspor_state, prepared, tmp_path):
+    """``hear`` holds no catalogue, so its work files stay registered when the worker dies:
+    nothing is loaded, and the sweep deletes what the worker wrote at the files' deadline."""
     state = copy_of(prepared, tmp_path / "crash")
     store = LocalObjectStore(state / "objects", "lydspor")
     # The agent audio of one call vanishes behind the ledger's back: the worker cannot read it.
@@ -156,14 +169,79 @@ def test_a_worker_crash_fails_the_step_and_appends_nothing(lydspor_state, prepar
     store.remove(agent_key)
     result = transcribe(state, "subprocess", raise_on_error=False)
     assert not result.success
-    failure = result.get_step_failure_events()[0].event_specific_data.error
+    (failed,) = result.get_step_failure_events()
+    assert failed.step_key == "transcripts.hear"
+    failure = failed.event_specific_data.error
     assert "DagsterPipesExecutionError" in str(failure.to_string()) or "Pipes" in failure.message
+    assert "transcripts.load" not in {e.step_key for e in result.all_events if e.is_step_start}
     with duckdb.connect(str(state / "lydspor.duckdb"), read_only=True) as con:
         for table in TABLES:
             assert con.execute(f"select count(*) from {table}").fetchone()[0] == 0, table
-    # The work files the worker wrote before it died went with a receipt each.
     ledger = work_ledger(state)
-    assert ledger and all(deleted and receipts == 1 for _, _, deleted, receipts in ledger)
+    assert ledger and not any(deleted for _, _, deleted, _ in ledger)
+    assert set(work_files(state)) <= {Path(k).name for k, *_ in ledger}
+    swept_at_deadline(state, ledger)
+
+
+def swept_at_deadline(state: Path, ledger: list[tuple]) -> None:
+    """The sweep just past the work files' deadline deletes every one the worker wrote, and
+    closes those it never wrote; each with a receipt."""
+    policy = load_policy(os.environ["LYDSPOR_POLICY"])
+    store = LocalObjectStore(state / "objects", "lydspor")
+    written = {k for k, *_ in ledger if store.stat(k) is not None}
+    assert written, "the worker wrote nothing: there is nothing for the sweep to prove"
+    with duckdb.connect(str(state / "lydspor.duckdb")) as con:
+        deadline = con.execute(
+            f"select max(deadline) from raw.stored_objects where object_key like '{WORK_PREFIX}%'"
+        ).fetchone()[0]
+        assert deadline > datetime.now(UTC)
+        swept = sweep(store, con, deadline + timedelta(seconds=1), policy=policy)
+        assert {r.object_key for r in swept.deleted} >= written
+        assert overdue_rows(con, deadline + timedelta(seconds=1), policy.expiry) == []
+    assert work_files(state) == []
+    assert all(deleted and receipts == 1 for _, _, deleted, receipts in work_ledger(state))
+
+
+def test_a_call_erased_while_heard_is_not_loaded(lydspor_state, prepared, tmp_path, monkeypatch):
+    """``hear`` holds no warehouse slot, so the catalogue moves on while the worker runs: a
+    call whose agent audio is deleted meanwhile (as an erasure does) is not loaded, and its
+    work file goes with a receipt; the other calls load as usual."""
+    state = copy_of(prepared, tmp_path / "erased")
+    store = LocalObjectStore(state / "objects", "lydspor")
+    worker = transcripts_module.run_worker
+    erased: list[str] = []
+
+    def worker_then_erasure(*args, **kwargs):
+        figures = worker(*args, **kwargs)
+        with duckdb.connect(str(state / "lydspor.duckdb")) as con:
+            (call_id,) = con.execute(
+                "select call_id from raw.agent_audio where agent_key is not null order by 1"
+            ).fetchone()
+            # Its audio, as an erasure deletes it (the work files are the step's to delete).
+            audio = con.execute(
+                "select object_key from raw.stored_objects where call_id = ? "
+                f"and deleted_at is null and object_key not like '{WORK_PREFIX}%'",
+                [call_id],
+            ).fetchall()
+            delete_objects(store, con, [(k, "erasure request") for (k,) in audio], actor="test")
+        erased.append(call_id)
+        return figures
+
+    monkeypatch.setattr(transcripts_module, "run_worker", worker_then_erasure)
+    result = transcribe(state, "subprocess")
+    assert result.success and erased
+    with duckdb.connect(str(state / "lydspor.duckdb"), read_only=True) as con:
+        loaded = {
+            r[0] for r in con.execute(f"select distinct call_id from {WORDS_TABLE}").fetchall()
+        }
+        languages = con.execute(f"select count(*) from {LANGUAGES_TABLE}").fetchone()[0]
+    assert loaded, "the other call was not loaded"
+    assert erased[0] not in loaded
+    meta = materialization(result).metadata
+    assert meta["tracks_transcribed_now"].value == languages < meta["worker_tracks"].value
+    ledger = work_ledger(state)
+    assert len(ledger) == meta["worker_tracks"].value
+    assert all(deleted and receipts == 1 for _, _, deleted, receipts in ledger)
     assert work_files(state) == []
 
 
@@ -187,15 +265,4 @@ def test_a_failed_load_leaves_nothing_past_its_deadline(
     assert left, "the worker wrote its files before the load failed"
     ledger = work_ledger(state)
     assert len(ledger) == len(left) and not any(deleted for _, _, deleted, _ in ledger)
-    policy = load_policy(os.environ["LYDSPOR_POLICY"])
-    store = LocalObjectStore(state / "objects", "lydspor")
-    with duckdb.connect(str(state / "lydspor.duckdb")) as con:
-        deadline = con.execute(
-            f"select max(deadline) from raw.stored_objects where object_key like '{WORK_PREFIX}%'"
-        ).fetchone()[0]
-        assert deadline > datetime.now(UTC)
-        swept = sweep(store, con, deadline + timedelta(seconds=1), policy=policy)
-        assert {r.object_key for r in swept.deleted} >= {k for k, *_ in ledger}
-        assert overdue_rows(con, deadline + timedelta(seconds=1), policy.expiry) == []
-    assert work_files(state) == []
-    assert all(deleted and receipts == 1 for _, _, deleted, receipts in work_ledger(state))
+    swept_at_deadline(state, ledger)
