@@ -13,6 +13,7 @@ the backfill to the last run's end, times real time, and the runs it took, by jo
 Not a test (minutes on 2 cores; the machine's load average is printed with the figures)::
 
     uv run python benchmarks/scaleout_throughput.py [--calls 16] [--workers 1,2]
+        [--transcribe-worker subprocess|inprocess]
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=16)
     parser.add_argument("--workers", default="1,2", help="comma-separated max_concurrent_runs")
     parser.add_argument("--seed", type=int, default=23)
+    parser.add_argument(
+        "--transcribe-worker",
+        default="subprocess",
+        choices=["inprocess", "subprocess"],
+        help="where the speech engine runs: subprocess keeps it out of the warehouse slot",
+    )
     args = parser.parse_args()
     workers = [int(w) for w in args.workers.split(",")]
     prepare_manifest()
@@ -90,6 +97,7 @@ def main() -> None:
             **embedded_defaults(root / "state"),
             "LYDSPOR_MODEL_DIR": str(MODEL_DIR),
             "LYDSPOR_POLICY": str(REPO / "data" / "policies" / "default.yaml"),
+            "LYDSPOR_TRANSCRIBE_WORKER": args.transcribe_worker,
         }
         rows = []
         with PostgresServer() as pg, CephS3Server() as ceph:
@@ -97,7 +105,10 @@ def main() -> None:
                 load = os.getloadavg()[0]
                 result = measure(root / f"w{count}", pg, ceph, root / "calls", count, env)
                 rows.append((count, load, os.getloadavg()[0], result))
-    print(f"{args.calls} calls, {minutes:.2f} audio minutes, {len(DAYS)} dates x 4 shards")
+    print(
+        f"{args.calls} calls, {minutes:.2f} audio minutes, {len(DAYS)} dates x 4 shards, "
+        f"speech engine {args.transcribe_worker}"
+    )
     print(
         f"{'workers':>7} {'wall s':>8} {'x real time':>11} {'audio min/h':>11} "
         f"{'load 1m (start/end)':>19}  runs"
