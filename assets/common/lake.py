@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -289,6 +290,32 @@ def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
         True,
         checkpointed,
     )
+
+
+def is_lake_connection(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether ``con`` has the lake attached (what :func:`connect` opens on a DuckLake)."""
+    return bool(
+        con.execute(
+            "select 1 from duckdb_databases() where database_name = ? and type = 'ducklake'",
+            [LAKE_ALIAS],
+        ).fetchone()
+    )
+
+
+def delete_orphaned_files(con: duckdb.DuckDBPyConnection, written_before: datetime) -> list[str]:
+    """Delete the lake's data files that no snapshot references and that were last written
+    before ``written_before``; their paths. A writer that died inside its transaction (a run
+    killed mid-step) leaves the Parquet it had written: DuckLake only records a file when the
+    transaction commits, and keeps what it never recorded until told to delete it. Files
+    younger than ``written_before`` are left alone, since they may belong to a transaction
+    still open. Nothing on a connection without the lake."""
+    if not is_lake_connection(con):
+        return []
+    rows = con.execute(
+        f"CALL ducklake_delete_orphaned_files({_quote(LAKE_ALIAS)}, older_than => ?::timestamptz)",
+        [written_before],
+    ).fetchall()
+    return sorted(row[0] for row in rows)
 
 
 #: Whether the catalogue's role may switch the WAL and checkpoint (``pg_checkpoint``: 15+).

@@ -4,17 +4,20 @@ In order: every catalogued call gets its metadata entry (``call_metadata``); eac
 past its deadline is deleted through the retention engine (objects removed and verified, rows
 entries closed), except what a legal hold keeps, which is reported and audited
 (``holds.record_hold_conflicts``); then every row whose owner is gone is purged (``copies``), the
-audit log is pruned to its window, and what is still overdue is reported as a failure. Run
-again, it finds nothing to do.
+audit log is pruned to its window, and what is still overdue is reported as a failure. On a
+DuckLake it also deletes the Parquet files no snapshot references (``lake.delete_orphaned_files``:
+what a writer killed inside its transaction left), audited as a ``purge_rows`` entry naming them.
+Run again, it finds nothing to do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from assets.common.lake import delete_orphaned_files
 from assets.common.storage import ObjectStore
 from assets.retention import audit
 from assets.retention.call_metadata import register_call_metadata
@@ -23,6 +26,11 @@ from assets.retention.deletion import DeletionError, DeletionReceipt, delete_obj
 from assets.retention.holds import record_hold_conflicts
 from assets.retention.pending import reconcile_pending
 from assets.retention.policy import REQUIRED_WINDOWS, RetentionPolicy
+
+#: How long an unreferenced lake file is left alone (a duration, from the wall clock): it may be
+#: the write of a catalogue transaction still open, so this is longer than any one step's
+#: transaction. A killed writer's files go at the first sweep after it.
+LAKE_ORPHAN_GRACE = timedelta(hours=1)
 
 
 @dataclass
@@ -35,6 +43,7 @@ class SweepResult:
     rows_anonymised: dict[str, int] = field(default_factory=dict)
     audit_entries_pruned: int = 0
     overdue: list[Overdue] = field(default_factory=list)
+    lake_files_deleted: list[str] = field(default_factory=list)
 
 
 def due_objects(con: duckdb.DuckDBPyConnection, now: datetime) -> list[dict]:
@@ -56,9 +65,11 @@ def sweep(
     now: datetime | None = None,
     *,
     policy: RetentionPolicy | None = None,
+    orphan_grace: timedelta = LAKE_ORPHAN_GRACE,
 ) -> SweepResult:
     """Delete what is due; one object's failure never stops the others. Without a policy only
-    ledger entries and their rows are swept (no new metadata entries, no audit pruning)."""
+    ledger entries and their rows are swept (no new metadata entries, no audit pruning).
+    ``orphan_grace``: see ``LAKE_ORPHAN_GRACE``."""
     now = now or datetime.now(UTC)
     result = SweepResult()
     # Writes a crash interrupted: confirmed if the object is there, closed if it never came.
@@ -97,6 +108,17 @@ def sweep(
             "purge_rows",
             actor="sweep",
             details={"deleted": purged.deleted, "anonymised": purged.anonymised},
+            at=now,
+        )
+    # Against the wall clock, not ``now``: the files' times are the store's.
+    written_before = min(now, datetime.now(UTC)) - orphan_grace
+    result.lake_files_deleted = delete_orphaned_files(con, written_before)
+    if result.lake_files_deleted:
+        audit.append(
+            con,
+            "purge_rows",
+            actor="sweep",
+            details={"orphaned_lake_files": result.lake_files_deleted},
             at=now,
         )
     if policy is not None:

@@ -4,15 +4,16 @@ catalogue in Postgres, the store and the lake's Parquet on the three-OSD Ceph, a
 
 Two call dates x four shards are backfilled as eight queued runs; one is SIGKILLed while it
 transcribes and re-executed from failure; the ``marts_after_shards`` sensor builds each date's
-marts. The marts must hold the rows one embedded, single-process run makes of the same calls."""
+marts. The marts must hold the rows one embedded, single-process run makes of the same calls;
+no call is held twice, and after a sweep nothing the killed run wrote is unaccounted for."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections import Counter
@@ -31,6 +32,10 @@ from assets.common.storage import LocalObjectStore
 from assets.recordings.metadata import RecordingMode
 from assets.recordings.samples import generate_sample_calls
 from assets.retention.ledger import StoredObject, ensure_ledger, register_many
+from assets.retention.resources import policy_from_environment
+from assets.retention.state import blocking, reconcile
+from assets.retention.sweep import sweep
+from assets.transcripts.work import WORK_KIND
 from lydspor.demo import MARTS
 from tests.conftest import lydspor_env
 from tests.support.scaleout import (
@@ -45,6 +50,7 @@ from tests.support.scaleout import (
     run_worker_pid,
     shard_partitions,
     step_started,
+    unreferenced_lake_files,
     wait_for,
 )
 
@@ -56,6 +62,8 @@ DAYS = ["2026-11-02", "2026-11-03"]
 CALLS = 8
 WORKERS = 2
 TIMEOUT_S = 1800
+#: The transcription steps' keys start with this (one step, or a graph asset's steps).
+TRANSCRIPTS = "transcripts"
 _S = dg.DagsterRunStatus
 
 
@@ -101,7 +109,8 @@ def reference(calls, base_env, tmp_path_factory) -> Path:
 
 
 def _kill_while_transcribing(instance: dg.DagsterInstance, partitions: set[str]) -> dg.DagsterRun:
-    """SIGKILL the worker of the first run of ``partitions`` whose transcripts step starts."""
+    """SIGKILL the worker of the first run of ``partitions`` whose first ``transcripts`` step
+    starts."""
 
     def transcribing():
         runs = instance.get_runs(
@@ -109,7 +118,7 @@ def _kill_while_transcribing(instance: dg.DagsterInstance, partitions: set[str])
         )
         for run in runs:
             if run.tags.get("dagster/partition") in partitions and step_started(
-                instance, run.run_id, "transcripts"
+                instance, run.run_id, TRANSCRIPTS
             ):
                 return run
         return None
@@ -209,13 +218,87 @@ def test_the_killed_run_is_reexecuted_from_failure(scaled):
     assert failed.status == _S.FAILURE
     steps = instance.get_records_for_run(failed.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS)
     succeeded = {r.event_log_entry.step_key for r in steps.records}
-    # Killed mid-transcription: its transcripts step never finished.
-    assert "transcripts" not in succeeded
+    # Killed mid-transcription: its transcription never finished.
+    transcribing = {key for key in retry.step_keys_to_execute if key.startswith(TRANSCRIPTS)}
+    assert transcribing
+    assert not {key for key in succeeded if key.startswith(TRANSCRIPTS)} >= transcribing
     assert "raw_recordings" in succeeded
     assert retry.status == _S.SUCCESS
     assert retry.parent_run_id == failed.run_id
-    assert "transcripts" in retry.step_keys_to_execute
     assert not succeeded & set(retry.step_keys_to_execute)
+
+
+#: Each catalogue table a call's rows land in, by the columns that name one row: a call written
+#: twice (the killed run's rows and the re-execution's) shows as a key held twice.
+ROW_KEYS = {
+    "raw.recordings": ["call_id"],
+    "raw.agent_audio": ["call_id"],
+    "raw.agent_isolation": ["call_id"],
+    "raw.agent_segments": ["call_id", "segment_index"],
+    "raw.transcript_languages": ["call_id", "track"],
+    "raw.transcript_segments": ["call_id", "track", "segment_index"],
+    "raw.transcript_words": ["call_id", "track", "word_index"],
+    "raw.audio_redactions": ["muted_key", "span_index"],
+}
+
+
+def test_no_duplicate_call_and_no_orphan_object_after_the_kill(scaled, calls, ceph_s3):
+    dep, _, failed, _ = scaled
+    made = {call.audio_path.stem for call in calls[1]}
+    with connect(dep.warehouse, read_only=True) as con:
+        tables = {
+            name
+            for (name,) in con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables "
+                "where table_catalog = current_database()"
+            ).fetchall()
+        }
+        # The isolation tables are a mono call's, and none is landed here.
+        assert set(ROW_KEYS) - tables <= {"raw.agent_isolation", "raw.agent_segments"}
+        for table, key in ROW_KEYS.items():
+            if table not in tables:
+                continue
+            columns = ", ".join(key)
+            twice = con.execute(
+                f"select {columns}, count(*) from {table} group by all having count(*) > 1"
+            ).fetchall()
+            assert twice == [], table
+        loaded = {row[0] for row in con.execute("select call_id from raw.recordings").fetchall()}
+        assert loaded and loaded <= made
+        assert con.execute("select count(distinct call_id) from raw.transcript_words").fetchone()[0]
+
+    lake_store = ceph_s3.object_store(dep.lake_bucket)
+    left = unreferenced_lake_files(dep.warehouse, lake_store)
+    # The sweep, with no grace for files of open transactions: the deployment is idle, so no
+    # writer is open.
+    with dep.environment(), connect(dep.warehouse) as con:
+        swept = sweep(dep.store, con, orphan_grace=timedelta(0))
+        assert sorted(p.rsplit("/", 1)[-1] for p in swept.lake_files_deleted) == sorted(
+            k.rsplit("/", 1)[-1] for k in left
+        )
+        state = reconcile(dep.store, con, policy_from_environment().window("landing", "in_transit"))
+        work = con.execute(
+            "select o.object_key, o.deleted_at, o.deadline, r.receipt_id "
+            "from raw.stored_objects o left join raw.deletion_receipts r using (object_key) "
+            "where o.kind = ?",
+            [WORK_KIND],
+        ).fetchall()
+    print(
+        f"lake files the killed run {failed.run_id[:8]} left: {len(left)}; work files: {len(work)}"
+    )
+    assert unreferenced_lake_files(dep.warehouse, lake_store) == []
+    # Every object in the store is one the ledger holds alive (or landing/ in transit).
+    blocking_rows = state.filter(blocking())
+    assert blocking_rows.is_empty(), blocking_rows.select("object_key", "problem").to_dicts()
+    # Every transcription work file, the killed run's too, is in the ledger: deleted with a
+    # receipt, or alive with the deadline the sweep deletes it at.
+    assert work, "no work file was registered: the Pipes worker did not run"
+    unaccounted = [
+        key
+        for key, deleted_at, deadline, receipt in work
+        if not (receipt if deleted_at else deadline)
+    ]
+    assert unaccounted == []
 
 
 TOGETHER_S = 5.0
@@ -239,45 +322,69 @@ def _object(name: str, confirmed: bool) -> StoredObject:
     )
 
 
-def _two_writers(home: Path, warehouse: Warehouse) -> list[str]:
-    """Two steps, each holding a ``warehouse`` pool slot (claimed as Dagster's executor claims
-    it, waiting while none is free) while it confirms its object in the ledger in one
-    transaction, kept open until the other has written or ``TOGETHER_S`` has passed."""
-    arrived = {name: threading.Event() for name in ("a", "b")}
-    errors: list[str] = []
+def _writer(me: str, other: str, meeting: Path, warehouse: Warehouse) -> dg.JobDefinition:
+    """A job of one step in the ``warehouse`` pool, as every catalogue-writing step is: it
+    confirms its object in the ledger in one transaction, kept open until the other step has
+    written too (a file in ``meeting`` says so) or ``TOGETHER_S`` has passed. Dagster's own
+    executor claims the pool's slot before the step starts and frees it when it ends."""
 
-    def step(me: str, other: str) -> None:
-        run_id = f"control-{me}-{uuid.uuid4().hex[:6]}"
-        # An instance each, as two step processes have.
-        with dg.DagsterInstance.from_config(str(home)) as instance:
-            write_in_the_pool(instance.event_log_storage, me, other, run_id)
+    @dg.op(name=f"confirm_{me}", pool=WAREHOUSE_POOL)
+    def confirm() -> None:
+        with connect(warehouse) as con:
+            con.execute("begin")
+            register_many(con, [_object(me, confirmed=True)])
+            (meeting / me).touch()
+            deadline = time.monotonic() + TOGETHER_S
+            while not (meeting / other).exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            con.execute("commit")
 
-    def write_in_the_pool(storage, me: str, other: str, run_id: str) -> None:
-        while not storage.claim_concurrency_slot(WAREHOUSE_POOL, run_id, me).is_claimed:
-            time.sleep(0.2)
-        try:
-            with connect(warehouse) as con:
-                con.execute("begin")
-                register_many(con, [_object(me, confirmed=True)])
-                arrived[me].set()
-                arrived[other].wait(TOGETHER_S)
-                con.execute("commit")
-        except duckdb.Error as error:
-            errors.append(str(error))
-        finally:
-            storage.free_concurrency_slot_for_step(run_id, me)
+    @dg.job(name=f"control_{me}")
+    def write() -> None:
+        confirm()
 
-    threads = [threading.Thread(target=step, args=pair) for pair in (("a", "b"), ("b", "a"))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
+    return write
+
+
+def _run_writer(me: str, other: str, meeting: Path, warehouse: Warehouse, home: Path, out) -> None:
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        result = _writer(me, other, meeting, warehouse).execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+    failures = [
+        e.step_failure_data.error.to_string() for e in result.all_events if e.is_step_failure
+    ]
+    out.put((me, result.success, failures))
+
+
+def _two_writers(
+    home: Path, warehouse: Warehouse, meeting: Path
+) -> dict[str, tuple[bool, list[str]]]:
+    """Two runs started together, one step each, in a process each (as two run workers are);
+    whether each run succeeded, and its step failures."""
+    meeting.mkdir()
+    # Spawned: a forked child would inherit DuckDB's threads and locks mid-state.
+    spawn = multiprocessing.get_context("spawn")
+    out = spawn.Queue()
+    runs = [
+        spawn.Process(target=_run_writer, args=(me, other, meeting, warehouse, home, out))
+        for me, other in (("a", "b"), ("b", "a"))
+    ]
+    for run in runs:
+        run.start()
+    outcomes = {}
+    for _ in runs:
+        me, success, failures = out.get(timeout=120)
+        outcomes[me] = (success, failures)
+    for run in runs:
+        run.join(30)
+    return outcomes
 
 
 def test_without_the_pool_two_catalogue_writers_conflict(postgres, tmp_path, monkeypatch):
-    """Negative control: what the pool prevents. At 1 (as shipped) the two steps take turns and
-    both commit; raised to 2 they write at once and DuckLake aborts one commit."""
+    """Negative control: what the pool prevents. Two runs' catalogue-writing steps, executed by
+    Dagster: at 1 (as shipped) the steps take turns and both commit; raised to 2 they write at
+    once, DuckLake aborts one commit and its step fails."""
     tag = uuid.uuid4().hex[:10]
     postgres.create_database(f"dagster_{tag}")
     postgres.create_database(f"lake_{tag}")
@@ -295,8 +402,14 @@ def test_without_the_pool_two_catalogue_writers_conflict(postgres, tmp_path, mon
         storage = instance.event_log_storage
         storage.initialize_concurrency_limit_to_default(WAREHOUSE_POOL)
         assert storage.get_concurrency_info(WAREHOUSE_POOL).slot_count == 1
-        assert _two_writers(tmp_path, warehouse) == []
+        started = time.monotonic()
+        pooled = _two_writers(tmp_path, warehouse, tmp_path / "pooled")
+        # Taking turns: the first held its transaction open for the other, which never came.
+        assert pooled == {"a": (True, []), "b": (True, [])}
+        assert time.monotonic() - started >= TOGETHER_S
         storage.set_concurrency_slots(WAREHOUSE_POOL, 2)
-        errors = _two_writers(tmp_path, warehouse)
-    assert len(errors) == 1, errors
+        unpooled = _two_writers(tmp_path, warehouse, tmp_path / "unpooled")
+    assert sorted(success for success, _ in unpooled.values()) == [False, True], unpooled
+    errors = [error for _, step in unpooled.values() for error in step]
+    assert len(errors) == 1, unpooled
     assert "Transaction conflict" in errors[0]

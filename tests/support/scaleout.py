@@ -35,7 +35,13 @@ from dagster._core.execution.plan.resume_retry import ReexecutionStrategy
 from dagster_shared.cli import WorkspaceOpts
 
 from assets.common.concurrency import GPU_TAG
-from assets.common.lake import DUCKLAKE, Warehouse, warehouse_from_environment
+from assets.common.lake import (
+    DUCKLAKE,
+    LAKE_ALIAS,
+    Warehouse,
+    connect,
+    warehouse_from_environment,
+)
 from assets.common.shards import DATE_DIMENSION, SHARD_DIMENSION, shard_keys
 from orchestration.schedules import retention_sweep_schedule
 from orchestration.sensors import sweep_after_pipeline_failure, sweep_after_pipeline_success
@@ -142,6 +148,9 @@ def deployment(
         "LYDSPOR_DUCKLAKE_CATALOG": postgres.dsn_for(lake_db),
         "LYDSPOR_DUCKLAKE_DATA_PATH": f"s3://{lake_bucket}/lake/",
         "LYDSPOR_SHARDS": str(SHARDS),
+        # Speech in a Pipes worker process, as the multi-process install runs it: its work
+        # files are objects in the store a killed run can leave behind.
+        "LYDSPOR_TRANSCRIBE_WORKER": "subprocess",
         "DAGSTER_HOME": str(home),
         "DAGSTER_POSTGRES_URL": postgres.url_for(dagster_db, driver="psycopg2"),
     }
@@ -229,9 +238,31 @@ def reexecute_from_failure(instance: dg.DagsterInstance, run: dg.DagsterRun) -> 
         return instance.submit_run(child.run_id, request)
 
 
-def step_started(instance: dg.DagsterInstance, run_id: str, step: str) -> bool:
+def step_started(instance: dg.DagsterInstance, run_id: str, prefix: str) -> bool:
+    """Whether a step whose key starts with ``prefix`` started (``transcripts``: the asset's
+    one step, or any of a graph asset's ``transcripts.*`` steps)."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_START).records
-    return any(r.event_log_entry.step_key == step for r in records)
+    return any((r.event_log_entry.step_key or "").startswith(prefix) for r in records)
+
+
+def unreferenced_lake_files(warehouse: Warehouse, lake_store) -> list[str]:
+    """The keys in the lake's bucket that its catalogue does not account for: no snapshot's data
+    or delete file, nor a file scheduled for deletion. Compared by file name (DuckLake names
+    every file it writes with a fresh UUID), read from the catalogue's own tables."""
+    metadata = f"__ducklake_metadata_{LAKE_ALIAS}"
+    with connect(warehouse, read_only=True) as con:
+        paths = con.execute(
+            " union all ".join(
+                f"select path from {metadata}.{table}"
+                for table in (
+                    "ducklake_data_file",
+                    "ducklake_delete_file",
+                    "ducklake_files_scheduled_for_deletion",
+                )
+            )
+        ).fetchall()
+    known = {path.rsplit("/", 1)[-1] for (path,) in paths}
+    return sorted(o.key for o in lake_store.list() if o.key.rsplit("/", 1)[-1] not in known)
 
 
 def run_worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
