@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -228,7 +228,7 @@ def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
     2. expire every snapshot but the current one, so no snapshot still references the old
        files (time travel to before an erasure must not bring it back);
     3. delete the files no snapshot references any more, now (``cleanup_all``), and any
-       orphan a failed write left;
+       orphan a failed write left over ``LAKE_ORPHAN_GRACE`` ago;
     4. recompute the tables' text minima and maxima from the files left (DuckLake only ever
        widens them, so an erased value can be one);
     5. rewrite the catalogue, whose rows of the expired files (column minima and maxima: the
@@ -260,9 +260,8 @@ def purge_lake(warehouse: Warehouse, *, wait_s: float = 0.0) -> LakePurge:
         deleted = con.execute(
             f"CALL ducklake_cleanup_old_files({lake}, cleanup_all => true)"
         ).fetchall()
-        orphans = con.execute(
-            f"CALL ducklake_delete_orphaned_files({lake}, cleanup_all => true)"
-        ).fetchall()
+        # Not cleanup_all: an unrecorded young file may be a concurrent writer's, not junk.
+        orphans = delete_orphaned_files(con, datetime.now(UTC) - LAKE_ORPHAN_GRACE)
         con.execute(_TEXT_STATS_SQL)
         # The lake's own connection to its catalogue holds a snapshot open: let go of it.
         con.execute(f"USE memory; DETACH {LAKE_ALIAS}")
@@ -300,6 +299,14 @@ def is_lake_connection(con: duckdb.DuckDBPyConnection) -> bool:
             [LAKE_ALIAS],
         ).fetchone()
     )
+
+
+#: How long an unreferenced lake file is left alone (a duration, from the wall clock): it may be
+#: the write of a catalogue transaction still open (another run's step, mid-write), so this is
+#: longer than any one step's transaction. A killed writer's files go at the first sweep or
+#: purge after it. Files of committed data an erasure dropped are not orphans: the purge
+#: deletes those at once (``ducklake_cleanup_old_files``).
+LAKE_ORPHAN_GRACE = timedelta(hours=1)
 
 
 def delete_orphaned_files(con: duckdb.DuckDBPyConnection, written_before: datetime) -> list[str]:

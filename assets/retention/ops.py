@@ -49,6 +49,7 @@ def sweep_expired_objects(
         "rows_deleted": dg.MetadataValue.json(result.rows_deleted),
         "rows_anonymised": dg.MetadataValue.json(result.rows_anonymised),
         "audit_entries_pruned": result.audit_entries_pruned,
+        "lake_files_deleted": len(result.lake_files_deleted),
         "audit_head_seq": head["seq"] if head else 0,
     }
     # With the connection closed: the rewrite needs the file to itself.

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
-from assets.common.lake import delete_orphaned_files
+from assets.common.lake import LAKE_ORPHAN_GRACE, delete_orphaned_files
 from assets.common.storage import ObjectStore
 from assets.retention import audit
 from assets.retention.call_metadata import register_call_metadata
@@ -26,11 +26,6 @@ from assets.retention.deletion import DeletionError, DeletionReceipt, delete_obj
 from assets.retention.holds import record_hold_conflicts
 from assets.retention.pending import reconcile_pending
 from assets.retention.policy import REQUIRED_WINDOWS, RetentionPolicy
-
-#: How long an unreferenced lake file is left alone (a duration, from the wall clock): it may be
-#: the write of a catalogue transaction still open, so this is longer than any one step's
-#: transaction. A killed writer's files go at the first sweep after it.
-LAKE_ORPHAN_GRACE = timedelta(hours=1)
 
 
 @dataclass

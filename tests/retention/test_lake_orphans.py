@@ -16,9 +16,15 @@ from pathlib import Path
 
 import pytest
 
-from assets.common.lake import connect, delete_orphaned_files, is_lake_connection
+from assets.common.lake import (
+    LAKE_ORPHAN_GRACE,
+    connect,
+    delete_orphaned_files,
+    is_lake_connection,
+    purge_lake,
+)
 from assets.retention import audit
-from assets.retention.sweep import LAKE_ORPHAN_GRACE, sweep
+from assets.retention.sweep import sweep
 from assets.retention.tables import ensure_compliance_tables
 from tests.support.warehouses import use_ducklake
 
@@ -115,3 +121,19 @@ def test_a_sweep_dated_in_the_future_keeps_the_grace_against_the_wall_clock(lake
 def test_a_duckdb_file_has_no_lake_files_to_delete(catalog):
     assert not is_lake_connection(catalog)
     assert delete_orphaned_files(catalog, datetime.now(UTC)) == []
+
+
+def test_the_erasure_purge_leaves_a_young_unrecorded_file_to_its_writer(lake):
+    """``lydspor erase`` runs outside the warehouse pool: a file another step is writing, not
+    yet recorded, must survive the purge that follows it; a stale one goes."""
+    warehouse, data = lake
+    committed = parquet(data)
+    kill_a_writer()
+    stale = parquet(data) - committed
+    age(stale, LAKE_ORPHAN_GRACE + timedelta(minutes=1))
+    kill_a_writer()
+    young = parquet(data) - committed - stale
+    assert stale and young
+    purge_lake(warehouse)
+    assert young <= parquet(data)
+    assert not stale & parquet(data)
