@@ -64,6 +64,9 @@ WORKERS = 2
 TIMEOUT_S = 1800
 #: The transcription steps' keys start with this (one step, or a graph asset's steps).
 TRANSCRIPTS = "transcripts"
+#: The step the kill waits for: the Pipes worker is hearing (or, if it was quick, ``load`` is
+#: loading: the run is still going either way).
+HEARING = f"{TRANSCRIPTS}.hear"
 _S = dg.DagsterRunStatus
 
 
@@ -109,8 +112,8 @@ def reference(calls, base_env, tmp_path_factory) -> Path:
 
 
 def _kill_while_transcribing(instance: dg.DagsterInstance, partitions: set[str]) -> dg.DagsterRun:
-    """SIGKILL the worker of the first run of ``partitions`` whose first ``transcripts`` step
-    starts."""
+    """SIGKILL the worker of the first run of ``partitions`` once its ``transcripts.hear``
+    step starts (the Pipes worker it started is left to finish or die on its own)."""
 
     def transcribing():
         runs = instance.get_runs(
@@ -118,7 +121,7 @@ def _kill_while_transcribing(instance: dg.DagsterInstance, partitions: set[str])
         )
         for run in runs:
             if run.tags.get("dagster/partition") in partitions and step_started(
-                instance, run.run_id, TRANSCRIPTS
+                instance, run.run_id, HEARING
             ):
                 return run
         return None
