@@ -254,6 +254,8 @@ DIRECT_PUTS = {
     "lydspor/cli/pipeline.py": "uploads into landing/, as a dialer does (in transit)",
     "assets/transcripts/worker.py": "transcription work files: the pooled step registers "
     "their intents (pipes.register_work) before the worker starts, confirms them when read",
+    "assets/agent_audio/worker.py": "agent-audio work files: the step registers their "
+    "intents (agent_audio.pipes) before the worker starts, confirms them when read",
 }
 
 
