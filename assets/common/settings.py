@@ -9,7 +9,9 @@ setting cannot be read from one variable by the pipeline and from another by the
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -81,8 +83,8 @@ def apply_embedded_defaults(state_dir: Path = STATE_DIR) -> dict[str, str]:
     home = Path(os.environ["DAGSTER_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     dagster_yaml = home / "dagster.yaml"
-    if not dagster_yaml.exists() or dagster_yaml.read_text() == _PREVIOUS_DAGSTER_YAML:
-        dagster_yaml.write_text(DAGSTER_YAML)
+    if not dagster_yaml.exists() or _ours(dagster_yaml.read_text()):
+        dagster_yaml.write_text(embedded_dagster_yaml(home))
     return {name: os.environ[name] for name in embedded_defaults(state_dir)}
 
 
@@ -119,7 +121,18 @@ concurrency:
 telemetry:
   enabled: false
 """
-#: What older versions wrote (runs started at once, never queued): replaced when found.
+#: The embedded instance's event log: Dagster's SQLite files where Dagster keeps them
+#: (``history/runs/`` under the home), written with connections kept open
+#: (``assets/common/event_log.py``). The path is absolute, so it is rewritten for the home it is
+#: in each time the defaults are applied (a moved state points at itself again).
+_EVENT_LOG_YAML = """\
+event_log_storage:
+  module: assets.common.event_log
+  class: EmbeddedEventLogStorage
+  config:
+    base_dir: {base_dir}
+"""
+#: What older versions wrote (runs started at once, never queued; no event log): replaced.
 _PREVIOUS_DAGSTER_YAML = (
     "run_coordinator:\n"
     "  module: dagster._core.run_coordinator\n"
@@ -127,6 +140,21 @@ _PREVIOUS_DAGSTER_YAML = (
     "telemetry:\n"
     "  enabled: false\n"
 )
+
+
+def embedded_dagster_yaml(home: Path) -> str:
+    """The embedded instance's ``dagster.yaml`` for the Dagster home ``home``."""
+    return DAGSTER_YAML + _EVENT_LOG_YAML.format(
+        base_dir=json.dumps(str(home / "history" / "runs"))
+    )
+
+
+def _ours(text: str) -> bool:
+    """Whether a ``dagster.yaml`` is one lydspor wrote (any version, any home), not the user's."""
+    if text in (_PREVIOUS_DAGSTER_YAML, DAGSTER_YAML):
+        return True
+    pattern = re.escape(DAGSTER_YAML + _EVENT_LOG_YAML).replace(re.escape("{base_dir}"), '"[^\n]*"')
+    return re.fullmatch(pattern, text) is not None
 
 
 def write_dotenv(values: dict[str, str], path: Path = Path(".env")) -> bool:
