@@ -5,6 +5,7 @@ without a new connection (and a WAL checkpoint) per event."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -158,3 +159,28 @@ def test_the_embedded_defaults_write_the_event_log_for_their_home(tmp_path, monk
         assert (moved / "dagster" / "dagster.yaml").read_text() == mine
     finally:
         os.umask(old_umask)
+
+
+def test_threads_share_the_open_connections(tmp_path):
+    """The daemon and the webserver store and read events from many threads."""
+    home = _home(tmp_path, "embedded")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        errors = []
+
+        def report(n: int) -> None:
+            try:
+                for i in range(10):
+                    instance.report_runless_asset_event(
+                        dg.AssetMaterialization("calls", metadata={"thread": n, "i": i})
+                    )
+            except Exception as exc:  # collected, asserted below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=report, args=(n,)) for n in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        records = instance.fetch_materializations(dg.AssetKey("calls"), limit=100).records
+        assert len(records) == 40
