@@ -95,6 +95,14 @@ class EmbeddedEventLogStorage(SqliteEventLogStorage):
             with engine.connect() as conn, conn.begin():
                 yield conn
 
+    def delete_events(self, run_id: str) -> None:
+        super().delete_events(run_id)
+        # A deleted run's file is removed next (the run-log purge): nothing may hold it open.
+        with self._db_lock:
+            engine = self._engines.pop(run_id, None)
+        if engine is not None:
+            engine.dispose()
+
     def dispose(self) -> None:
         with self._db_lock:
             for engine in self._engines.values():

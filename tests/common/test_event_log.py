@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -16,6 +17,7 @@ import yaml
 from assets.common import settings
 from assets.common.event_log import OPEN_FILES, EmbeddedEventLogStorage
 from assets.common.settings import DAGSTER_YAML, apply_embedded_defaults, embedded_dagster_yaml
+from assets.retention.run_logs import purge_dagster_runs
 
 CHECKS = 12
 
@@ -184,3 +186,25 @@ def test_threads_share_the_open_connections(tmp_path):
         assert errors == []
         records = instance.fetch_materializations(dg.AssetKey("calls"), limit=100).records
         assert len(records) == 40
+
+
+def test_the_run_log_purge_leaves_no_deleted_run_open_or_in_any_file(tmp_path):
+    home = _home(tmp_path, "embedded")
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        storage = instance.event_log_storage
+        doomed = dg.materialize([calls], instance=instance, tags={"call": "c-0047-secret"})
+        kept = dg.materialize([calls], instance=instance)
+        assert doomed.run_id in storage._engines
+        purge = purge_dagster_runs(
+            instance, datetime(2000, 1, 1, tzinfo=UTC), mentioning=["c-0047-secret"]
+        )
+        assert purge.deleted_runs == [doomed.run_id]
+        assert doomed.run_id not in storage._engines
+        assert not Path(storage.path_for_shard(doomed.run_id)).exists()
+        # Every byte under the home, write-ahead logs included, is free of the value.
+        for path in home.rglob("*"):
+            if path.is_file():
+                assert b"c-0047-secret" not in path.read_bytes(), path
+        # The storage goes on writing and reading the runs it kept.
+        assert len(instance.all_logs(kept.run_id)) > 40
+        dg.materialize([calls], instance=instance)
