@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from assets.transcripts.engines import build_engine
+from assets.transcripts.engines import Word, build_engine
 from assets.transcripts.model_store import assemble_bundled_model
 from benchmarks.pii_spoken import tts
+from benchmarks.pii_spoken.second_listen import MAX_TOKENS, engine_decoder
 from benchmarks.pii_spoken.spoken_gen import Sentence
 
 RATE = 16_000
@@ -155,11 +156,10 @@ def transcribe(samples: np.ndarray, language: str, cache: Path) -> tuple[list[TW
 def cached_decoder(cache: Path):
     """The second listen's prompted decode (``second_listen.engine_decoder``) on the
     benchmark's engine, cached by window audio, language and prompt."""
-    from assets.transcripts.engines import Word
-    from assets.transcripts.second_listen import engine_decoder
 
     def decode(window: np.ndarray, language: str, prompt: str) -> list[Word]:
-        key = hashlib.sha256(window.tobytes() + language.encode() + prompt.encode()).hexdigest()
+        about = f"{language}{prompt}{MAX_TOKENS}".encode()
+        key = hashlib.sha256(window.tobytes() + about).hexdigest()
         path = cache / "relisten" / f"{key[:24]}.json"
         if path.exists():
             return [Word(**w) for w in json.loads(path.read_text())["words"]]

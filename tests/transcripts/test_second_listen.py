@@ -1,6 +1,7 @@
-"""The second listen after cue words: which windows are heard again, what is spliced, and that
-the pipeline's own redaction and muting then cover the number. The engine is a recorded
-decode here (what it returns for a window is given); the benchmark measures the real one."""
+"""The second listen after cue words (an experiment of the spoken PII benchmark, not in the
+pipeline): which windows are heard again, what is spliced, and that the pipeline's own
+redaction and muting then cover the number. The engine is a recorded decode here (what it
+returns for a window is given); the benchmark measures the real one."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 
 from assets.transcripts.engines import Transcript, Word
 from assets.transcripts.pii import find_pii, mute_spans
-from assets.transcripts.second_listen import PROMPTS, WINDOW_S, cue_windows, second_listen
+from benchmarks.pii_spoken.second_listen import PROMPTS, WINDOW_S, cue_windows, second_listen
 
 RATE = 16_000
 

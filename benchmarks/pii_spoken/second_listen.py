@@ -1,20 +1,26 @@
-"""A second listen where a number is expected and none was heard.
+"""A second listen where a number is expected and none was heard: an experiment, measured by
+``pii_spoken_benchmark.py --second-listen`` and not in the pipeline (issue 21: it did not raise
+held-out Nordic recall; the figures are in ``assets/transcripts/README.md``, "Redaction in
+text").
 
-Whisper base often writes a Nordic number read digit by digit as ordinary words ("Ni har två
-att nå." for "nio två ett noll"), so no rule on the text can find it without masking ordinary
-speech too. Where the first pass has a cue word ("nummer", "telefon", "kort", "konto",
-"personnummer", "CPR"..., ``pii.cues``) and the detector found no personal data in the words
-that follow it within ``CUE_REACH_S``, the audio from the cue's end is decoded again, for at most
-``WINDOW_S``, by the same engine with the language forced and a prompt in that language that
-writes numbers as digits (``PROMPTS``). The detector reads the cue's sentence with the second
-hearing in place of the first; where it finds personal data there (any kind but ``uncertain``,
-which the first pass already looks for), the second hearing's words replace the first pass's
-from the cue's end to the end of what was found. The pipeline's redaction and muting then run on
-the words as they do for any other transcript, so the found kind travels in the words (also
-through the Pipes worker's work files) and the same interval is muted.
+Whisper base often writes a Nordic number read digit by digit as ordinary words ("Ni har två att
+nå." for "nio två ett noll"), so no rule on the text can find it without masking ordinary speech
+too. Where the first pass has a cue word ("nummer", "telefon", "kort", "konto", "personnummer",
+"CPR"..., ``pii.cues``) and the detector found nothing but guesses (``GUESSES``) in the words
+that follow it within ``CUE_REACH_S``, the audio from the cue's end is decoded again, for at
+most ``WINDOW_S``, by the same engine with the language forced and a prompt in that language
+that writes numbers as digits (``PROMPTS``). The detector reads the cue's sentence with the
+second hearing in place of the first; where it finds personal data there (not a guess), the
+second hearing's words replace the first pass's from the cue's end to the end of what was found.
+The pipeline's redaction and muting then run on the words as they do for any other transcript,
+so the found kind travels in the words (also through the Pipes worker's work files) and the same
+interval is muted.
 
-Only the audio after a cue is ever heard again, so speech without a cue cannot be masked by
-this; a prompt-led misreading after a cue costs ordinary words, never a missed number.
+Wired into the pipeline it would be one call per track after ``transcribe_track`` (in
+``hearing.hear_tracks``, which the Pipes worker runs too), with the engine's decoder from
+``engine_decoder(pool.engine_for(language))``. Only the audio after a cue is ever heard again,
+so speech without a cue cannot be masked by this; a prompt-led misreading after a cue costs
+ordinary words, never a missed number.
 """
 
 from __future__ import annotations
@@ -27,7 +33,6 @@ import numpy as np
 from assets.transcripts.engines import Transcript, Word
 from assets.transcripts.engines.base import SAMPLE_RATE
 from assets.transcripts.engines.faster_whisper import transcribe_options
-from assets.transcripts.models import ModelPool, TrackResult
 from assets.transcripts.pii import find_pii
 from assets.transcripts.pii.cues import positive_kind
 
@@ -49,6 +54,9 @@ PROMPTS = {
     "da": "Mit telefonnummer er 2 0 1 2 3 4 5 6, og kortnummeret er 4532 7180 2956 3314.",
     "sv": "Mitt telefonnummer är 0 7 0 1 2 3 4 5 6 7, och kortnumret är 4532 7180 2956 3314.",
 }
+#: Tokens the second hearing may write: a window's numbers take 20-60; a decoder that loops on
+#: the prompt's digits stops here instead of at Whisper's 448 (cost: seconds a window).
+MAX_TOKENS = 96
 #: A word said more than this many times in a row on the second hearing is the decoder looping
 #: (the prompt invites digits); the hearing is cut before the loop.
 MAX_REPEATS = 4
@@ -70,7 +78,9 @@ def engine_decoder(engine) -> Decode | None:
 
     def decode(window: np.ndarray, language: str, prompt: str) -> list[Word]:
         options = transcribe_options(window, language, engine.beam_size, engine.temperature)
-        segments, _ = engine._whisper.transcribe(window, initial_prompt=prompt, **options)
+        segments, _ = engine._whisper.transcribe(
+            window, initial_prompt=prompt, max_new_tokens=MAX_TOKENS, **options
+        )
         return [
             Word(w.word.strip(), round(w.start, 3), round(w.end, 3), round(w.probability, 4), 0)
             for segment in segments
@@ -153,12 +163,3 @@ def second_listen(
     if not spliced:
         return transcript, len(cues), 0
     return replace(transcript, words=words), len(cues), spliced
-
-
-def relisten_track(pool: ModelPool, samples: np.ndarray, result: TrackResult) -> TrackResult:
-    """``result`` with a second listen after its cues, by the engine that made it."""
-    decode = engine_decoder(pool.engine_for(result.choice.language))
-    if decode is None:
-        return result
-    transcript, _, _ = second_listen(result.transcript, samples, decode)
-    return replace(result, transcript=transcript)
