@@ -16,7 +16,7 @@ from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.retention.holds import HOLDS_TABLE, held_call_ids
 from assets.retention.ledger import alive_object
 from assets.transcripts.engines import Word
-from assets.transcripts.muting import replace_with_muted
+from assets.transcripts.muting import replace_many_with_muted
 from assets.transcripts.pii import PiiSpan, mute_spans
 from assets.transcripts.settings import VerbalConsentSettings
 from assets.transcripts.tables import (
@@ -86,7 +86,7 @@ def mute_pending_agent_audio(
         [start, end],
     ).fetchall()
     held = held_call_ids(con) if table_exists(con, HOLDS_TABLE) else set()
-    muted = 0
+    jobs = []
     for call_id, agent_key in pending:
         if call_id in held:
             # A hold preserves the audio as it is; it is muted once the hold is released.
@@ -97,15 +97,27 @@ def mute_pending_agent_audio(
             if log:
                 log.warning(f"{call_id}: agent audio {agent_key} is gone; nothing to mute")
             continue
-        words = con.sql(
-            f"select word_index, start_s, end_s, pii_kind from {WORDS_TABLE} "
-            f"where call_id = '{call_id}' and track = 'agent'"
-        ).pl()
-        rows = replace_with_muted(store, con, call_id, agent_key, pii_spans_of(words), padding_s)
-        muted += 1
-        if log:
-            log.info(f"{call_id}: {rows.height} span(s) muted in the agent audio")
-    return muted
+        jobs.append((call_id, agent_key))
+    if not jobs:
+        return 0
+    words = con.sql(
+        f"select call_id, word_index, start_s, end_s, pii_kind from {WORDS_TABLE} "
+        "where track = 'agent' and list_contains($calls, call_id)",
+        params={"calls": [call_id for call_id, _ in jobs]},
+    ).pl()
+    rows = replace_many_with_muted(
+        store,
+        con,
+        [
+            (call_id, key, pii_spans_of(words.filter(pl.col("call_id") == call_id)))
+            for call_id, key in jobs
+        ],
+        padding_s,
+    )
+    if log:
+        # One line for the step: each log line is an event in Dagster's event log.
+        log.info(f"{len(jobs)} agent recording(s) muted, {rows.height} span(s)")
+    return len(jobs)
 
 
 def _words(frame: pl.DataFrame) -> list[Word]:

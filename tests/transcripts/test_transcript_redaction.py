@@ -12,12 +12,19 @@ import pytest
 from assets.agent_audio.extract import AGENT_AUDIO_SCHEMA, AGENT_AUDIO_TABLE
 from assets.common.warehouse import ensure_table, upsert
 from assets.recordings.probe import encode_wav, read_audio
+from assets.retention.deletion import DeletionError
 from assets.retention.ledger import StoredObject, alive_object, register
 from assets.retention.policy import RetentionPolicy
 from assets.transcripts.assets import ensure_transcript_tables
 from assets.transcripts.engines import Transcript, Word
 from assets.transcripts.language import choose_language
-from assets.transcripts.muting import MuteInterval, mute, mute_intervals, replace_with_muted
+from assets.transcripts.muting import (
+    MuteInterval,
+    mute,
+    mute_intervals,
+    replace_many_with_muted,
+    replace_with_muted,
+)
 from assets.transcripts.pii import find_pii
 from assets.transcripts.post_processing import pii_spans_of
 from assets.transcripts.redaction import TrackInfo, segments_frame, words_frame
@@ -78,12 +85,12 @@ def test_padding_is_clipped_to_the_audio():
     ]
 
 
-def _store_agent_audio(catalog, store, key, data, created, sha256) -> None:
-    """Call c1's agent audio, in the ledger (contract, 365 days), the store and the catalogue."""
+def _store_agent_audio(catalog, store, key, data, created, sha256, call_id="c1") -> None:
+    """A call's agent audio, in the ledger (contract, 365 days), the store and the catalogue."""
     register(
         catalog,
         StoredObject(
-            key, "c1", date(2026, 11, 2), "agent_audio", "agent_audio", "contract",
+            key, call_id, date(2026, 11, 2), "agent_audio", "agent_audio", "contract",
             ["coaching"], sha256, len(data), created, created + timedelta(days=365),
         ),
     )  # fmt: skip
@@ -91,8 +98,8 @@ def _store_agent_audio(catalog, store, key, data, created, sha256) -> None:
     ensure_table(catalog, AGENT_AUDIO_TABLE, AGENT_AUDIO_SCHEMA)
     catalog.execute(
         f"insert into {AGENT_AUDIO_TABLE} (call_id, call_date, status, agent_key) "
-        "values ('c1', '2026-11-02', 'extracted', ?)",
-        [key],
+        "values (?, '2026-11-02', 'extracted', ?)",
+        [call_id, key],
     )
 
 
@@ -245,3 +252,53 @@ def test_pending_muting_waits_for_a_legal_hold(local_store, catalog):
     assert mute_pending_agent_audio(local_store, catalog, *window, 0.1) == 1
     assert local_store.stat(source) is None
     assert mute_pending_agent_audio(local_store, catalog, *window, 0.1) == 0  # done once
+
+
+def _two_calls_to_mute(local_store, catalog) -> list[tuple[str, str, list]]:
+    rate, created = 8000, datetime(2026, 11, 2, 9, tzinfo=UTC)
+    jobs = []
+    for call_id, level in (("c1", 0.25), ("c2", -0.25)):
+        data = encode_wav(np.full((rate * 3, 1), level, np.float32), rate)
+        key = f"agent/2026-11-02/{call_id}/agent.wav"
+        _store_agent_audio(catalog, local_store, key, data, created, None, call_id=call_id)
+        jobs.append((call_id, key, [(1.0, 1.5, "phone")]))
+    ensure_transcript_tables(catalog)
+    return jobs
+
+
+def test_muting_many_calls_deletes_each_original_with_its_own_receipt(local_store, catalog):
+    jobs = _two_calls_to_mute(local_store, catalog)
+    rows = replace_many_with_muted(local_store, catalog, jobs, 0.1)
+    assert rows["call_id"].to_list() == ["c1", "c2"]
+    assert len(set(rows["receipt_id"])) == 2
+    for call_id, source, _ in jobs:
+        row = rows.filter(rows["call_id"] == call_id)
+        assert local_store.stat(source) is None and alive_object(catalog, source) is None
+        receipt = catalog.execute(
+            "select receipt_id from raw.deletion_receipts where object_key = ?", [source]
+        ).fetchone()
+        assert receipt == (row["receipt_id"][0],)
+        muted, rate = read_audio(local_store.get_bytes(row["muted_key"][0]))
+        assert not muted[int(0.9 * rate) : int(1.6 * rate)].any() and muted[: int(0.9 * rate)].all()
+        agent_key = catalog.execute(
+            f"select agent_key from {AGENT_AUDIO_TABLE} where call_id = ?", [call_id]
+        ).fetchone()[0]
+        assert agent_key == row["muted_key"][0]
+
+
+def test_a_failed_deletion_still_points_at_the_copies_already_replacing(
+    local_store, catalog, monkeypatch
+):
+    jobs = _two_calls_to_mute(local_store, catalog)
+    remove = local_store.remove
+    # c2's original survives its removal: the store refuses silently.
+    monkeypatch.setattr(local_store, "remove", lambda key: None if "/c2/" in key else remove(key))
+    with pytest.raises(DeletionError, match="c2"):
+        replace_many_with_muted(local_store, catalog, jobs, 0.1)
+    pointed = dict(
+        catalog.execute(f"select call_id, agent_key from {AGENT_AUDIO_TABLE}").fetchall()
+    )
+    # c1's original is gone, so its row moved to the copy; c2's original is still there.
+    assert pointed == {"c1": "agent/2026-11-02/c1/agent.muted.wav", "c2": jobs[1][1]}
+    redactions = catalog.execute("select call_id from raw.audio_redactions").fetchall()
+    assert redactions == [("c1",)]
