@@ -58,7 +58,7 @@ from assets.common import pipes as workers
 from assets.common.resources import ObjectStoreResource
 from assets.common.storage import ObjectStore
 from assets.retention.ledger import StoredObject, alive_object, register_many
-from assets.transcripts.pipes import confirm_work, discard_work
+from assets.retention.work_files import confirm_work, discard_work
 
 WORKER_VARIABLE = "LYDSPOR_AGENT_AUDIO_WORKER"
 IMAGE_VARIABLE = "LYDSPOR_AGENT_AUDIO_WORKER_IMAGE"

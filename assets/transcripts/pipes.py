@@ -24,11 +24,10 @@ its work files registered, for the sweep at their deadline (or a re-execution's 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,13 +41,13 @@ from assets.common.concurrency import (
     K8S_CONFIG_TAG,
     gpu_op_tags,
 )
-from assets.common.pipes import WorkerError
 from assets.common.pipes import store_env as store_env  # the worker env, also for tests
 from assets.common.resources import ObjectStoreResource
 from assets.common.storage import ObjectStore
-from assets.retention.deletion import DeletionReceipt, delete_objects
 from assets.retention.ledger import StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
+from assets.retention.work_files import confirm_work
+from assets.retention.work_files import discard_work as discard_work  # the step deletes with it
 from assets.transcripts.hearing import TrackAudio, track_audio
 from assets.transcripts.models import TrackResult
 from assets.transcripts.resources import WhisperResource
@@ -144,47 +143,6 @@ def collect_work(
 ) -> list[TrackResult]:
     """The worker's results, in track order, each file confirmed in the ledger."""
     return [result_from_bytes(data) for data in confirm_work(store, con, intents)]
-
-
-def confirm_work(
-    store: ObjectStore, con: duckdb.DuckDBPyConnection, intents: Sequence[StoredObject]
-) -> list[bytes]:
-    """Each work file's bytes, in the intents' order, confirmed in the ledger (registered
-    again as written: a file a concurrent reconcile closed as never written starts a new life
-    with its deadline instead of being an object the ledger thinks deleted)."""
-    found, written, now = [], [], datetime.now(UTC)
-    for intent in intents:
-        if store.stat(intent.object_key) is None:
-            raise WorkerError(f"the worker wrote no {intent.object_key}")
-        data = store.get_bytes(intent.object_key)
-        digest = hashlib.sha256(data).hexdigest()
-        written.append(replace(intent, sha256=digest, size_bytes=len(data), confirmed_at=now))
-        found.append(data)
-    register_many(con, written)
-    return found
-
-
-def discard_work(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    keys: Sequence[str],
-    reason: str,
-    actor: str = "transcripts",
-) -> list[DeletionReceipt]:
-    """Delete the work files through the retention engine, each with a receipt (one never
-    written gets a receipt for nothing, as ``reconcile_pending`` gives it)."""
-    if not keys:
-        return []
-    alive = {
-        row[0]
-        for row in con.execute(
-            "select object_key from raw.stored_objects "
-            "where deleted_at is null and list_contains(?, object_key)",
-            [list(keys)],
-        ).fetchall()
-    }
-    doomed = [(key, reason) for key in keys if key in alive]
-    return delete_objects(store, con, doomed, actor=actor)
 
 
 def worker_extras(
