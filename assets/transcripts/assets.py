@@ -31,6 +31,7 @@ from assets.consent.assets import CONSENT_LINEAGE_TABLE, consent_lineage
 from assets.recordings.ingest import RECORDINGS_TABLE
 from assets.retention.ledger import StoredObject, alive_object, write_through
 from assets.retention.resources import PolicyResource
+from assets.retention.work_files import discard_work
 from assets.transcripts.engines import Transcript, decode_track
 from assets.transcripts.hearing import hear_tracks, track_audio
 from assets.transcripts.language import LanguageChoice
@@ -39,7 +40,6 @@ from assets.transcripts.pii import find_pii
 from assets.transcripts.pipes import (
     TranscriptionPlan,
     collect_work,
-    discard_work,
     register_work,
     run_worker,
     step_op_tags,

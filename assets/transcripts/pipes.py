@@ -47,7 +47,6 @@ from assets.common.storage import ObjectStore
 from assets.retention.ledger import StoredObject, register_many
 from assets.retention.policy import RetentionPolicy
 from assets.retention.work_files import confirm_work
-from assets.retention.work_files import discard_work as discard_work  # the step deletes with it
 from assets.transcripts.hearing import TrackAudio, track_audio
 from assets.transcripts.models import TrackResult
 from assets.transcripts.resources import WhisperResource
