@@ -70,20 +70,6 @@ def muted_key_for(call_date: date, call_id: str) -> str:
     return f"agent/{call_date.isoformat()}/{call_id}/agent.muted.wav"
 
 
-def replace_with_muted(
-    store: ObjectStore,
-    con: duckdb.DuckDBPyConnection,
-    call_id: str,
-    source_key: str,
-    spans: Sequence[tuple[float, float, str]],
-    padding_s: float,
-    now: datetime | None = None,
-) -> pl.DataFrame:
-    """Write the muted copy of ``source_key``, delete the original, record both; returns the
-    rows added to raw.audio_redactions."""
-    return replace_many_with_muted(store, con, [(call_id, source_key, spans)], padding_s, now)
-
-
 def replace_many_with_muted(
     store: ObjectStore,
     con: duckdb.DuckDBPyConnection,
@@ -91,10 +77,12 @@ def replace_many_with_muted(
     padding_s: float,
     now: datetime | None = None,
 ) -> pl.DataFrame:
-    """``replace_with_muted`` for many (call id, source key, spans): each muted copy is written
-    through the ledger in turn, then the originals are deleted in one batch (one transaction
-    for all their receipts), the agent audio rows point at the copies and the redaction rows
-    are written once. Per call those catalogue writes were most of the muting's time.
+    """For each (call id, source key, spans): write the muted copy of the source, delete the
+    original, record both; returns the rows added to raw.audio_redactions. Each muted copy is
+    written through the ledger in turn, then the originals are deleted in one batch (one
+    transaction for all their receipts), the agent audio rows point at the copies and the
+    redaction rows are written once: per call those catalogue writes were most of the muting's
+    time.
 
     A crash before the deletions leaves the originals alive and pointed at: the next run mutes
     them again (registering an alive key again changes nothing). A deletion that fails still

@@ -23,7 +23,6 @@ from assets.transcripts.muting import (
     mute,
     mute_intervals,
     replace_many_with_muted,
-    replace_with_muted,
 )
 from assets.transcripts.pii import find_pii
 from assets.transcripts.post_processing import pii_spans_of
@@ -113,7 +112,9 @@ def test_muted_copy_replaces_the_agent_audio_with_the_same_deadline(local_store,
         catalog, local_store, source, data, created, hashlib.sha256(data).hexdigest()
     )
     ensure_transcript_tables(catalog)
-    rows = replace_with_muted(local_store, catalog, "c1", source, [(1.0, 2.0, "no_fnr")], 0.25)
+    rows = replace_many_with_muted(
+        local_store, catalog, [("c1", source, [(1.0, 2.0, "no_fnr")])], 0.25
+    )
 
     muted_key = rows["muted_key"][0]
     assert rows["start_s"].to_list() == [0.75] and rows["end_s"].to_list() == [2.25]
