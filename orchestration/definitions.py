@@ -6,11 +6,11 @@ import dagster as dg
 
 from assets.agent_audio.assets import agent_audio
 from assets.common.concurrency import io_dir
-from assets.common.dbt_project import dbt_resource
 from assets.common.resources import catalogue_resource, object_store_resource
 from assets.common.settings import WHISPER_VARIABLES, from_environment
 from assets.consent.assets import consent_lineage
 from assets.marts.assets import lydspor_dbt_models
+from assets.marts.resources import marts_dbt_resource
 from assets.recordings.assets import raw_recordings
 from assets.retention.assets import retention_state
 from assets.retention.checks import (
@@ -37,13 +37,13 @@ from orchestration.sensors import (
 def build_resources() -> dict:
     """Resources read their settings from LYDSPOR_* variables when a run starts (the CLI and
     the web app build the store, catalogue and policy with the same helpers, read at once)."""
-    outputs = io_dir()
+    policy = policy_resource(dg.EnvVar)
     return {
         "object_store": object_store_resource(dg.EnvVar),
         "duckdb": catalogue_resource(dg.EnvVar),
         "whisper": WhisperResource(**from_environment(WHISPER_VARIABLES, dg.EnvVar)),
-        "policy": policy_resource(dg.EnvVar),
-        "dbt": dbt_resource(),
+        "policy": policy,
+        "dbt": marts_dbt_resource(policy),
         # Unset: Dagster's default, under DAGSTER_HOME (one machine).
         **(
             {"io_manager": dg.FilesystemIOManager(base_dir=outputs)}

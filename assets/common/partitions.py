@@ -137,6 +137,16 @@ def dbt_window_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
     return {"min_call_date": start.isoformat(), "max_call_date": end.isoformat()}
 
 
+def run_window_vars(tags: dict[str, str]) -> dict[str, str] | None:
+    """``dbt_window_vars`` of a daily run, read from its tags before any step starts; None
+    when the tags name no call date."""
+    dates = run_dates(tags)
+    if not dates:
+        return None
+    end = date.fromisoformat(dates[-1]) + timedelta(days=1)
+    return {"min_call_date": dates[0], "max_call_date": end.isoformat()}
+
+
 def day_partition_keys(day: str, shards: int = SHARDS) -> list[str]:
     """The heavy assets' partition keys of one call date: the date itself unsharded, else one
     key per shard."""
