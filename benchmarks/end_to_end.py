@@ -175,9 +175,11 @@ class Daemon:
         env = {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
         self.log = log
         self._out = open(log, "w")  # noqa: SIM115 - closed in stop()
+        # Started beside its log, not in the repository: Dagster's CLI loads a .env from its
+        # working directory over the environment, and `make demo` leaves one there.
         self.process = subprocess.Popen(
-            [f"{venv_bin}/dagster-daemon", "run", "-m", "orchestration.definitions"],
-            cwd=REPO,
+            [f"{venv_bin}/dagster-daemon", "run", "-m", "orchestration.definitions", "-d", REPO],
+            cwd=log.parent,
             env=env,
             stdout=self._out,
             stderr=subprocess.STDOUT,

@@ -37,9 +37,11 @@ def daemon(lydspor_state):
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
     log = open(lydspor_state / "daemon.log", "w")  # noqa: SIM115 - closed below
+    # Started outside the repository: Dagster's CLI loads a .env from its working directory
+    # over the environment, and `make demo` leaves one there pointing at the demo's state.
     process = subprocess.Popen(
-        [f"{venv_bin}/dagster-daemon", "run", "-m", "orchestration.definitions"],
-        cwd=REPO,
+        [f"{venv_bin}/dagster-daemon", "run", "-m", "orchestration.definitions", "-d", REPO],
+        cwd=lydspor_state,
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

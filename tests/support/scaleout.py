@@ -160,10 +160,12 @@ def deployment(
         with dg.DagsterInstance.from_config(str(home)) as instance:
             stop_sweeps(instance)
     with log.open("wb") as out:
+        # Started outside the repository: Dagster's CLI loads a .env from its working
+        # directory over the environment, and `make demo` leaves one there.
         daemon = subprocess.Popen(
-            [str(DAEMON), "run", "-m", LOCATION],
+            [str(DAEMON), "run", "-m", LOCATION, "-d", REPO],
             env={**os.environ, **settings},
-            cwd=REPO,
+            cwd=root,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
