@@ -11,8 +11,9 @@ before using it (anything else, or a parse not finished when the build starts, a
 parses in full, as before).
 
 Knobs (module constants): ``PARSE_BESIDE`` (step names) the steps whose presence in a run's
-plan starts the parse ahead: without one of them the marts' step would only wait for it, so
-a marts-only run parses as before; ``PARSE_NICENESS`` (0-19, Unix niceness) the parse's CPU
+plan starts the parse ahead (in-process runs only: on ``k8s`` each step has a pod of its
+own): without one of them the marts' step would only wait for it, so a marts-only run parses
+as before; ``PARSE_NICENESS`` (0-19, Unix niceness) the parse's CPU
 priority.
 """
 
@@ -29,6 +30,7 @@ import dagster as dg
 from dagster_dbt.core.dbt_cli_invocation import DbtCliInvocation
 from pydantic import PrivateAttr
 
+from assets.common.concurrency import executor_name
 from assets.common.dbt_project import DBT_EXECUTABLE, LydsporDbtCliResource, dbt_project
 from assets.common.partitions import run_window_vars
 from assets.retention.resources import PolicyResource
@@ -62,6 +64,9 @@ class MartsDbtResource(LydsporDbtCliResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         super().setup_for_execution(context)
         run, instance = context.dagster_run, context.instance
+        # A step of its own (k8s): the other steps run in other pods, none beside this one.
+        if executor_name() != "in_process":
+            return
         if run is None or instance is None or run.execution_plan_snapshot_id is None:
             return
         plan = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id)

@@ -99,6 +99,12 @@ def test_a_marts_only_run_or_a_run_without_a_date_starts_no_parse(dbt):
     assert dbt.parsed_target(expected_vars("2026-11-02", "2026-11-03")) is None
 
 
+def test_a_step_in_a_pod_of_its_own_starts_no_parse(dbt, monkeypatch):
+    monkeypatch.setenv("LYDSPOR_EXECUTOR", "k8s")
+    dbt.setup_for_execution(init_context(PIPELINE_STEPS, DAY))
+    assert dbt._ahead is None
+
+
 def test_teardown_stops_a_parse_the_run_never_used(dbt):
     dbt.setup_for_execution(init_context(PIPELINE_STEPS, DAY))
     process = dbt._ahead.process
