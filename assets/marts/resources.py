@@ -63,6 +63,14 @@ class MartsDbtResource(LydsporDbtCliResource):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         super().setup_for_execution(context)
+        try:
+            self._parse_ahead(context)
+        except Exception as exc:  # a head start only: the step that needs it reports the cause
+            self._ahead = None
+            if context.log is not None:
+                context.log.warning(f"dbt's parse ahead was not started: {exc}")
+
+    def _parse_ahead(self, context: dg.InitResourceContext) -> None:
         run, instance = context.dagster_run, context.instance
         # A step of its own (k8s): the other steps run in other pods, none beside this one.
         if executor_name() != "in_process":

@@ -99,6 +99,15 @@ def test_a_marts_only_run_or_a_run_without_a_date_starts_no_parse(dbt):
     assert dbt.parsed_target(expected_vars("2026-11-02", "2026-11-03")) is None
 
 
+def test_a_broken_policy_starts_no_parse_and_fails_no_resource(tmp_path):
+    # The run's own steps load the policy and report what is wrong with it.
+    broken = tmp_path / "policy.yaml"
+    broken.write_text("tenant: x\nwindows: {customer_audio: {legitimate_interest_temporary: 1d}}\n")
+    dbt = marts_dbt_resource(PolicyResource(path=str(broken)))
+    dbt.setup_for_execution(init_context(PIPELINE_STEPS, DAY))
+    assert dbt._ahead is None
+
+
 def test_a_step_in_a_pod_of_its_own_starts_no_parse(dbt, monkeypatch):
     monkeypatch.setenv("LYDSPOR_EXECUTOR", "k8s")
     dbt.setup_for_execution(init_context(PIPELINE_STEPS, DAY))
